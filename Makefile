@@ -36,7 +36,7 @@ GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lm
-TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -pthread
 
 ALL_CFLAGS  = $(STD) $(WARN) $(OPT) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -I. \
               -DROLLGUARD_VERSION='"$(VERSION)"' -DROLLGUARD_REVISION='"$(GIT_REV)"' -MMD -MP
