@@ -135,8 +135,11 @@ test-san:
 test-valgrind: $(BIN)
 	$(PYTHON) tests/integration/run.py --binary $(BIN) --valgrind
 
-# The whole suite: plain build, sanitizers, valgrind.
-test: check test-san test-valgrind
+# The whole suite, warnings as errors: plain build, ASan+UBSan, valgrind.
+test:
+	$(MAKE) WERROR=1 check
+	$(MAKE) WERROR=1 test-san
+	$(MAKE) WERROR=1 test-valgrind
 
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
