@@ -53,12 +53,13 @@ struct daemon {
     struct httpd *httpd;
     struct httpd *admin;
     struct state state;
+    struct probe *probes[STATE_PROBES];
     struct daemon_probe_ctx probe_ctx[STATE_PROBES];
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *heartbeat, *drain, *flush, *debounce, *poll, *inotify_ev;
     int inotify_fd;
     uint64_t file_fingerprint; /* FNV-1a of the bytes last tried, 0 when unreadable */
-    char file_error[160];      /* why the file was last unreadable */
+    char file_error[300];      /* why the file was last unreadable */
     uint64_t flush_deadline_ms;
     int exit_code;
 };
@@ -141,11 +142,13 @@ static int daemon_apply_probes(struct daemon *d, const struct cfg *c)
 {
     for (int i = 0; i < STATE_PROBES; i++) {
         const struct cfg_probe *pc = probe_cfg_of(c, i);
-        struct probe **slot = &d->state.probe[i];
+        struct probe **slot = &d->probes[i];
         int r;
 
         if (pc->kind == CFG_PROBE_NONE) {
             *slot = probe_free(*slot);
+            d->state.probe[i] = NULL;
+            d->state.probe_cfg[i] = NULL;
             memset(&d->state.probe_hist[i], 0, sizeof(d->state.probe_hist[i]));
             continue;
         }
@@ -162,6 +165,8 @@ static int daemon_apply_probes(struct daemon *d, const struct cfg *c)
                       LF_S("error", strerror(-r)));
             return r;
         }
+        d->state.probe[i] = probe_state_get(*slot);
+        d->state.probe_cfg[i] = probe_cfg_get(*slot);
     }
     return 0;
 }
@@ -415,8 +420,8 @@ static void daemon_on_term(evutil_socket_t sig, short what, void *arg)
     log_event(LOG_LVL_INFO, "shutdown_started", LF_S("signal", strsignal((int) sig)),
               LF_U("drain_ms", d->cfg->server.drain_ms));
     for (int i = 0; i < STATE_PROBES; i++)
-        if (d->state.probe[i])
-            probe_stop(d->state.probe[i]);
+        if (d->probes[i])
+            probe_stop(d->probes[i]);
     evtimer_del(d->debounce);
     evtimer_del(d->poll);
     arm(d->drain, d->cfg->server.drain_ms);
@@ -570,7 +575,7 @@ struct daemon *daemon_free(struct daemon *d)
     if (!d)
         return NULL;
     for (int i = 0; i < STATE_PROBES; i++)
-        d->state.probe[i] = probe_free(d->state.probe[i]);
+        d->probes[i] = probe_free(d->probes[i]);
     d->admin = httpd_free(d->admin);
     d->httpd = httpd_free(d->httpd);
     d->curlm = curlm_free(d->curlm);

@@ -122,7 +122,7 @@ static void probe_metric_u64(struct buf *b, const struct state *s, const char *n
         if (!s->probe[i])
             continue;
         buf_printf(b, "%s{probe=\"%s\"} %llu\n", name, state_probe_name(i),
-                   (unsigned long long) get(probe_state_get(s->probe[i])));
+                   (unsigned long long) get(s->probe[i]));
     }
 }
 
@@ -196,7 +196,7 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
         for (unsigned r = 0; r < sizeof(res_ids) / sizeof(res_ids[0]); r++)
             buf_printf(b, "rollguard_probe_runs_total{probe=\"%s\",result=\"%s\"} %llu\n",
                        state_probe_name(i), res_names[r],
-                       (unsigned long long) probe_state_get(s->probe[i])->runs[res_ids[r]]);
+                       (unsigned long long) s->probe[i]->runs[res_ids[r]]);
     }
     family(b, "rollguard_probe_consecutive_failures", "gauge",
            "Failed app probe runs in a row, by probe.");
@@ -282,11 +282,8 @@ static void json_num(struct buf *b, const char *key, double v)
         buf_printf(b, "\"%s\":null", key);
 }
 
-static void status_probe(struct buf *b, const struct probe *p)
-{
-    const struct cfg_probe *c = probe_cfg_get(p);
-    const struct probe_state *ps = probe_state_get(p);
-    char target[512];
+static void status_probe(struct buf *b, const struct probe_state *ps, const struct cfg_probe *c)
+{    char target[512];
 
     buf_puts(b, "{\"configured\":true,");
     json_str(b, "kind", c->kind == CFG_PROBE_TCP ? "tcp" : "http");
@@ -339,7 +336,7 @@ int endpoints_render_status(const struct state *s, struct buf *b)
     for (int i = 0; i < STATE_PROBES; i++) {
         buf_printf(b, "%s\"%s\":", i ? "," : "", state_probe_name(i));
         if (s->probe[i])
-            status_probe(b, s->probe[i]);
+            status_probe(b, s->probe[i], s->probe_cfg[i]);
         else
             buf_puts(b, "{\"configured\":false}");
     }

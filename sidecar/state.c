@@ -17,26 +17,20 @@ const char *state_probe_name(enum state_probe_id id)
 
 bool state_healthy(const struct state *s)
 {
-    const struct probe *p = s->probe[STATE_LIVENESS];
+    const struct probe_state *ps = s->probe[STATE_LIVENESS];
 
-    return !p || probe_state_get(p)->ok;
+    return !ps || ps->ok;
 }
 
 bool state_ready(const struct state *s, const char **why)
 {
-    const struct probe *p = s->probe[STATE_READINESS];
-    const struct probe_state *ps;
+    const struct probe_state *ps = s->probe[STATE_READINESS];
 
     if (s->shutting_down) {
         *why = "shutting down";
         return false;
     }
-    if (!p) {
-        *why = "";
-        return true;
-    }
-    ps = probe_state_get(p);
-    if (ps->ok) {
+    if (!ps || ps->ok) {
         *why = "";
         return true;
     }

@@ -40,7 +40,9 @@ enum state_probe_id { STATE_LIVENESS, STATE_READINESS, STATE_PROBES };
 
 struct state {
     const struct cfg *cfg;               /* current snapshot, borrowed */
-    struct probe *probe[STATE_PROBES];   /* NULL when not configured */
+    /* Views into each probe (NULL when the probe is not configured). */
+    const struct probe_state *probe[STATE_PROBES];
+    const struct cfg_probe *probe_cfg[STATE_PROBES];
     struct state_probe_hist probe_hist[STATE_PROBES];
     uint64_t (*now_ms)(void);            /* monotonic clock */
     double started_wall;                 /* Unix time of start */
