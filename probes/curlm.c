@@ -13,14 +13,7 @@
  * callback while libcurl is on the stack, or put headers, bodies or URLs
  * into error text.
  */
-/*
- * curlm.h's CURLM_OK (enum curlm_fail) has the same name as libcurl's
- * CURLMcode CURLM_OK. Only this file sees both: libcurl's is renamed to
- * CURLMCODE_OK here, and CURLM_OK below always means ours.
- */
-#define CURLM_OK CURLMCODE_OK
 #include <curl/curl.h>
-#undef CURLM_OK
 
 #include "curlm.h"
 
@@ -158,10 +151,10 @@ static enum curlm_fail curlm_classify(const struct curlm_req *r)
 {
     switch (r->code) {
     case CURLE_OK:
-        return CURLM_OK;
+        return CURLM_FAIL_NONE;
     case CURLE_WRITE_ERROR:
         if (r->truncated)
-            return CURLM_OK;
+            return CURLM_FAIL_NONE;
         if (r->toobig)
             return CURLM_ERR_TOOBIG;
         return CURLM_ERR_INTERNAL;
@@ -288,8 +281,8 @@ static void curlm_complete(struct curlm_req *r)
     res.content_type = ctype;
     res.header = r->captured;
     res.total_us = total > 0 ? (uint64_t)total : 0;
-    res.truncated = r->truncated && res.fail == CURLM_OK;
-    if (res.fail != CURLM_OK)
+    res.truncated = r->truncated && res.fail == CURLM_FAIL_NONE;
+    if (res.fail != CURLM_FAIL_NONE)
         curlm_describe(r, res.fail, res.error, sizeof res.error);
     r->state = CURLM_REQ_CALLBACK;
     r->cb(&res, r->arg);
@@ -716,7 +709,7 @@ int curlm_start(struct curlm *m, const struct curlm_opts *o, curlm_done_fn *cb, 
     rc = curlm_req_setup(r, o);
     if (rc < 0)
         goto fail;
-    if (curl_multi_add_handle(m->multi, r->easy) != CURLMCODE_OK) {
+    if (curl_multi_add_handle(m->multi, r->easy) != CURLM_OK) {
         rc = -ENOMEM;
         goto fail;
     }
@@ -773,10 +766,10 @@ struct curlm *curlm_new(struct event_base *base)
     m->multi = curl_multi_init();
     if (!m->timer || !m->multi)
         goto fail;
-    if (curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, curlm_socket_cb) != CURLMCODE_OK ||
-        curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m) != CURLMCODE_OK ||
-        curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, curlm_timer_cb) != CURLMCODE_OK ||
-        curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m) != CURLMCODE_OK)
+    if (curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, curlm_socket_cb) != CURLM_OK ||
+        curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m) != CURLM_OK ||
+        curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, curlm_timer_cb) != CURLM_OK ||
+        curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m) != CURLM_OK)
         goto fail;
     return m;
 fail:

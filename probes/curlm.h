@@ -20,7 +20,7 @@ struct curlm_req;
 
 /* Why a transfer produced no usable response. */
 enum curlm_fail {
-    CURLM_OK = 0,       /* a response arrived (any status), or connected (connect_only) */
+    CURLM_FAIL_NONE = 0,       /* a response arrived (any status), or connected (connect_only) */
     CURLM_ERR_CONNECT,  /* refused, unreachable, reset while connecting */
     CURLM_ERR_DNS,      /* name did not resolve */
     CURLM_ERR_TIMEOUT,  /* the timeout passed first */
@@ -58,7 +58,7 @@ struct curlm_result {
     const char *content_type; /* borrowed, or NULL */
     const char *header;       /* value of opts.capture_header (borrowed), or NULL */
     uint64_t total_us;       /* wall time of the transfer */
-    char error[256];         /* human text for fail != CURLM_OK, never with secrets */
+    char error[256];         /* human text for fail != CURLM_FAIL_NONE, never with secrets */
     bool truncated;          /* body cut at max_body (opts.truncate_ok) */
 };
 

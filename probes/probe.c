@@ -195,7 +195,7 @@ static void probe_done(const struct curlm_result *res, void *arg)
     obs.latency_us = res->total_us;
     obs.http_status = res->status;
     switch (res->fail) {
-    case CURLM_OK:
+    case CURLM_FAIL_NONE:
         if (p->cfg.kind == CFG_PROBE_TCP || (res->status >= 200 && res->status < 400)) {
             obs.result = PROBE_RES_PASS;
         } else {

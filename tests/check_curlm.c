@@ -110,7 +110,7 @@ START_TEST(test_ok_with_body)
 
     upstream_route(up, "/ok", 200, 1000, 0);
     get_and_wait("/ok", 4096, &g);
-    ck_assert_int_eq(g.res.fail, CURLM_OK);
+    ck_assert_int_eq(g.res.fail, CURLM_FAIL_NONE);
     ck_assert_int_eq(g.res.status, 200);
     ck_assert_uint_eq(g.res.body_len, 1000);
     ck_assert_int_eq(g.body[0], 'x');
@@ -134,7 +134,7 @@ START_TEST(test_503_is_a_response)
 
     upstream_route(up, "/down", 503, 10, 0);
     get_and_wait("/down", 4096, &g);
-    ck_assert_int_eq(g.res.fail, CURLM_OK);
+    ck_assert_int_eq(g.res.fail, CURLM_FAIL_NONE);
     ck_assert_int_eq(g.res.status, 503);
     ck_assert_uint_eq(g.res.body_len, 10);
     got_done(&g);
@@ -146,7 +146,7 @@ START_TEST(test_unknown_path_404)
     struct got g = {0};
 
     get_and_wait("/nothing-here", 4096, &g);
-    ck_assert_int_eq(g.res.fail, CURLM_OK);
+    ck_assert_int_eq(g.res.fail, CURLM_FAIL_NONE);
     ck_assert_int_eq(g.res.status, 404);
     got_done(&g);
 }
@@ -218,7 +218,7 @@ START_TEST(test_body_exactly_at_cap)
 
     upstream_route(up, "/fit", 200, 1024, 0);
     get_and_wait("/fit", 1024, &g);
-    ck_assert_int_eq(g.res.fail, CURLM_OK);
+    ck_assert_int_eq(g.res.fail, CURLM_FAIL_NONE);
     ck_assert_uint_eq(g.res.body_len, 1024);
     ck_assert(!g.res.truncated);
     got_done(&g);
@@ -234,7 +234,7 @@ START_TEST(test_body_truncate_ok)
     upstream_route(up, "/big", 200, 50 * 1024, 0);
     ck_assert_int_eq(curlm_start(cm, &o, got_cb, &g, NULL), 0);
     ck_assert(upstream_loop_until(base, got_one, &g, WAIT_MS));
-    ck_assert_int_eq(g.res.fail, CURLM_OK);
+    ck_assert_int_eq(g.res.fail, CURLM_FAIL_NONE);
     ck_assert_int_eq(g.res.status, 200);
     ck_assert(g.res.truncated);
     ck_assert_uint_eq(g.res.body_len, 1024);
@@ -249,7 +249,7 @@ START_TEST(test_body_discarded)
 
     upstream_route(up, "/big", 200, 50 * 1024, 0);
     get_and_wait("/big", 0, &g);
-    ck_assert_int_eq(g.res.fail, CURLM_OK);
+    ck_assert_int_eq(g.res.fail, CURLM_FAIL_NONE);
     ck_assert_int_eq(g.res.status, 200);
     ck_assert_uint_eq(g.res.body_len, 0);
     ck_assert_str_eq(g.body, "");
@@ -298,7 +298,7 @@ START_TEST(test_post_with_headers)
     upstream_route(up, "/post", 201, 0, 0);
     ck_assert_int_eq(curlm_start(cm, &o, got_cb, &g, NULL), 0);
     ck_assert(upstream_loop_until(base, got_one, &g, WAIT_MS));
-    ck_assert_int_eq(g.res.fail, CURLM_OK);
+    ck_assert_int_eq(g.res.fail, CURLM_FAIL_NONE);
     ck_assert_int_eq(g.res.status, 201);
     ck_assert_str_eq(upstream_last_method(up), "PATCH");
     ck_assert_str_eq(upstream_last_body(up, &blen), "{\"a\":1}");
@@ -405,7 +405,7 @@ static void many_cb(const struct curlm_result *res, void *arg)
     struct many *m = arg;
 
     m->done++;
-    if (res->fail == CURLM_OK && res->status == 200 && res->body_len == 100)
+    if (res->fail == CURLM_FAIL_NONE && res->status == 200 && res->body_len == 100)
         m->ok++;
 }
 
@@ -440,7 +440,7 @@ START_TEST(test_connect_only)
     snprintf(u, sizeof u, "http://127.0.0.1:%u/", (unsigned)upstream_port(up));
     ck_assert_int_eq(curlm_start(cm, &o, got_cb, &g, NULL), 0);
     ck_assert(upstream_loop_until(base, got_one, &g, WAIT_MS));
-    ck_assert_int_eq(g.res.fail, CURLM_OK);
+    ck_assert_int_eq(g.res.fail, CURLM_FAIL_NONE);
     ck_assert_int_eq(g.res.status, 0);
 
     ck_assert_int_eq(upstream_closed_port(&closed), 0);
@@ -488,7 +488,7 @@ static void reenter_cb(const struct curlm_result *res, void *arg)
     struct reenter *r = arg;
     struct curlm_opts o = {.url = url("/ok"), .max_body = 1024, .timeout_ms = 3000};
 
-    ck_assert_int_eq(res->fail, CURLM_OK);
+    ck_assert_int_eq(res->fail, CURLM_FAIL_NONE);
     r->first_calls++;
     if (r->free_it) {
         cm = curlm_free(cm);
