@@ -49,6 +49,7 @@ struct cfg_probe {
     uint32_t initial_delay_ms;
     uint32_t failure_threshold;
     uint32_t success_threshold;
+    bool enabled;      /* app.<probe>.enabled; false makes kind NONE */
 };
 
 /* app.metrics: the app's own request metrics. url "" disables scraping. */
@@ -151,11 +152,21 @@ const char *cfg_log_format_name(enum cfg_log_format f);
 const char *cfg_rollback_mode_name(enum cfg_rollback_mode m);
 const char *cfg_rollback_target_name(enum cfg_rollback_target t);
 const char *cfg_preset_name(enum cfg_preset p);
+const char *cfg_probe_kind_name(enum cfg_probe_kind k);     /* "none", "http", "tcp" */
+const char *cfg_latency_unit_name(enum cfg_latency_unit u); /* "auto", "seconds", ... */
 
 /*
  * Write the reference table of every key (path, type, default, bounds, doc)
  * as Markdown into buf; returns the length it needed (like snprintf).
  */
 size_t cfg_render_reference(char *buf, size_t size);
+
+/*
+ * Format errs as lines "FILE:LINE:COLUMN: message" ("FILE: message" when
+ * the line is unknown), then "FILE: ...and N more" when some were dropped.
+ * file NULL reads "(config)". Writes at most size bytes, NUL-terminated
+ * when size > 0; returns the length it needed (like snprintf).
+ */
+int cfg_errs_render(const struct cfg_errs *errs, const char *file, char *buf, size_t size);
 
 #endif
