@@ -1,6 +1,7 @@
 /*
- * cfg-int.h — what the key table (cfg.c) and the YAML loader (cfg_yaml.c)
- * share. Not for other modules: they see only cfg.h.
+ * cfg-int.h — what the key table (cfg.c), the value syntaxes (cfg_syntax.c)
+ * and the YAML loader (cfg_yaml.c) share. Not for other modules: they see
+ * only cfg.h.
  *
  * The loader knows YAML and nothing about keys beyond their dotted paths;
  * cfg.c knows keys, types and bounds and nothing about YAML. They meet in a
@@ -12,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cfg.h"
 
@@ -42,12 +44,6 @@ int cfg_key_lookup(const char *path, bool *is_section);
  */
 bool cfg_key_suggest(const char *path, char *out, size_t size);
 
-/*
- * Copy len bytes of s into buf (size bytes, NUL-terminated) for quoting in
- * a message: control characters become '?', and a long text is cut at a
- * character boundary and ends in "...". Returns buf.
- */
-const char *cfg_show(const char *s, size_t len, char *buf, size_t size);
 
 /* True once the error list is full, so callers can skip costly messages. */
 bool cfg_build_errs_full(const struct cfg_build *b);
@@ -80,6 +76,53 @@ void cfg_build_wrong_node(struct cfg_build *b, int id, const char *what, struct 
  * (e.g. `tcp` after `http` in the same probe).
  */
 int cfg_build_section(struct cfg_build *b, const char *path, struct cfg_mark key);
+
+/* ---- value syntaxes (cfg_syntax.c) ------------------------------------- */
+
+/*
+ * Copy len bytes of s into buf (size bytes, NUL-terminated) for quoting in
+ * a message: control characters become '?', and a long text is cut at a
+ * character boundary and ends in "...". Returns buf.
+ */
+const char *cfg_show(const char *s, size_t len, char *buf, size_t size);
+
+/* Write ms in canonical form ("1h30m", "1s500ms", "0s") into buf. */
+void cfg_duration_render(uint64_t ms, char *buf, size_t size);
+
+/*
+ * The checks below take a NUL-terminated, non-empty s and return 0, or
+ * -EINVAL with the reason in err (errlen bytes).
+ */
+
+/* A Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*. */
+int cfg_check_label_name(const char *s, char *err, size_t errlen);
+
+/* A Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*. */
+int cfg_check_metric_name(const char *s, char *err, size_t errlen);
+
+/*
+ * Label matchers: name="value" or name!="value", comma separated, spaces
+ * allowed around the parts; values escape only \\ and \". "" or spaces only
+ * is an empty list.
+ */
+int cfg_check_selector(const char *s, char *err, size_t errlen);
+
+/*
+ * host:port in len bytes of s. The host is a name, an IPv4 address or an
+ * IPv6 address in brackets; it may be empty (all interfaces) unless
+ * host_required. The port is 1-65535; it may be left out (with its colon)
+ * unless port_required.
+ */
+int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_required,
+                       char *err, size_t errlen);
+
+/*
+ * http:// or https:// (https_only: https:// only, any case) with a host, an
+ * optional port, no credentials, no spaces or control characters.
+ */
+int cfg_check_url(const char *s, bool https_only, char *err, size_t errlen);
+
+/* ---- the loader (cfg_yaml.c) -------------------------------------------- */
 
 /*
  * Feed a YAML document (len bytes, not necessarily NUL-terminated) into b:

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -76,7 +75,7 @@ struct cfg_key {
     size_t off; /* into struct cfg */
     double min, max; /* T_UINT, T_DURATION (ms), T_DOUBLE */
     unsigned flags;  /* K_* */
-    const char *def; /* the default, in file syntax */
+    const char *def; /* the default as the value's text ("" for empty) */
     const char *const *names; /* T_ENUM: NULL-terminated, index = value */
     int (*check)(const char *s, char *err, size_t errlen); /* strings: extra syntax */
     const char *hint; /* strings: what is accepted, for the reference */
@@ -91,15 +90,13 @@ static const char *const mode_names[] = {"off", "dry-run", "enforce", NULL};
 static const char *const target_names[] = {"deployment", "argo-rollout", NULL};
 static const char *const kind_names[] = {"none", "http", "tcp", NULL};
 
-static int check_selector(const char *s, char *err, size_t errlen);
-static int check_metric_name(const char *s, char *err, size_t errlen);
-static int check_label_name(const char *s, char *err, size_t errlen);
-
 #define OFF(f) offsetof(struct cfg, f)
-#define K_STR(p, f, fl, chk, hint, def, doc) {p, T_STRING, OFF(f), 0, 0, fl, def, NULL, chk, hint, doc}
+#define K_STR(p, f, fl, chk, hint, def, doc)                                                       \
+    {p, T_STRING, OFF(f), 0, 0, fl, def, NULL, chk, hint, doc}
 #define K_DUR(p, f, lo, hi, def, doc) {p, T_DURATION, OFF(f), lo, hi, 0, def, NULL, NULL, NULL, doc}
 #define K_UINT(p, f, lo, hi, def, doc) {p, T_UINT, OFF(f), lo, hi, 0, def, NULL, NULL, NULL, doc}
-#define K_DBL(p, f, lo, hi, fl, def, doc) {p, T_DOUBLE, OFF(f), lo, hi, fl, def, NULL, NULL, NULL, doc}
+#define K_DBL(p, f, lo, hi, fl, def, doc)                                                          \
+    {p, T_DOUBLE, OFF(f), lo, hi, fl, def, NULL, NULL, NULL, doc}
 #define K_BOOL(p, f, def, doc) {p, T_BOOL, OFF(f), 0, 0, 0, def, NULL, NULL, NULL, doc}
 #define K_ENUM(p, f, n, def, doc) {p, T_ENUM, OFF(f), 0, 0, 0, def, n, NULL, NULL, doc}
 #define K_ADDR(p, f, fl, def, doc) {p, T_ADDRESS, OFF(f), 0, 0, fl, def, NULL, NULL, NULL, doc}
@@ -112,7 +109,8 @@ static int check_label_name(const char *s, char *err, size_t errlen);
  * the one the file may set is the one that applies.
  */
 #define PROBE_KEYS(P, F, URL, PERIOD, FAILS, WHAT)                                                 \
-    K_BOOL(P ".enabled", F.enabled, "true", "probe the app at all; false: " WHAT " is not probed"), \
+    K_BOOL(P ".enabled", F.enabled, "true",                                                        \
+           "probe the app at all; false: " WHAT " is not probed"),                                 \
     K_URL(P ".http.url", F.url, 0, URL, "HTTP probe: GET this URL; 200-399 passes"),               \
     K_DUR(P ".http.timeout", F.timeout_ms, 10, 10 * MIN, "1s", "HTTP probe: give up after this"),  \
     K_BOOL(P ".http.tls_verify", F.tls_verify, "false", "HTTP probe: verify an https app's cert"), \
@@ -138,7 +136,8 @@ static const struct cfg_key keys[] = {
     K_ADDR("admin_listen", admin_listen, K_EMPTY, "127.0.0.1:8081",
            "operator actions (manual rollback, pause); \"\" disables"),
     K_ENUM("log.level", log_level, log_level_names, "info", "least severe level logged"),
-    K_ENUM("log.format", log_format, log_format_names, "json", "one JSON object or key=value line per event"),
+    K_ENUM("log.format", log_format, log_format_names, "json",
+           "one JSON object or key=value line per event"),
     K_UINT("server.max_connections", server.max_connections, 1, 65536, "1024",
            "open connections at once; more wait in the backlog"),
     K_DUR("server.timeout", server.timeout_ms, 100, 60 * SEC, "5s",
@@ -158,21 +157,21 @@ static const struct cfg_key keys[] = {
           "give up on a scrape after this; <= interval"),
     K_UINT("app.metrics.max_bytes", metrics.max_bytes, 4096, 64 * 1024 * 1024, "10485760",
            "a larger metrics page fails the scrape"),
-    K_STR("app.metrics.selector", metrics.selector, K_EMPTY, check_selector,
+    K_STR("app.metrics.selector", metrics.selector, K_EMPTY, cfg_check_selector,
           "label matchers `name=\"v\"` or `name!=\"v\"`, comma separated", "",
           "extra label matchers every counted series must satisfy"),
-    K_STR("app.metrics.requests.metric", metrics.requests_metric, 0, check_metric_name,
+    K_STR("app.metrics.requests.metric", metrics.requests_metric, 0, cfg_check_metric_name,
           "metric name", "http_requests_total", "counter of requests, one series per label set"),
-    K_STR("app.metrics.requests.error_label", metrics.error_label, 0, check_label_name,
+    K_STR("app.metrics.requests.error_label", metrics.error_label, 0, cfg_check_label_name,
           "label name", "code", "label that tells an error"),
     K_STR("app.metrics.requests.error_match", metrics.error_match, 0, NULL,
           "pattern: `.` = any one character", "5..",
           "error_label values that are errors (whole value must match)"),
-    K_STR("app.metrics.latency.histogram", metrics.latency_histogram, 0, check_metric_name,
+    K_STR("app.metrics.latency.histogram", metrics.latency_histogram, 0, cfg_check_metric_name,
           "metric name (without _bucket)", "http_request_duration_seconds",
           "request latency histogram"),
     K_ENUM("app.metrics.latency.unit", metrics.latency_unit, unit_names, "auto",
-           "unit of the histogram's le; auto: from the name's _seconds/_milliseconds/_ms"),
+           "unit of the histogram's le bounds; auto: guessed from the metric name"),
     K_DUR("analysis.interval", analysis.interval_ms, SEC, 10 * MIN, "10s",
           "one window slot; one verdict per interval"),
     K_DUR("analysis.window", analysis.window_ms, SEC, 7 * DAY, "60s",
@@ -203,7 +202,7 @@ static const struct cfg_key keys[] = {
     K_UINT("rollback.quorum", rollback.quorum, 1, 10000, "1",
            "pods of the new revision that must agree"),
     K_URL("kubernetes.api_server", kubernetes.api_server, K_EMPTY | K_HTTPS, "",
-          "\"\": https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"),
+          "API server; \"\": https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"),
     K_PATH("kubernetes.service_account_dir", kubernetes.service_account_dir,
            "/var/run/secrets/kubernetes.io/serviceaccount", "token, ca.crt and namespace"),
 };
@@ -307,358 +306,6 @@ static void add_err(struct cfg_errs *errs, struct cfg_mark at, const char *fmt, 
 
 static const struct cfg_mark nowhere = {0, 0};
 
-const char *cfg_show(const char *s, size_t len, char *buf, size_t size)
-{
-    size_t n = 0, i = 0;
-
-    if (size == 0)
-        return buf;
-    while (i < len) {
-        unsigned char ch = (unsigned char) s[i];
-        size_t w = 1;
-
-        if (ch >= 0xc0)
-            w = ch >= 0xf0 ? 4 : ch >= 0xe0 ? 3 : 2;
-        if (w > len - i)
-            w = len - i;
-        if (n + w + 4 > size) { /* room for "..." and the NUL */
-            memcpy(buf + n, "...", 3);
-            n += 3;
-            break;
-        }
-        if (ch < 0x20 || ch == 0x7f)
-            buf[n] = '?';
-        else
-            memcpy(buf + n, s + i, w);
-        n += ch < 0x20 || ch == 0x7f ? 1 : w;
-        i += w;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
-/* ---- durations -------------------------------------------------------- */
-
-int cfg_duration_parse(const char *s, uint64_t *ret_ms, char *err, size_t errlen)
-{
-    static const struct {
-        const char *name;
-        uint64_t ms;
-    } units[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
-    uint64_t total = 0;
-    size_t last = 0; /* index + 1 of the previous unit */
-    const char *p = s;
-
-    if (!s || !*s) {
-        snprintf(err, errlen, "empty; write a number and a unit, e.g. 10s");
-        return -EINVAL;
-    }
-    if (*p == '-') {
-        snprintf(err, errlen, "negative durations are not allowed");
-        return -EINVAL;
-    }
-    while (*p) {
-        uint64_t n = 0;
-        size_t u, digits = 0;
-
-        if (!isdigit((unsigned char) *p)) {
-            snprintf(err, errlen, "expected a number, e.g. 10s or 1m30s");
-            return -EINVAL;
-        }
-        for (; isdigit((unsigned char) *p); p++, digits++)
-            if (n <= UINT32_MAX)
-                n = n * 10 + (uint64_t) (*p - '0');
-        if (*p == '.' || *p == ',') {
-            snprintf(err, errlen, "fractions are not supported; use a smaller unit (1500ms, not 1.5s)");
-            return -EINVAL;
-        }
-        if (!*p) {
-            snprintf(err, errlen, "a unit is required after %.*s: ms, s, m or h (e.g. 10s)",
-                     digits > 12 ? 12 : (int) digits, p - digits);
-            return -EINVAL;
-        }
-        /* "ms" before "m": the longest name that matches. */
-        if (p[0] == 'm' && p[1] == 's')
-            u = 3;
-        else if (*p == 'h')
-            u = 0;
-        else if (*p == 'm')
-            u = 1;
-        else if (*p == 's')
-            u = 2;
-        else {
-            snprintf(err, errlen, "unknown unit; use ms, s, m or h");
-            return -EINVAL;
-        }
-        if (last && u + 1 <= last) {
-            snprintf(err, errlen, "units must go from largest to smallest, each once (e.g. 1h30m)");
-            return -EINVAL;
-        }
-        last = u + 1;
-        p += strlen(units[u].name);
-        if (n > UINT32_MAX || n * units[u].ms > UINT32_MAX - total) {
-            snprintf(err, errlen, "too long; the longest duration is 4294967295ms (about 49 days)");
-            return -EINVAL;
-        }
-        total += n * units[u].ms;
-    }
-    *ret_ms = total;
-    return 0;
-}
-
-/* Canonical text of a duration: largest units first, "0s" for zero. */
-static void duration_render(uint64_t ms, char *buf, size_t size)
-{
-    static const struct {
-        const char *name;
-        uint64_t ms;
-    } units[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
-    size_t n = 0;
-
-    buf[0] = '\0';
-    if (ms == 0) {
-        snprintf(buf, size, "0s");
-        return;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(units) && n < size; i++) {
-        if (ms >= units[i].ms) {
-            int w = snprintf(buf + n, size - n, "%" PRIu64 "%s", ms / units[i].ms, units[i].name);
-            if (w < 0)
-                return;
-            n += (size_t) w;
-            ms %= units[i].ms;
-        }
-    }
-}
-
-/* ---- string syntaxes -------------------------------------------------- */
-
-static bool is_label_start(int c)
-{
-    return isalpha(c) || c == '_';
-}
-
-static bool is_label_char(int c)
-{
-    return isalnum(c) || c == '_';
-}
-
-static int check_label_name(const char *s, char *err, size_t errlen)
-{
-    const unsigned char *p = (const unsigned char *) s;
-
-    if (!is_label_start(*p)) {
-        snprintf(err, errlen, "not a label name: must start with a letter or _");
-        return -EINVAL;
-    }
-    while (is_label_char(*p))
-        p++;
-    if (*p) {
-        snprintf(err, errlen, "not a label name: only letters, digits and _ (at character %zu)",
-                 (size_t) (p - (const unsigned char *) s) + 1);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-static int check_metric_name(const char *s, char *err, size_t errlen)
-{
-    const unsigned char *p = (const unsigned char *) s;
-
-    if (!is_label_start(*p) && *p != ':') {
-        snprintf(err, errlen, "not a metric name: must start with a letter, _ or :");
-        return -EINVAL;
-    }
-    while (is_label_char(*p) || *p == ':')
-        p++;
-    if (*p) {
-        snprintf(err, errlen, "not a metric name: only letters, digits, _ and : (at character %zu)",
-                 (size_t) (p - (const unsigned char *) s) + 1);
-        return -EINVAL;
-    }
-    return 0;
-}
-
-/* name="value" or name!="value", comma separated; values escape only \\ and \". */
-static int check_selector(const char *s, char *err, size_t errlen)
-{
-    const char *p = s;
-
-#define SEL_FAIL(...)                                                                              \
-    do {                                                                                           \
-        int w_ = snprintf(err, errlen, __VA_ARGS__);                                               \
-        if (w_ >= 0 && (size_t) w_ < errlen)                                                       \
-            snprintf(err + w_, errlen - (size_t) w_, " (at character %zu)", (size_t) (p - s) + 1); \
-        return -EINVAL;                                                                            \
-    } while (0)
-
-    while (*p == ' ')
-        p++;
-    if (!*p)
-        return 0;
-    for (;;) {
-        if (!is_label_start((unsigned char) *p))
-            SEL_FAIL("expected a label name");
-        while (is_label_char((unsigned char) *p))
-            p++;
-        while (*p == ' ')
-            p++;
-        if ((p[0] == '=' || p[0] == '!') && p[1] == '~')
-            SEL_FAIL("regular expression matchers (=~, !~) are not supported");
-        if (p[0] == '=')
-            p++;
-        else if (p[0] == '!' && p[1] == '=')
-            p += 2;
-        else
-            SEL_FAIL("expected = or != after the label name");
-        while (*p == ' ')
-            p++;
-        if (*p != '"')
-            SEL_FAIL("the value must be in double quotes");
-        for (p++; *p != '"'; p++) {
-            if (!*p)
-                SEL_FAIL("the quoted value is not closed");
-            if (*p == '\\') {
-                if (p[1] != '\\' && p[1] != '"')
-                    SEL_FAIL("only \\\\ and \\\" escapes are allowed in a value");
-                p++;
-            }
-        }
-        p++;
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            return 0;
-        if (*p != ',')
-            SEL_FAIL("expected , between matchers");
-        p++;
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            SEL_FAIL("expected a matcher after ,");
-    }
-#undef SEL_FAIL
-}
-
-/*
- * host:port where host may be [IPv6]; the host may be empty (all
- * interfaces) unless host_required; port_required false allows no :port.
- */
-static int check_hostport(const char *s, size_t len, bool host_required, bool port_required,
-                          char *err, size_t errlen)
-{
-    const char *end = s + len, *colon;
-    size_t hostlen;
-
-    if (len > 0 && s[0] == '[') {
-        const char *rb = memchr(s, ']', len);
-
-        if (!rb) {
-            snprintf(err, errlen, "missing ] after the IPv6 address");
-            return -EINVAL;
-        }
-        if (rb == s + 1) {
-            snprintf(err, errlen, "empty IPv6 address in []");
-            return -EINVAL;
-        }
-        for (const char *h = s + 1; h < rb; h++) {
-            if (!isxdigit((unsigned char) *h) && *h != ':' && *h != '.') {
-                snprintf(err, errlen, "bad IPv6 address in []");
-                return -EINVAL;
-            }
-        }
-        colon = rb + 1;
-        if (colon < end && *colon != ':') {
-            snprintf(err, errlen, "expected :port after ]");
-            return -EINVAL;
-        }
-        if (colon == end)
-            colon = NULL;
-    } else {
-        colon = NULL;
-        for (const char *h = s; h < end; h++)
-            if (*h == ':')
-                colon = h;
-        hostlen = (size_t) ((colon ? colon : end) - s);
-        if (memchr(s, ':', hostlen)) {
-            snprintf(err, errlen, "an IPv6 address needs brackets, e.g. [::1]:8080");
-            return -EINVAL;
-        }
-        if (hostlen == 0 && host_required) {
-            snprintf(err, errlen, "a host is required, e.g. 127.0.0.1:3000");
-            return -EINVAL;
-        }
-        for (size_t i = 0; i < hostlen; i++) {
-            unsigned char c = (unsigned char) s[i];
-            if (!isalnum(c) && c != '.' && c != '-' && c != '_') {
-                snprintf(err, errlen, "bad character '%c' in the host name", isprint(c) ? c : '?');
-                return -EINVAL;
-            }
-        }
-    }
-    if (!colon) {
-        if (port_required) {
-            snprintf(err, errlen, "expected host:port, e.g. 127.0.0.1:8080");
-            return -EINVAL;
-        }
-        return 0;
-    }
-    {
-        unsigned long port = 0;
-        const char *p = colon + 1;
-
-        if (p == end) {
-            snprintf(err, errlen, "the port is missing after :");
-            return -EINVAL;
-        }
-        for (; p < end; p++) {
-            if (!isdigit((unsigned char) *p)) {
-                snprintf(err, errlen, "the port must be a number");
-                return -EINVAL;
-            }
-            if (port <= 65535)
-                port = port * 10 + (unsigned long) (*p - '0');
-        }
-        if (port < 1 || port > 65535) {
-            snprintf(err, errlen, "the port must be between 1 and 65535");
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
-static int check_url(const char *s, bool https_only, char *err, size_t errlen)
-{
-    const char *auth;
-    size_t alen;
-
-    if (strncasecmp(s, "https://", 8) == 0)
-        auth = s + 8;
-    else if (strncasecmp(s, "http://", 7) == 0 && !https_only)
-        auth = s + 7;
-    else {
-        snprintf(err, errlen, https_only ? "must be an https:// URL"
-                                         : "must start with http:// or https://");
-        return -EINVAL;
-    }
-    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-        if (*p <= 0x20 || *p == 0x7f) {
-            snprintf(err, errlen, "spaces and control characters are not allowed in a URL");
-            return -EINVAL;
-        }
-    }
-    alen = strcspn(auth, "/?#");
-    if (memchr(auth, '@', alen)) {
-        snprintf(err, errlen, "credentials (user@host) in a URL are not supported");
-        return -EINVAL;
-    }
-    if (alen == 0) {
-        snprintf(err, errlen, "the URL has no host");
-        return -EINVAL;
-    }
-    return check_hostport(auth, alen, true, false, err, errlen);
-}
-
 /* ---- values ------------------------------------------------------------ */
 
 static bool is_yaml_null(const char *s)
@@ -672,8 +319,8 @@ static void range_text(const struct cfg_key *k, char *buf, size_t size)
     char lo[32], hi[32];
 
     if (k->type == T_DURATION) {
-        duration_render((uint64_t) k->min, lo, sizeof(lo));
-        duration_render((uint64_t) k->max, hi, sizeof(hi));
+        cfg_duration_render((uint64_t) k->min, lo, sizeof(lo));
+        cfg_duration_render((uint64_t) k->max, hi, sizeof(hi));
     } else {
         snprintf(lo, sizeof(lo), "%.15g", k->min);
         snprintf(hi, sizeof(hi), "%.15g", k->max);
@@ -728,9 +375,9 @@ static int value_set(struct cfg *c, const struct cfg_key *k, const char *s, char
         }
         if (len > 0) {
             if (k->type == T_ADDRESS)
-                r = check_hostport(s, len, k->flags & K_HOST, true, err, errlen);
+                r = cfg_check_hostport(s, len, k->flags & K_HOST, true, err, errlen);
             else if (k->type == T_URL)
-                r = check_url(s, k->flags & K_HTTPS, err, errlen);
+                r = cfg_check_url(s, k->flags & K_HTTPS, err, errlen);
             else if (k->type == T_PATH && s[0] != '/') {
                 snprintf(err, errlen, "must be an absolute path (starting with /)");
                 r = -EINVAL;
@@ -1008,7 +655,8 @@ int cfg_build_section(struct cfg_build *b, const char *path, struct cfg_mark key
             continue;
         if ((http && b->tcp_at[i].line) || (tcp && b->http_at[i].line)) {
             cfg_build_err(b, key, "%s: a probe is either http or tcp, and %s was set at line %u",
-                          path, http ? "tcp" : "http", http ? b->tcp_at[i].line : b->http_at[i].line);
+                          path, http ? "tcp" : "http",
+                          http ? b->tcp_at[i].line : b->http_at[i].line);
             return -EINVAL;
         }
         if (http)
@@ -1118,8 +766,8 @@ static void check_le(struct cfg_build *b, const char *small, const char *big)
     vb = *(uint32_t *) field(b->c, &keys[kb]);
     if (vs <= vb)
         return;
-    duration_render(vs, ts, sizeof(ts));
-    duration_render(vb, tb, sizeof(tb));
+    cfg_duration_render(vs, ts, sizeof(ts));
+    cfg_duration_render(vb, tb, sizeof(tb));
     cfg_build_err(b, pick(b, ks, kb), "%s (%s) must not exceed %s (%s)", small, ts, big, tb);
 }
 
@@ -1158,8 +806,8 @@ static void analysis_finish(struct cfg_build *b)
     char ti[32], tw[32];
 
     if (!any_bad(b, ki, kw)) {
-        duration_render(a->interval_ms, ti, sizeof(ti));
-        duration_render(a->window_ms, tw, sizeof(tw));
+        cfg_duration_render(a->interval_ms, ti, sizeof(ti));
+        cfg_duration_render(a->window_ms, tw, sizeof(tw));
         if (a->window_ms % a->interval_ms != 0)
             cfg_build_err(b, pick(b, kw, ki),
                           "analysis.window (%s) must be a whole multiple of analysis.interval (%s)",
@@ -1172,8 +820,8 @@ static void analysis_finish(struct cfg_build *b)
     if (!any_bad(b, kb, kw) && a->baseline_window_ms < a->window_ms) {
         char tb[32];
 
-        duration_render(a->baseline_window_ms, tb, sizeof(tb));
-        duration_render(a->window_ms, tw, sizeof(tw));
+        cfg_duration_render(a->baseline_window_ms, tb, sizeof(tb));
+        cfg_duration_render(a->window_ms, tw, sizeof(tw));
         cfg_build_err(b, pick(b, kb, kw), "analysis.baseline_window (%s) must be at least "
                       "analysis.window (%s)", tb, tw);
     }
@@ -1255,7 +903,7 @@ static void out_value(struct out *o, const struct cfg *c, const struct cfg_key *
         out_quoted(o, *(char *const *) v);
         break;
     case T_DURATION:
-        duration_render(*(const uint32_t *) v, tmp, sizeof(tmp));
+        cfg_duration_render(*(const uint32_t *) v, tmp, sizeof(tmp));
         out_puts(o, tmp);
         break;
     case T_UINT:
@@ -1545,7 +1193,9 @@ size_t cfg_render_reference(char *buf, size_t size)
                 out_printf(&o, "%s%s", j ? ", " : "", k->names[j]);
             break;
         case T_ADDRESS:
-            out_puts(&o, (k->flags & K_HOST) ? "host:port" : "[host]:port, IPv6 as [::1]:port");
+            out_puts(&o, (k->flags & K_HOST)
+                             ? "host:port, IPv6 as [::1]:port"
+                             : "host:port (no host: all interfaces), IPv6 as [::1]:port");
             break;
         case T_URL:
             out_puts(&o, (k->flags & K_HTTPS) ? "https:// URL" : "http:// or https:// URL");

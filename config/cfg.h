@@ -127,7 +127,11 @@ struct cfg {
 int cfg_parse(const char *buf, size_t len, const char *name, struct cfg **ret,
               struct cfg_errs *errs);
 
-/* Read path (a regular file of at most CFG_MAX_FILE_BYTES) and cfg_parse it. */
+/*
+ * Read path (a regular file of at most CFG_MAX_FILE_BYTES) and cfg_parse it
+ * with name = path. I/O problems are one error with line 0 and -errno
+ * (-ENOENT, -EISDIR, -EINVAL for a non-regular file, -EFBIG, ...).
+ */
 int cfg_load(const char *path, struct cfg **ret, struct cfg_errs *errs);
 
 /* The embedded defaults (config/rollguard.yaml compiled in). */
@@ -143,6 +147,9 @@ struct cfg *cfg_unref(struct cfg *c);
 /*
  * Parse a duration such as "500ms", "10s", "5m", "1h", "1m30s" into
  * milliseconds. Returns 0, or -EINVAL with a message in err (errlen bytes).
+ * A unit is required ("10" and "0" are errors), units go from largest to
+ * smallest, each once; no sign, no fractions; at most UINT32_MAX ms. "0s"
+ * parses; keys whose minimum is above 0 reject it.
  */
 int cfg_duration_parse(const char *s, uint64_t *ret_ms, char *err, size_t errlen);
 

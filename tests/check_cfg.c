@@ -264,8 +264,10 @@ START_TEST(test_reference_every_key)
     ck_assert_uint_eq(rows, N_KEYS);
     /* Rows carry type, default and bounds. */
     ck_assert_ptr_nonnull(strstr(buf, "| `server.timeout` | duration | `5s` | 100ms to 1m |"));
-    ck_assert_ptr_nonnull(strstr(buf, "| `log.level` | enum | `info` | debug, info, warn, error |"));
-    ck_assert_ptr_nonnull(strstr(buf, "| `analysis.error_rate.max` | number | `0.05` | > 0 and < 1 |"));
+    ck_assert_ptr_nonnull(strstr(buf,
+                                 "| `log.level` | enum | `info` | debug, info, warn, error |"));
+    ck_assert_ptr_nonnull(strstr(buf,
+                                 "| `analysis.error_rate.max` | number | `0.05` | > 0 and < 1 |"));
     ck_assert_ptr_nonnull(strstr(buf, "| `admin_listen` | address | `127.0.0.1:8081` |"));
     /* Truncation keeps a terminated prefix and still reports the full need. */
     ck_assert_uint_eq(cfg_render_reference(buf, 10), need);
@@ -420,7 +422,8 @@ START_TEST(test_err_range)
     one_err("server: {timeout: 61s}\n", 1, 19, "(100ms to 1m)");
     one_err("app: {metrics: {max_bytes: 4095}}\n", 1, 28, "(4096 to 67108864)");
     one_err("app: {metrics: {max_bytes: 67108865}}\n", 1, 28, "(4096 to 67108864)");
-    one_err("analysis:\n  error_rate: {max: 1}\n", 2, 21, "1 is out of range (must be > 0 and < 1)");
+    one_err("analysis:\n  error_rate: {max: 1}\n", 2, 21,
+            "1 is out of range (must be > 0 and < 1)");
     one_err("analysis:\n  error_rate: {max: 0}\n", 2, 21, "(must be > 0 and < 1)");
     one_err("analysis:\n  latency: {quantile: 1.0}\n", 2, 23, "(must be > 0 and < 1)");
     one_err("analysis:\n  latency: {max_increase: 0}\n", 2, 27, "(must be > 0 and <= 1000)");
@@ -444,7 +447,8 @@ END_TEST
 
 START_TEST(test_err_duration)
 {
-    one_err("server:\n  timeout: 10\n", 2, 12, "server.timeout: bad duration \"10\": a unit is required");
+    one_err("server:\n  timeout: 10\n", 2, 12,
+            "server.timeout: bad duration \"10\": a unit is required");
     one_err("server: {timeout: -1s}\n", 1, 19, "negative");
     one_err("server: {timeout: 1.5s}\n", 1, 19, "fractions are not supported");
     one_err("server: {timeout: 1d}\n", 1, 19, "unknown unit");
@@ -468,7 +472,8 @@ START_TEST(test_err_enum)
     one_err("log: {format: JSON}\n", 1, 15, "is not one of: json, text");
     one_err("rollback:\n  mode: dry_run\n", 2, 9, "is not one of: off, dry-run, enforce");
     one_err("rollback:\n  target: rollout\n", 2, 11, "is not one of: deployment, argo-rollout");
-    one_err("app: {metrics: {preset: envoy}}\n", 1, 25, "is not one of: prometheus, linkerd, istio");
+    one_err("app: {metrics: {preset: envoy}}\n", 1, 25,
+            "is not one of: prometheus, linkerd, istio");
     one_err("app: {metrics: {latency: {unit: us}}}\n", 1, 33,
             "is not one of: auto, seconds, milliseconds");
 }
@@ -493,7 +498,8 @@ START_TEST(test_err_yaml_features)
     one_err("log: &a {level: info}\n", 1, 6, "anchors (&a) are not supported");
     one_err("log: {level: info}\nserver: *a\n", 2, 9, "aliases (*a) are not supported");
     one_err("*a : 1\n", 1, 1, "aliases (*a) are not supported");
-    one_err("listen: !!str \"0.0.0.0:1\"\n", 1, 9, "tags (tag:yaml.org,2002:str) are not supported");
+    one_err("listen: !!str \"0.0.0.0:1\"\n", 1, 9,
+            "tags (tag:yaml.org,2002:str) are not supported");
     one_err("log: !custom {level: info}\n", 1, 6, "tags (!custom) are not supported");
     one_err("listen: \":1\"\n---\nlisten: \":2\"\n", 2, 1, "only one YAML document");
     one_err("log: {level: info}\n...\n---\n", 3, 1, "only one YAML document");
@@ -505,7 +511,8 @@ START_TEST(test_err_null)
     one_err("listen: ~\n", 1, 1, "listen: a value is required");
     one_err("listen: null\n", 1, 1, "a value is required");
     one_err("server:\n  timeout:\n", 2, 3, "server.timeout: a value is required");
-    one_err("admin_listen:\n", 1, 1, "admin_listen: a value is required (write \"\" for an empty one)");
+    one_err("admin_listen:\n", 1, 1,
+            "admin_listen: a value is required (write \"\" for an empty one)");
     one_err("app: {metrics: {selector: }}\n", 1, 17, "(write \"\" for an empty one)");
     /* Quoted, these are strings. */
     one_err("log: {level: \"null\"}\n", 1, 14, "\"null\" is not one of");
@@ -535,7 +542,8 @@ START_TEST(test_err_encoding)
     one_err(ctrl, 1, 11, "control characters are not allowed");
     one_err("listen: \"a\\0b\"\n", 1, 9, "listen: NUL characters are not allowed");
     /* A BOM and CRLF line ends are fine and do not shift positions. */
-    one_err("\xef\xbb\xbflisten: \":1\"\r\nlog:\r\n  level: loud\r\n", 3, 10, "\"loud\" is not one of");
+    one_err("\xef\xbb\xbflisten: \":1\"\r\nlog:\r\n  level: loud\r\n", 3, 10,
+            "\"loud\" is not one of");
 }
 END_TEST
 
@@ -742,7 +750,8 @@ END_TEST
 
 START_TEST(test_probe_kinds)
 {
-    struct cfg *c = ok("app:\n  readiness:\n    tcp: {address: \"10.1.2.3:5432\", timeout: 300ms}\n");
+    struct cfg *c =
+        ok("app:\n  readiness:\n    tcp: {address: \"10.1.2.3:5432\", timeout: 300ms}\n");
 
     ck_assert_int_eq(c->readiness.kind, CFG_PROBE_TCP);
     ck_assert_str_eq(c->readiness.address, "10.1.2.3:5432");
@@ -757,7 +766,8 @@ START_TEST(test_probe_kinds)
     ck_assert_uint_eq(c->liveness.timeout_ms, 1000);
     cfg_unref(c);
 
-    c = ok("app: {liveness: {http: {timeout: 3s, tls_verify: true}}, readiness: {enabled: false}}\n");
+    c = ok("app: {liveness: {http: {timeout: 3s, tls_verify: true}},"
+           " readiness: {enabled: false}}\n");
     ck_assert_int_eq(c->liveness.kind, CFG_PROBE_HTTP);
     ck_assert_uint_eq(c->liveness.timeout_ms, 3000);
     ck_assert(c->liveness.tls_verify);
@@ -786,7 +796,8 @@ START_TEST(test_probe_rules)
             "app.readiness.tcp.timeout (3s) must not exceed app.readiness.period (2s)");
     one_err("app: {liveness: {success_threshold: 2}}\n", 1, 18,
             "app.liveness.success_threshold must be 1 for liveness");
-    struct cfg *c = ok("app: {readiness: {success_threshold: 3, period: 1s, http: {timeout: 1s}}}\n");
+    struct cfg *c =
+        ok("app: {readiness: {success_threshold: 3, period: 1s, http: {timeout: 1s}}}\n");
     ck_assert_uint_eq(c->readiness.success_threshold, 3);
     cfg_unref(c);
     /* A rejected value does not drag in a second, derived error. */
@@ -842,7 +853,8 @@ START_TEST(test_urls)
     ck_assert_str_eq(c->kubernetes.api_server, "https://10.0.0.1:443");
     cfg_unref(c);
 
-    one_err("app: {liveness: {http: {url: ftp://x}}}\n", 1, 30, "must start with http:// or https://");
+    one_err("app: {liveness: {http: {url: ftp://x}}}\n", 1, 30,
+            "must start with http:// or https://");
     one_err("app: {liveness: {http: {url: \"\"}}}\n", 1, 30, "must not be empty");
     one_err("app: {liveness: {http: {url: \"http://\"}}}\n", 1, 30, "has no host");
     one_err("app: {liveness: {http: {url: \"http://:80/\"}}}\n", 1, 30, "a host is required");
@@ -862,7 +874,8 @@ START_TEST(test_strings)
                        "    requests: {metric: \"ns:req_total\", error_label: status_class,"
                        " error_match: \"5xx\"}\n"
                        "    latency: {histogram: lat_ms}\n");
-    ck_assert_str_eq(c->metrics.selector, "direction=\"inbound\", code != \"404\",x=\"a\\\\b\\\"c\"");
+    ck_assert_str_eq(c->metrics.selector,
+                     "direction=\"inbound\", code != \"404\",x=\"a\\\\b\\\"c\"");
     ck_assert_str_eq(c->metrics.requests_metric, "ns:req_total");
     ck_assert_str_eq(c->metrics.error_label, "status_class");
     cfg_unref(c);
@@ -889,7 +902,8 @@ END_TEST
 
 START_TEST(test_bools)
 {
-    struct cfg *c = ok("app: {liveness: {http: {tls_verify: True}}, readiness: {enabled: FALSE}}\n");
+    struct cfg *c =
+        ok("app: {liveness: {http: {tls_verify: True}}, readiness: {enabled: FALSE}}\n");
     ck_assert(c->liveness.tls_verify);
     ck_assert(!c->readiness.enabled);
     cfg_unref(c);
@@ -1041,7 +1055,8 @@ START_TEST(test_errs_render)
 
     e.dropped = 5;
     n = cfg_errs_render(&e, NULL, out, sizeof(out));
-    ck_assert_str_eq(out, "(config):2:3: first\n(config): cannot open: nope\n(config): ...and 5 more\n");
+    ck_assert_str_eq(out,
+                     "(config):2:3: first\n(config): cannot open: nope\n(config): ...and 5 more\n");
     ck_assert_int_eq(cfg_errs_render(&e, NULL, out, 8), n);
     ck_assert_str_eq(out, "(config");
     ck_assert_int_eq(cfg_errs_render(&e, NULL, NULL, 0), n);
