@@ -2,22 +2,80 @@
 """A faithful fake Kubernetes API server for rollguard's tests (Python 3, stdlib only).
 
 It emulates the parts of kube-apiserver that the rollback sidecar and `kubectl rollout
-undo` touch (see shared reference kubernetes-api.md section 9): Deployments, ReplicaSets,
-Pods, Leases, core/v1 and events.k8s.io/v1 Events and Argo Rollouts, with the real
-server's status codes and Status bodies (exact key order, trailing newline, Go's HTML
-escaping), JSON/merge/strategic patches, resourceVersion and generation rules, label and
-field selectors, pagination, discovery (legacy and aggregated), Table output for
-`kubectl get`, bearer tokens with rotation and revocation, a Deployment controller
-simulation (revision renumbering) and per-path fault injection.
+undo` touch (shared reference kubernetes-api.md, section 9): Deployments (+/status,
++/scale), ReplicaSets, Pods, Leases, core/v1 and events.k8s.io/v1 Events and Argo
+Rollouts, with the real server's status codes and Status bodies (exact key order, Go's
+HTML escaping, trailing newline), JSON/merge/strategic/apply patches, resourceVersion and
+generation rules, label and field selectors, limit/continue, discovery (legacy and
+aggregated), Table output for `kubectl get`, bearer tokens with rotation and revocation,
+a Deployment controller simulation (revision renumbering) and per-path fault injection.
 
-Use it three ways:
-  * CLI:  python3 fakeapi.py --port 0 --state seed.json --tls-dir DIR --token-file F
-          --control-port 0 --control-port-file info.json
-    prints one JSON line {"port":..,"control_port":..,"pid":..,...} on stdout and writes
-    the same object to --control-port-file.
-  * In-process: FakeAPI(state=..., tls_dir=...).start() -> object with the operations.
-  * Out-of-process control: ControlClient(control_port) -> the same operations over the
-    JSON control API (plain HTTP on loopback).
+Start it
+  CLI:  python3 fakeapi.py --port 0 --state seed_web.json --tls-dir DIR --token-file F
+                           --control-port 0 --control-port-file info.json
+        Prints one JSON line and writes the same object to --control-port-file:
+        {"port", "http_port", "control_port", "pid", "url", "host", "tls", "ca",
+         "tls_dir", "token", "token_file", "wrong_ca"}.  --no-tls serves plain HTTP on
+        --port; --http-port N adds a plain listener; --token T (repeatable) adds accepted
+        tokens; --token-file F accepts F's token (a random one is written if F is missing);
+        --option NAME=JSON sets a simulation option.  SIGTERM/SIGINT stop it.
+  Python: fa = FakeAPI("seed_web.json", tls_dir=d, tokens=["t"]).start(); ...; fa.stop()
+        fa.url, fa.port, fa.ca_file, fa.token, fa.control_port, fa.http_port
+  Remote: ControlClient(port) or ControlClient.from_info_file(path): same methods.
+
+TLS: ca.crt/ca.key and server.crt/server.key (SAN 127.0.0.1, ::1, localhost,
+kubernetes.default.svc...) are made once in --tls-dir with the openssl CLI, plus an
+unrelated wrong-ca.crt for negative tests.  ALPN offers http/1.1 only.
+
+Seed / state format: {"resourceVersion": "48220", "options": {...}, "objects": [full
+objects with apiVersion and kind]}.  Missing uid/creationTimestamp/resourceVersion are
+filled in; the global resourceVersion starts at max(resourceVersion, object RVs).
+
+Operations (Python method = control endpoint, JSON in and out, plain HTTP on loopback):
+  info()                               GET    /info
+  dump_state() / load_state(state)     GET    /state     PUT /state
+  reset()  (seed, log, faults, tokens) POST   /reset
+  get_object(res, ns, name)            GET    /objects/RES/NS/NAME   (NS "_" = cluster)
+  list_objects(res, ns=None)           GET    /objects/RES?namespace=NS
+  put_object(obj, controller=False)    PUT    /objects[?controller=1]   (upsert, new RV)
+  delete_object(res, ns, name)         DELETE /objects/RES/NS/NAME
+  touch(res, ns, name, status=None)    POST   /touch/RES/NS/NAME {"status": {...}}
+  requests(writes_only, method, path, since)
+                                       GET    /log?writes=1&method=PATCH&path=RE&since=N
+  clear_log()                          DELETE /log
+  add_fault(spec) -> id                POST   /faults  (object or list -> {"ids": [...]})
+  list_faults() / clear_faults()       GET    /faults    DELETE /faults
+  remove_fault(id)                     DELETE /faults/ID
+  add_token / revoke_token / remove_token(t)
+                                       POST   /tokens {"add"|"revoke"|"remove"|"set": [..]}
+  rotate_token(t=None, revoke_old=True, write_file=False)
+                                       POST   /tokens/rotate {"token", "revoke_old", ...}
+  reload_token_file() / list_tokens()  POST   /tokens/reload   GET /tokens
+  set_options(**kw) / get_options()    POST   /options {...}   GET /options
+RES is a plural ("deployments") or plural.group ("events.events.k8s.io").
+
+Request log entry: {seq, time, conn, method, path, query, params, headers (no
+Authorization), auth (ok|missing|malformed|unknown|revoked), token_fp (sha256[:12]),
+body (text), json (parsed or null), field_manager, dry_run, write, status (int, or
+"dropped"/"refused"/"closed-mid:N"), fault (id), tls}.
+
+Fault spec: {"type": T, "path": regex searched in the URL path (default ".*"),
+  "method": "PATCH" | [...], "query": regex on the raw query, "times": N (default 1;
+  -1/null/"always" = forever), "skip": K (let K matching requests pass first),
+  "retry_after": s, "delay": s (sleep first), "message": text, "headers": {...}}
+  T: 401 | 403 (forbidden body built from the request; user from option "user") | 409 |
+     422 | 429-apf (text/plain, Retry-After default 1, APF headers) | 429-status
+     (details.retryAfterSeconds, Retry-After default 5) | 500 (+Retry-After if
+     retry_after) | 503 | 504 | status (code, body, content_type) | delay (then serve
+     normally) | close-mid (headers + half the body, then close; "apply": true processes
+     the request first, default) | drop (read the request, close without answer;
+     "apply": false default) | refuse (close right after accept; path/method ignored).
+  The first matching rule wins; faults are checked before authentication.
+
+Options (seed "options", set_options, --option): controller, controller_scale,
+controller_cleanup, rollouts_status_subresource, user, page_size ({"replicasets": N}
+paginates even without ?limit), strict_core_events, now (fixed clock), server_version,
+log_limit.
 """
 
 import argparse
@@ -47,6 +105,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OPTIMISTIC_LOCK_MSG = ("the object has been modified; please apply your changes to the "
                        "latest version and try again")
 APF_BODY = "Too many requests, please try again later.\n"
+MAX_BODY = 3 * 1024 * 1024   # apiserver's default MaxRequestBodyBytes
 DEFAULT_USER = "system:serviceaccount:prod:web-sidecar"
 SERVER_VERSION = {
     "major": "1", "minor": "32", "gitVersion": "v1.32.4",
@@ -902,12 +961,34 @@ def json_patch_apply(doc, ops):
             if missing:
                 if want is not None:
                     raise PatchApplyError("testing value %s failed" % path)
-            elif json.dumps(cur, sort_keys=True) != json.dumps(want, sort_keys=True):
-                # Scalars compare by their JSON text (evanphx/json-patch v4): 2 != 2.0.
+            elif not v4_equal(cur, want):
                 raise PatchApplyError("testing value %s failed" % path)
         else:
             raise PatchApplyError("Unexpected kind: %s" % kind)
     return doc
+
+
+def v4_equal(doc_val, patch_val):
+    """evanphx/json-patch v4 `test` equality.
+
+    Objects and arrays compare member by member; scalars compare by their compacted JSON
+    text, the document side as Go's encoder wrote it (so 2 != 2.0, and a string holding
+    < > & never equals its unescaped form) and the patch side as sent (approximated by a
+    compact re-encoding without escaping).
+    """
+    if isinstance(doc_val, dict) or isinstance(patch_val, dict):
+        if not (isinstance(doc_val, dict) and isinstance(patch_val, dict)):
+            return False
+        if set(doc_val) != set(patch_val):
+            return False
+        return all(v4_equal(doc_val[k], patch_val[k]) for k in doc_val)
+    if isinstance(doc_val, list) or isinstance(patch_val, list):
+        if not (isinstance(doc_val, list) and isinstance(patch_val, list)):
+            return False
+        if len(doc_val) != len(patch_val):
+            return False
+        return all(v4_equal(a, b) for a, b in zip(doc_val, patch_val))
+    return go_json(doc_val)[:-1] == compact(patch_val).encode("utf-8")
 
 
 def merge_patch(target, patch):
@@ -1914,9 +1995,7 @@ class API:
                 raise err_generic_not_found()
             return Response(200, api_resource_list(group, version))
         ns = None
-        if rest[0] == "namespaces" and len(rest) >= 3 and group == "":
-            ns, rest = rest[1], rest[2:]
-        elif rest[0] == "namespaces" and len(rest) >= 3:
+        if rest[0] == "namespaces" and len(rest) >= 3:
             ns, rest = rest[1], rest[2:]
         if group == "" and ns is None and rest[0] == "namespaces":
             return self.namespaces(rest[1:])
@@ -2649,6 +2728,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.rfile.readline(65537)
             return data
         n = int(self.headers.get("Content-Length") or 0)
+        if n > MAX_BODY:
+            left = min(n, 64 * MAX_BODY)
+            while left > 0:  # drain, so the client sees the answer rather than a reset
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+            raise APIError(413, status_body(413, "RequestEntityTooLarge",
+                                            "Request entity too large: limit is %d" % MAX_BODY))
         return self.rfile.read(n) if n > 0 else b""
 
     def _handle(self):
@@ -2657,7 +2745,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = url.path
         query = url.query
         params = urllib.parse.parse_qs(query, keep_blank_values=True)
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except APIError as e:
+            self.close_connection = True
+            self._send(Response(e.code, e.body))
+            return
         method = self.command
         hdrs = {k: v for k, v in self.headers.items() if k.lower() != "authorization"}
         auth_status, tok = owner.tokens.check(self.headers.get("Authorization"))
@@ -2931,6 +3024,7 @@ class FakeAPI:
         if options:
             self.initial_state.setdefault("options", {}).update(options)
         self.store.load(self.initial_state)
+        self.log.limit = int(self.store.options.get("log_limit") or 20000)
         toks = list(tokens or [])
         if token_file:
             if os.path.exists(token_file):
@@ -3151,6 +3245,8 @@ class FakeAPI:
                 if k not in DEFAULT_OPTIONS:
                     raise ValueError("unknown option %r" % k)
                 self.store.options[k] = v
+                if k == "log_limit":
+                    self.log.limit = int(v)
             return copy.deepcopy(self.store.options)
 
     def get_options(self):

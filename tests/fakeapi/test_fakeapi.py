@@ -13,7 +13,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -423,9 +422,38 @@ class Matrix(Base):
               {"op": "replace", "path": "/spec/replicas", "value": 5}]
         p3f = [{"op": "test", "path": "/metadata/generation", "value": float(gen)},
                {"op": "replace", "path": "/spec/replicas", "value": 5}]
-        self.assertBody(self.req("PATCH", DEP, json.dumps(p3f).replace(
-            "%d.0" % gen, "%d.0" % gen), ct=JP), 422, B_422)
+        self.assertBody(self.req("PATCH", DEP, p3f, ct=JP), 422, B_422)
         self.assertEqual(self.req("PATCH", DEP, p3, ct=JP).status, 200)
+        # json-patch v4 compares scalars as Go re-encoded them: '<' is stored as \u003c
+        self.req("PATCH", DEP, {"metadata": {"annotations": {"note": "a<b"}}}, ct=MP)
+        self.assertBody(self.req("PATCH", DEP, [
+            {"op": "test", "path": "/metadata/annotations/note", "value": "a<b"}], ct=JP),
+            422, B_422)
+        rev = self.dep()["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+        self.assertEqual(self.req("PATCH", DEP, [
+            {"op": "test", "path": "/metadata/annotations/deployment.kubernetes.io~1revision",
+             "value": rev}, {"op": "test", "path": "/spec/selector",
+                             "value": {"matchLabels": {"app": "web"}}}], ct=JP).status, 200)
+
+    def test_2b_concurrent_racers_only_one_wins(self):
+        import threading
+        p = [{"op": "test", "path": "/metadata/resourceVersion", "value": "48213"},
+             {"op": "replace", "path": "/spec/template/spec/containers/0/image",
+              "value": "registry.example/web:v1"}]
+        codes = []
+        lock = threading.Lock()
+
+        def racer():
+            r = self.req("PATCH", DEP, p, ct=JP)
+            with lock:
+                codes.append(r.status)
+        ts = [threading.Thread(target=racer) for _ in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(sorted(codes), [200] + [422] * 7)
+        self.assertEqual(len(self.fa.requests(method="PATCH")), 8)
 
     def test_3_controller_renumbers_revisions(self):
         rs1 = self.req("GET", RSL + "/web-5d8f7c9b6d").json
@@ -501,7 +529,8 @@ class Matrix(Base):
         # no-op PUT keeps the resourceVersion
         same = r.json
         r2 = self.req("PUT", LEASES + "/web-rollback", same)
-        self.assertEqual(r2.json["metadata"]["resourceVersion"], same["metadata"]["resourceVersion"])
+        self.assertEqual(r2.json["metadata"]["resourceVersion"],
+                         same["metadata"]["resourceVersion"])
         # validation
         r = self.req("POST", LEASES, lease_body(name="bad", dur=0))
         self.assertEqual(r.status, 422)
@@ -838,6 +867,11 @@ class Semantics(Base):
         self.assertEqual(r.json["kind"], "APIGroupDiscoveryList")
         self.assertEqual(self.req("GET", "/version").json["gitVersion"], "v1.32.4")
         self.assertEqual(self.req("GET", "/healthz").raw, b"ok")
+        r = self.req("GET", DEP, headers={"User-Agent": "curl/8.0"})
+        self.assertTrue(r.raw.startswith(b'{\n  "kind": "Deployment",'))
+        self.assertFalse(r.raw.endswith(b"\n"))
+        r = self.req("PATCH", DEP, b"[" + b" " * (3 * 1024 * 1024) + b"]", ct=JP)
+        self.assertEqual(r.status, 413)
 
     def test_create_delete_and_pods(self):
         pod = self.req("GET", "/api/v1/namespaces/prod/pods/web-7c5d9f8b4-x2kqp").json
@@ -1193,16 +1227,12 @@ class Kubectl(Base):
 # --------------------------------------------------------------------------------------
 
 
-class _Result(unittest.TextTestResult):
-    pass
-
-
 def main():
     suite = unittest.TestSuite()
     loader = unittest.TestLoader()
     for cls in (ErrorBodies, Matrix, Semantics, Faults, Kubectl):
         suite.addTests(loader.loadTestsFromTestCase(cls))
-    runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=_Result)
+    runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=unittest.TextTestResult)
     t0 = time.monotonic()
     res = runner.run(suite)
     if Base.fa is not None:
