@@ -1696,7 +1696,14 @@ def ensure_tls(tls_dir):
     """Create (once) ca.crt/ca.key, server.crt/server.key for 127.0.0.1, ::1, localhost and
     kubernetes.default.svc, plus an unrelated wrong-ca.crt, using the openssl CLI.
     Returns a dict of paths."""
+    import fcntl
     os.makedirs(tls_dir, exist_ok=True)
+    with open(os.path.join(tls_dir, ".lock"), "w") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)  # concurrent starts share one consistent set
+        return _ensure_tls_locked(tls_dir)
+
+
+def _ensure_tls_locked(tls_dir):
     p = {k: os.path.join(tls_dir, k) for k in
          ("ca.crt", "ca.key", "server.crt", "server.key", "wrong-ca.crt", "wrong-ca.key")}
     if all(os.path.exists(v) for v in p.values()):
@@ -2925,6 +2932,12 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             _Handler.__init__(h, request, client_address, self)
         except (ConnectionError, ssl.SSLError, OSError):
             pass
+        finally:
+            if request is not None and self.tls_ctx is not None:
+                try:
+                    request.close()   # the TLS wrapper owns the fd now
+                except OSError:
+                    pass
 
     def shutdown_request(self, request):
         try:

@@ -1006,7 +1006,8 @@ class Faults(Base):
         try:
             line = p.stdout.readline()
             info = json.loads(line)
-            self.assertEqual(info, json.load(open(info_file)))
+            with open(info_file) as inf:
+                self.assertEqual(info, json.load(inf))
             self.assertEqual(info["pid"], p.pid)
             with open(tok_file) as f:
                 tok = f.read().strip()
@@ -1030,7 +1031,8 @@ class Faults(Base):
             self.assertEqual(r.status, 429)
             out = cc.rotate_token("rotated", write_file=True)
             self.assertEqual(out["accepted"], ["rotated"])
-            self.assertEqual(open(tok_file).read(), "rotated")
+            with open(tok_file) as tf:
+                self.assertEqual(tf.read(), "rotated")
             c.request("GET", DEP, headers={"Authorization": "Bearer " + tok})
             r = c.getresponse()
             r.read()
