@@ -1073,8 +1073,10 @@ int promtext_parse(const char *buf, size_t len, enum promtext_format fmt,
     ps->tab = NULL;
     ps->cap = ps->n = 0;
     ps->cur = -1;
-    if (len == 0 && ps->fmt == PROMTEXT_OPENMETRICS)
+    if (len == 0 && ps->fmt == PROMTEXT_OPENMETRICS) {
+        ps->line = 1;
         r = fail(ps, buf, "missing # EOF at the end");
+    }
     else
         r = len == 0 ? 0 : parse_all(ps, buf);
     free(ps->tab);

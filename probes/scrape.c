@@ -192,7 +192,7 @@ static int parse_selector(struct scrape_spec *s, const char *sel, struct promtex
         } else if (q[0] == '!' && q[1] == '=' && q[2] != '~') {
             m->negate = true;
             q += 2;
-        } else if ((q[0] == '=' || q[0] == '!') && (q[1] == '~' || q[2] == '~')) {
+        } else if ((q[0] == '=' || q[0] == '!') && q[1] == '~') {
             return set_err(err, 0, (unsigned) (q - sel) + 1,
                            "regular expression matchers are not supported");
         } else {
