@@ -547,7 +547,7 @@ int scrape_extract(const struct scrape_spec *s, const char *body, size_t len,
     if (x.t.series == 0) {
         if (err) {
             err->line = err->column = 0;
-            snprintf(err->msg, sizeof(err->msg), "no sample of %s matches the selector",
+            snprintf(err->msg, sizeof(err->msg), "no sample of %.80s matches the selector",
                      s->metric);
         }
         return -ENOENT;

@@ -493,6 +493,14 @@ START_TEST(test_delta_reset_by_drop)
     ck_assert_uint_eq(d.requests, 30);
     ck_assert_uint_eq(d.errors, 2);
 
+    /* no errors at all: the request counter alone tells */
+    p = totals(1000, 0);
+    c = totals(30, 0);
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(d.reset);
+    ck_assert_uint_eq(d.requests, 30);
+    ck_assert_uint_eq(d.errors, 0);
+
     /* only the errors dropped: the counter family restarted as a whole */
     p = totals(100, 50);
     c = totals(120, 3);
