@@ -39,7 +39,7 @@ static double now_s(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -85,29 +85,29 @@ static char *synth(size_t *len)
 
     if (!b)
         return NULL;
-    n += (size_t) snprintf(b + n, cap - n,
-                           "# HELP http_requests_total Requests.\n"
-                           "# TYPE http_requests_total counter\n");
+    n += (size_t)snprintf(b + n, cap - n,
+                          "# HELP http_requests_total Requests.\n"
+                          "# TYPE http_requests_total counter\n");
     for (int i = 0; i < 12000; i++)
-        n += (size_t) snprintf(b + n, cap - n,
-                               "http_requests_total{service=\"svc-%d\",handler=\"/api/v1/r%d\","
-                               "method=\"GET\",code=\"%d\"} %d\n",
-                               i % 10, i / 50, 200 + i % 5, i * 7);
-    n += (size_t) snprintf(b + n, cap - n,
-                           "# HELP http_request_duration_seconds Latency.\n"
-                           "# TYPE http_request_duration_seconds histogram\n");
+        n += (size_t)snprintf(b + n, cap - n,
+                              "http_requests_total{service=\"svc-%d\",handler=\"/api/v1/r%d\","
+                              "method=\"GET\",code=\"%d\"} %d\n",
+                              i % 10, i / 50, 200 + i % 5, i * 7);
+    n += (size_t)snprintf(b + n, cap - n,
+                          "# HELP http_request_duration_seconds Latency.\n"
+                          "# TYPE http_request_duration_seconds histogram\n");
     for (int i = 0; i < 2400; i++) {
         for (int k = 0; k < 12; k++)
-            n += (size_t) snprintf(b + n, cap - n,
-                                   "http_request_duration_seconds_bucket{service=\"svc-%d\","
-                                   "handler=\"/api/v1/r%d\",le=\"%s\"} %d\n",
-                                   i % 10, i / 10, le[k], i + k * 3);
-        n += (size_t) snprintf(b + n, cap - n,
-                               "http_request_duration_seconds_sum{service=\"svc-%d\","
-                               "handler=\"/api/v1/r%d\"} %d.125\n"
-                               "http_request_duration_seconds_count{service=\"svc-%d\","
-                               "handler=\"/api/v1/r%d\"} %d\n",
-                               i % 10, i / 10, i, i % 10, i / 10, i + 33);
+            n += (size_t)snprintf(b + n, cap - n,
+                                  "http_request_duration_seconds_bucket{service=\"svc-%d\","
+                                  "handler=\"/api/v1/r%d\",le=\"%s\"} %d\n",
+                                  i % 10, i / 10, le[k], i + k * 3);
+        n += (size_t)snprintf(b + n, cap - n,
+                              "http_request_duration_seconds_sum{service=\"svc-%d\","
+                              "handler=\"/api/v1/r%d\"} %d.125\n"
+                              "http_request_duration_seconds_count{service=\"svc-%d\","
+                              "handler=\"/api/v1/r%d\"} %d\n",
+                              i % 10, i / 10, i, i % 10, i / 10, i + 33);
     }
     *len = n;
     return b;
@@ -155,16 +155,16 @@ int main(int argc, char **argv)
         r = promtext_parse(buf, len, fmt, &h, &err);
     dt = now_s() - t0;
     if (r < 0) {
-        fprintf(stderr, "bench_promtext: %s:%u:%u: %s\n", path ? path : "(synthetic)",
-                err.line, err.column, err.msg);
+        fprintf(stderr, "bench_promtext: %s:%u:%u: %s\n", path ? path : "(synthetic)", err.line,
+                err.column, err.msg);
         free(buf);
         return 1;
     }
-    printf("%-12s %10s %12s %8s %10s %12s  %s\n", "input", "samples", "bytes", "iters",
-           "seconds", "MB/s", "checksum");
+    printf("%-12s %10s %12s %8s %10s %12s  %s\n", "input", "samples", "bytes", "iters", "seconds",
+           "MB/s", "checksum");
     printf("%-12s %10lu %12zu %8d %10.4f %12.1f  %.6g/%lu\n", path ? "file" : "synthetic",
-           t.samples / (unsigned long) iters, len, iters, dt,
-           (double) len * iters / dt / 1e6, t.sum, t.labels);
+           t.samples / (unsigned long)iters, len, iters, dt, (double)len * iters / dt / 1e6, t.sum,
+           t.labels);
     free(buf);
     return 0;
 }

@@ -41,10 +41,10 @@ struct parser {
     struct promtext_err *err;
     unsigned line;
     const char *line_start;
-    bool eof;              /* OpenMetrics "# EOF" seen */
-    struct fam *tab;       /* open addressing, cap a power of two */
+    bool eof;        /* OpenMetrics "# EOF" seen */
+    struct fam *tab; /* open addressing, cap a power of two */
     uint32_t cap, n;
-    int32_t cur;           /* family of the previous line: a cache, never a rule */
+    int32_t cur; /* family of the previous line: a cache, never a rule */
     struct promtext_label labels[PROMTEXT_MAX_LABELS];
     struct promtext_label ex_labels[PROMTEXT_MAX_LABELS];
 };
@@ -73,12 +73,12 @@ static inline bool is_blank(char c)
 
 static inline bool is_digit(char c)
 {
-    return (unsigned char) (c - '0') < 10;
+    return (unsigned char)(c - '0') < 10;
 }
 
 static inline bool is_alpha_(char c)
 {
-    return (unsigned char) ((c | 0x20) - 'a') < 26 || c == '_';
+    return (unsigned char)((c | 0x20) - 'a') < 26 || c == '_';
 }
 
 static inline bool is_name_start(char c)
@@ -120,7 +120,7 @@ fail(struct parser *ps, const char *at, const char *fmt, ...)
         va_list ap;
 
         ps->err->line = ps->line;
-        ps->err->column = (unsigned) (at - ps->line_start) + 1;
+        ps->err->column = (unsigned)(at - ps->line_start) + 1;
         va_start(ap, fmt);
         vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
         va_end(ap);
@@ -131,7 +131,7 @@ fail(struct parser *ps, const char *at, const char *fmt, ...)
 /* Shorten a name for an error message. */
 static int msg_len(size_t len)
 {
-    return len > 60 ? 60 : (int) len;
+    return len > 60 ? 60 : (int)len;
 }
 
 static bool utf8_valid(const unsigned char *s, size_t n)
@@ -179,7 +179,7 @@ static size_t utf8_runes(const char *s, size_t n)
     size_t r = 0;
 
     for (size_t i = 0; i < n; i++)
-        r += ((unsigned char) s[i] & 0xc0) != 0x80;
+        r += ((unsigned char)s[i] & 0xc0) != 0x80;
     return r;
 }
 
@@ -233,7 +233,7 @@ static int parse_float(const char *p, const char *e, double *out)
         return -1;
     }
     while (q < e && is_digit(*q)) {
-        unsigned d = (unsigned) (*q - '0');
+        unsigned d = (unsigned)(*q - '0');
 
         digits = true;
         if (nsig < 19) {
@@ -248,7 +248,7 @@ static int parse_float(const char *p, const char *e, double *out)
     if (q < e && *q == '.') {
         q++;
         while (q < e && is_digit(*q)) {
-            unsigned d = (unsigned) (*q - '0');
+            unsigned d = (unsigned)(*q - '0');
 
             digits = true;
             if (nsig < 19) {
@@ -290,7 +290,7 @@ static int parse_float(const char *p, const char *e, double *out)
     }
     if (!dropped && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
         /* Both operands exact: one IEEE operation rounds correctly, like strtod. */
-        double d = (double) m;
+        double d = (double)m;
 
         d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
         *out = neg ? -d : d;
@@ -298,7 +298,7 @@ static int parse_float(const char *p, const char *e, double *out)
     }
     {
         char tmp[PROMTEXT_MAX_NUMBER + 1];
-        size_t n = (size_t) (e - p);
+        size_t n = (size_t)(e - p);
         char *endp;
         double d;
 
@@ -330,18 +330,18 @@ static int parse_int64(const char *p, const char *e, int64_t *out)
     }
     if (q == e)
         return -1;
-    lim = neg ? (uint64_t) INT64_MAX + 1 : (uint64_t) INT64_MAX;
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; q < e; q++) {
         unsigned d;
 
         if (!is_digit(*q))
             return -1;
-        d = (unsigned) (*q - '0');
+        d = (unsigned)(*q - '0');
         if (v > (lim - d) / 10)
             return -2;
         v = v * 10 + d;
     }
-    *out = neg ? (int64_t) (0 - v) : (int64_t) v;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return 0;
 }
 
@@ -350,9 +350,9 @@ static int number(struct parser *ps, const char *p, const char *e, double *out, 
     int r = parse_float(p, e, out);
 
     if (r == -2)
-        return fail(ps, p, "%s out of range: '%.*s'", what, msg_len((size_t) (e - p)), p);
+        return fail(ps, p, "%s out of range: '%.*s'", what, msg_len((size_t)(e - p)), p);
     if (r < 0)
-        return fail(ps, p, "invalid %s '%.*s'", what, msg_len((size_t) (e - p)), p);
+        return fail(ps, p, "invalid %s '%.*s'", what, msg_len((size_t)(e - p)), p);
     return 0;
 }
 
@@ -376,7 +376,7 @@ static int timestamp(struct parser *ps, const char *p, const char *e, int64_t *o
         return fail(ps, p, "timestamp out of range");
     default:
         return fail(ps, p, "invalid timestamp '%.*s' (integer milliseconds expected)",
-                    msg_len((size_t) (e - p)), p);
+                    msg_len((size_t)(e - p)), p);
     }
 }
 
@@ -387,7 +387,7 @@ static uint32_t hash_bytes(const char *p, size_t n)
     uint32_t h = 2166136261u;
 
     for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char) p[i]) * 16777619u;
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
     return h;
 }
 
@@ -403,7 +403,7 @@ static int32_t fam_find(const struct parser *ps, const char *name, size_t len, u
         if (!f->name)
             return -1;
         if (f->hash == h && f->len == len && memcmp(f->name, name, len) == 0)
-            return (int32_t) i;
+            return (int32_t)i;
     }
 }
 
@@ -446,9 +446,9 @@ static int32_t fam_add(struct parser *ps, const char *name, size_t len, uint32_t
     }
     for (i = h & (ps->cap - 1); ps->tab[i].name; i = (i + 1) & (ps->cap - 1))
         ;
-    ps->tab[i] = (struct fam){name, (uint32_t) len, h, (uint8_t) type, flags};
+    ps->tab[i] = (struct fam){name, (uint32_t)len, h, (uint8_t)type, flags};
     ps->n++;
-    return (int32_t) i;
+    return (int32_t)i;
 }
 
 static int32_t fam_get(struct parser *ps, const char *name, size_t len, const char *at)
@@ -503,7 +503,7 @@ static void set_family(struct parser *ps, struct promtext_sample *s, int32_t i,
     ps->cur = i;
     s->family.p = f->name;
     s->family.len = f->len;
-    s->type = (enum promtext_type) f->type;
+    s->type = (enum promtext_type)f->type;
     s->suffix = sfx;
 }
 
@@ -521,7 +521,7 @@ static int resolve_family(struct parser *ps, struct promtext_sample *s, const ch
         if (len >= f->len && memcmp(name, f->name, f->len) == 0) {
             int sfx = suffix_of(name + f->len, len - f->len);
 
-            if (sfx >= 0 && type_allows((enum promtext_type) f->type, sfx)) {
+            if (sfx >= 0 && type_allows((enum promtext_type)f->type, sfx)) {
                 set_family(ps, s, ps->cur, sfx);
                 return 0;
             }
@@ -530,9 +530,9 @@ static int resolve_family(struct parser *ps, struct promtext_sample *s, const ch
     h = hash_bytes(name, len);
     i = fam_find(ps, name, len, h);
     if (i >= 0) {
-        if (!type_allows((enum promtext_type) ps->tab[i].type, PROMTEXT_SFX_NONE))
-            return fail(ps, at, "sample '%.*s' lacks the suffix its %s family needs",
-                        msg_len(len), name, promtext_type_name(ps->tab[i].type));
+        if (!type_allows((enum promtext_type)ps->tab[i].type, PROMTEXT_SFX_NONE))
+            return fail(ps, at, "sample '%.*s' lacks the suffix its %s family needs", msg_len(len),
+                        name, promtext_type_name(ps->tab[i].type));
         set_family(ps, s, i, PROMTEXT_SFX_NONE);
         return 0;
     }
@@ -542,7 +542,7 @@ static int resolve_family(struct parser *ps, struct promtext_sample *s, const ch
         if (len > sl && memcmp(name + len - sl, suffixes[k].s, sl) == 0) {
             i = fam_find(ps, name, len - sl, hash_bytes(name, len - sl));
             if (i >= 0 && (ps->tab[i].flags & FAM_TYPED) &&
-                type_allows((enum promtext_type) ps->tab[i].type, suffixes[k].sfx)) {
+                type_allows((enum promtext_type)ps->tab[i].type, suffixes[k].sfx)) {
                 set_family(ps, s, i, suffixes[k].sfx);
                 return 0;
             }
@@ -581,13 +581,13 @@ static int quoted(struct parser *ps, const char **pq, const char *le, struct pro
             q += 2;
             continue;
         }
-        high |= (unsigned char) c >= 0x80;
+        high |= (unsigned char)c >= 0x80;
         q++;
     }
-    if (high && !utf8_valid((const unsigned char *) open + 1, (size_t) (q - open - 1)))
+    if (high && !utf8_valid((const unsigned char *)open + 1, (size_t)(q - open - 1)))
         return fail(ps, open, "invalid UTF-8 in quoted string");
     out->p = open + 1;
-    out->len = (size_t) (q - open - 1);
+    out->len = (size_t)(q - open - 1);
     *escaped = esc;
     *pq = q + 1;
     return 0;
@@ -613,7 +613,7 @@ static int meta_name(struct parser *ps, const char **pq, const char *le, struct 
     while (q < le && is_name_char(*q))
         q++;
     out->p = *pq;
-    out->len = (size_t) (q - *pq);
+    out->len = (size_t)(q - *pq);
     *escaped = false;
     *pq = q;
     return 0;
@@ -629,8 +629,8 @@ static bool same_str(struct promtext_str a, struct promtext_str b)
  * may appear inside the braces (NULL for an exemplar). Stores at most
  * PROMTEXT_MAX_LABELS labels in out and their count in *pn.
  */
-static int label_set(struct parser *ps, const char **pq, const char *le,
-                     struct promtext_label *out, unsigned *pn, struct promtext_sample *s)
+static int label_set(struct parser *ps, const char **pq, const char *le, struct promtext_label *out,
+                     unsigned *pn, struct promtext_sample *s)
 {
     const char *q = *pq + 1;
     unsigned n = 0;
@@ -659,7 +659,7 @@ static int label_set(struct parser *ps, const char **pq, const char *le,
             while (q < le && is_label_char(*q))
                 q++;
             nm.p = at;
-            nm.len = (size_t) (q - at);
+            nm.len = (size_t)(q - at);
         } else {
             return fail(ps, q, "expected a label name or '}'");
         }
@@ -710,8 +710,8 @@ static int label_set(struct parser *ps, const char **pq, const char *le,
 }
 
 /* The numeric value of label `name` (2 or 8 bytes) for le/quantile. */
-static int bound_label(struct parser *ps, struct promtext_sample *s, const char *name,
-                       size_t nlen, const char *at)
+static int bound_label(struct parser *ps, struct promtext_sample *s, const char *name, size_t nlen,
+                       const char *at)
 {
     for (unsigned i = 0; i < s->nlabels; i++) {
         const struct promtext_label *l = &s->labels[i];
@@ -802,7 +802,7 @@ static int sample_line(struct parser *ps, const char *p, const char *le)
         while (q < le && is_name_char(*q))
             q++;
         s.name.p = p;
-        s.name.len = (size_t) (q - p);
+        s.name.len = (size_t)(q - p);
         if (q < le && !is_blank(*q) && *q != '{')
             return fail(ps, q, "invalid character '%c' in metric name", *q);
         q = skip_blanks(q, le);
@@ -880,11 +880,10 @@ static bool word_is(const char *p, const char *e, const char *w)
 {
     size_t n = strlen(w);
 
-    return (size_t) (e - p) == n && memcmp(p, w, n) == 0;
+    return (size_t)(e - p) == n && memcmp(p, w, n) == 0;
 }
 
-static int meta_line(struct parser *ps, enum promtext_meta_kind kind, const char *q,
-                     const char *le)
+static int meta_line(struct parser *ps, enum promtext_meta_kind kind, const char *q, const char *le)
 {
     struct promtext_meta m;
     const char *at;
@@ -916,25 +915,25 @@ static int meta_line(struct parser *ps, enum promtext_meta_kind kind, const char
             return fail(ps, at, "second HELP line for '%.*s'", msg_len(m.name.len), m.name.p);
         f->flags |= FAM_HELP;
         m.text.p = q;
-        m.text.len = (size_t) (le - q);
+        m.text.len = (size_t)(le - q);
         m.text_escaped = memchr(q, '\\', m.text.len) != NULL;
-        if (!utf8_valid((const unsigned char *) q, m.text.len))
+        if (!utf8_valid((const unsigned char *)q, m.text.len))
             return fail(ps, q, "invalid UTF-8 in HELP text");
-        m.type = (enum promtext_type) f->type;
+        m.type = (enum promtext_type)f->type;
         break;
     case PROMTEXT_META_TYPE: {
         const char *e = token_end(q, le);
         size_t k;
 
         for (k = 0; k < sizeof(type_words) / sizeof(type_words[0]); k++) {
-            bool ok = ps->fmt == PROMTEXT_OPENMETRICS ? !type_words[k].text_only
-                                                      : !type_words[k].om_only;
+            bool ok =
+                ps->fmt == PROMTEXT_OPENMETRICS ? !type_words[k].text_only : !type_words[k].om_only;
 
             if (ok && word_is(q, e, type_words[k].kw))
                 break;
         }
         if (k == sizeof(type_words) / sizeof(type_words[0]))
-            return fail(ps, q, "unknown metric type '%.*s'", msg_len((size_t) (e - q)), q);
+            return fail(ps, q, "unknown metric type '%.*s'", msg_len((size_t)(e - q)), q);
         if (skip_blanks(e, le) != le)
             return fail(ps, skip_blanks(e, le), "TYPE takes exactly a name and a type");
         if (f->flags & FAM_TYPED)
@@ -943,9 +942,9 @@ static int meta_line(struct parser *ps, enum promtext_meta_kind kind, const char
             return fail(ps, at, "TYPE line for '%.*s' after its samples", msg_len(m.name.len),
                         m.name.p);
         f->flags |= FAM_TYPED;
-        f->type = (uint8_t) type_words[k].type;
+        f->type = (uint8_t)type_words[k].type;
         m.text.p = q;
-        m.text.len = (size_t) (e - q);
+        m.text.len = (size_t)(e - q);
         m.type = type_words[k].type;
         break;
     }
@@ -960,17 +959,17 @@ static int meta_line(struct parser *ps, enum promtext_meta_kind kind, const char
             return fail(ps, at, "UNIT line for '%.*s' after its samples", msg_len(m.name.len),
                         m.name.p);
         if (e > q) {
-            size_t ul = (size_t) (e - q);
+            size_t ul = (size_t)(e - q);
 
             if (m.name.len <= ul + 1 || m.name.p[m.name.len - ul - 1] != '_' ||
                 memcmp(m.name.p + m.name.len - ul, q, ul) != 0)
-                return fail(ps, q, "unit '%.*s' is not a suffix of the metric name",
-                            msg_len(ul), q);
+                return fail(ps, q, "unit '%.*s' is not a suffix of the metric name", msg_len(ul),
+                            q);
         }
         f->flags |= FAM_UNIT;
         m.text.p = q;
-        m.text.len = (size_t) (e - q);
-        m.type = (enum promtext_type) f->type;
+        m.text.len = (size_t)(e - q);
+        m.type = (enum promtext_type)f->type;
         break;
     }
     }
@@ -1012,7 +1011,7 @@ static int parse_all(struct parser *ps, const char *buf)
     const char *p = buf, *end = ps->end;
 
     while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t) (end - p));
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
         const char *le = eol ? eol : end;
         const char *q;
         int r;
@@ -1020,8 +1019,7 @@ static int parse_all(struct parser *ps, const char *buf)
         ps->line++;
         ps->line_start = p;
         if (le - p > PROMTEXT_MAX_LINE)
-            return fail(ps, p + PROMTEXT_MAX_LINE, "line longer than %d bytes",
-                        PROMTEXT_MAX_LINE);
+            return fail(ps, p + PROMTEXT_MAX_LINE, "line longer than %d bytes", PROMTEXT_MAX_LINE);
         q = skip_blanks(p, le);
         if (q == le)
             r = 0;
@@ -1076,8 +1074,7 @@ int promtext_parse(const char *buf, size_t len, enum promtext_format fmt,
     if (len == 0 && ps->fmt == PROMTEXT_OPENMETRICS) {
         ps->line = 1;
         r = fail(ps, buf, "missing # EOF at the end");
-    }
-    else
+    } else
         r = len == 0 ? 0 : parse_all(ps, buf);
     free(ps->tab);
     free(ps);

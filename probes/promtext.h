@@ -15,16 +15,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROMTEXT_MAX_LINE (256 * 1024) /* bytes in one line, newline excluded */
-#define PROMTEXT_MAX_LABELS 64         /* labels in one sample */
-#define PROMTEXT_MAX_FAMILIES 65536    /* distinct metric family names in one parse */
-#define PROMTEXT_MAX_NUMBER 256        /* bytes in one value or timestamp token */
+#define PROMTEXT_MAX_LINE (256 * 1024)  /* bytes in one line, newline excluded */
+#define PROMTEXT_MAX_LABELS 64          /* labels in one sample */
+#define PROMTEXT_MAX_FAMILIES 65536     /* distinct metric family names in one parse */
+#define PROMTEXT_MAX_NUMBER 256         /* bytes in one value or timestamp token */
 #define PROMTEXT_MAX_EXEMPLAR_RUNES 128 /* OpenMetrics: exemplar label set, in code points */
 
 enum promtext_format {
-    PROMTEXT_AUTO = 0,       /* OpenMetrics when the body ends in "# EOF", else 0.0.4 */
-    PROMTEXT_TEXT,           /* text/plain; version=0.0.4 */
-    PROMTEXT_OPENMETRICS,    /* application/openmetrics-text; version=1.0.0 */
+    PROMTEXT_AUTO = 0,    /* OpenMetrics when the body ends in "# EOF", else 0.0.4 */
+    PROMTEXT_TEXT,        /* text/plain; version=0.0.4 */
+    PROMTEXT_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
 };
 
 /* A family's TYPE. UNTYPED is 0.0.4 "untyped", OpenMetrics "unknown", or no TYPE line. */

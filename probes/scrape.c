@@ -97,12 +97,12 @@ static int copy_name(char *dst, const char *src, const char *what, bool required
 
 static bool is_label_start(char c)
 {
-    return (unsigned char) ((c | 0x20) - 'a') < 26 || c == '_';
+    return (unsigned char)((c | 0x20) - 'a') < 26 || c == '_';
 }
 
 static bool is_label_char(char c)
 {
-    return is_label_start(c) || (unsigned char) (c - '0') < 10;
+    return is_label_start(c) || (unsigned char)(c - '0') < 10;
 }
 
 static const char *skip_ws(const char *q)
@@ -123,7 +123,7 @@ static int sel_quoted(const char *sel, const char **pq, char *dst, size_t cap, s
         char c = *q;
 
         if (c == '\0')
-            return set_err(err, 0, (unsigned) (*pq - sel) + 1, "unterminated string in selector");
+            return set_err(err, 0, (unsigned)(*pq - sel) + 1, "unterminated string in selector");
         if (c == '"')
             break;
         if (c == '\\') {
@@ -133,10 +133,10 @@ static int sel_quoted(const char *sel, const char **pq, char *dst, size_t cap, s
             else if (*q == '\\' || *q == '"')
                 c = *q;
             else
-                return set_err(err, 0, (unsigned) (q - sel), "invalid escape in selector");
+                return set_err(err, 0, (unsigned)(q - sel), "invalid escape in selector");
         }
         if (n + 1 >= cap)
-            return set_err(err, 0, (unsigned) (*pq - sel) + 1,
+            return set_err(err, 0, (unsigned)(*pq - sel) + 1,
                            "selector string longer than %zu bytes", cap - 1);
         dst[n++] = c;
     }
@@ -162,7 +162,7 @@ static int parse_selector(struct scrape_spec *s, const char *sel, struct promtex
         size_t n;
 
         if (s->nmatchers == SCRAPE_MAX_MATCHERS)
-            return set_err(err, 0, (unsigned) (q - sel) + 1, "more than %d selector matchers",
+            return set_err(err, 0, (unsigned)(q - sel) + 1, "more than %d selector matchers",
                            SCRAPE_MAX_MATCHERS);
         m = &s->matchers[s->nmatchers];
         if (*q == '"') {
@@ -175,16 +175,16 @@ static int parse_selector(struct scrape_spec *s, const char *sel, struct promtex
 
             while (is_label_char(*q))
                 q++;
-            n = (size_t) (q - b);
+            n = (size_t)(q - b);
             if (n >= sizeof(m->label))
-                return set_err(err, 0, (unsigned) (b - sel) + 1, "label name too long");
+                return set_err(err, 0, (unsigned)(b - sel) + 1, "label name too long");
             memcpy(m->label, b, n);
             m->label[n] = '\0';
         } else {
-            return set_err(err, 0, (unsigned) (q - sel) + 1, "expected a label name in selector");
+            return set_err(err, 0, (unsigned)(q - sel) + 1, "expected a label name in selector");
         }
         if (n == 0)
-            return set_err(err, 0, (unsigned) (q - sel), "empty label name in selector");
+            return set_err(err, 0, (unsigned)(q - sel), "empty label name in selector");
         q = skip_ws(q);
         if (q[0] == '=' && q[1] != '~') {
             m->negate = false;
@@ -193,14 +193,14 @@ static int parse_selector(struct scrape_spec *s, const char *sel, struct promtex
             m->negate = true;
             q += 2;
         } else if ((q[0] == '=' || q[0] == '!') && q[1] == '~') {
-            return set_err(err, 0, (unsigned) (q - sel) + 1,
+            return set_err(err, 0, (unsigned)(q - sel) + 1,
                            "regular expression matchers are not supported");
         } else {
-            return set_err(err, 0, (unsigned) (q - sel) + 1, "expected '=' or '!=' in selector");
+            return set_err(err, 0, (unsigned)(q - sel) + 1, "expected '=' or '!=' in selector");
         }
         q = skip_ws(q);
         if (*q != '"')
-            return set_err(err, 0, (unsigned) (q - sel) + 1, "expected '\"' in selector");
+            return set_err(err, 0, (unsigned)(q - sel) + 1, "expected '\"' in selector");
         {
             int r = sel_quoted(sel, &q, m->value, sizeof(m->value), &m->value_len, err);
 
@@ -214,14 +214,14 @@ static int parse_selector(struct scrape_spec *s, const char *sel, struct promtex
             continue;
         }
         if (*q && !(braces && *q == '}'))
-            return set_err(err, 0, (unsigned) (q - sel) + 1, "expected ',' in selector");
+            return set_err(err, 0, (unsigned)(q - sel) + 1, "expected ',' in selector");
     }
     if (braces) {
         if (*q != '}')
-            return set_err(err, 0, (unsigned) (q - sel) + 1, "missing '}' in selector");
+            return set_err(err, 0, (unsigned)(q - sel) + 1, "missing '}' in selector");
         q = skip_ws(q + 1);
         if (*q)
-            return set_err(err, 0, (unsigned) (q - sel) + 1, "text after '}' in selector");
+            return set_err(err, 0, (unsigned)(q - sel) + 1, "text after '}' in selector");
     }
     return 0;
 }
@@ -327,8 +327,8 @@ static unsigned classify(const struct extract *x, const char *name, size_t len)
     return k;
 }
 
-static const struct promtext_label *find_label(const struct promtext_sample *smp,
-                                               const char *name, size_t n)
+static const struct promtext_label *find_label(const struct promtext_sample *smp, const char *name,
+                                               size_t n)
 {
     for (unsigned i = 0; i < smp->nlabels; i++) {
         const struct promtext_label *l = &smp->labels[i];
@@ -511,9 +511,11 @@ static int finish_hist(struct extract *x)
         return set_err(x->err, 0, 0, "histogram %s has buckets but no _count", h);
     for (unsigned i = 0; i < n; i++) {
         if (x->contrib[i] != x->contrib[inf])
-            return set_err(x->err, 0, 0, "histogram %s: series have different bucket bounds (le=%g)",
-                           h, x->le_raw[i]);
-        if (i > 0 && t->hist_cum[i] < t->hist_cum[i - 1] && !near(t->hist_cum[i], t->hist_cum[i - 1]))
+            return set_err(x->err, 0, 0,
+                           "histogram %s: series have different bucket bounds (le=%g)", h,
+                           x->le_raw[i]);
+        if (i > 0 && t->hist_cum[i] < t->hist_cum[i - 1] &&
+            !near(t->hist_cum[i], t->hist_cum[i - 1]))
             return set_err(x->err, 0, 0, "histogram %s: bucket le=%g is below le=%g", h,
                            x->le_raw[i], x->le_raw[i - 1]);
     }
@@ -564,7 +566,7 @@ static uint64_t to_count(double v)
         return 0;
     if (v >= 1.8e19)
         return UINT64_MAX;
-    return (uint64_t) (v + 0.5);
+    return (uint64_t)(v + 0.5);
 }
 
 static bool same_layout(const struct scrape_totals *a, const struct scrape_totals *b)
@@ -577,13 +579,13 @@ static bool same_layout(const struct scrape_totals *a, const struct scrape_total
     return true;
 }
 
-void scrape_delta(const struct scrape_totals *prev, const struct scrape_totals *cur,
-                  double span_s, struct sample_delta *ret)
+void scrape_delta(const struct scrape_totals *prev, const struct scrape_totals *cur, double span_s,
+                  struct sample_delta *ret)
 {
-    bool restart = prev->has_start_time && cur->has_start_time &&
-                   prev->start_time != cur->start_time;
-    bool req_reset = restart || (prev->has_created && cur->has_created &&
-                                 prev->created != cur->created) ||
+    bool restart =
+        prev->has_start_time && cur->has_start_time && prev->start_time != cur->start_time;
+    bool req_reset = restart ||
+                     (prev->has_created && cur->has_created && prev->created != cur->created) ||
                      cur->requests < prev->requests || cur->errors < prev->errors;
 
     memset(ret, 0, sizeof(*ret));

@@ -21,9 +21,9 @@
 #include "../sidecar/sample.h"
 #include "promtext.h"
 
-#define SCRAPE_NAME_MAX 128     /* metric and label names, including the NUL */
-#define SCRAPE_VALUE_MAX 128    /* selector values and the error pattern, including the NUL */
-#define SCRAPE_MAX_MATCHERS 8   /* matchers in a selector */
+#define SCRAPE_NAME_MAX 128      /* metric and label names, including the NUL */
+#define SCRAPE_VALUE_MAX 128     /* selector values and the error pattern, including the NUL */
+#define SCRAPE_MAX_MATCHERS 8    /* matchers in a selector */
 #define SCRAPE_SELECTOR_MAX 1024 /* bytes in a selector string */
 
 /* One selector term: label == value, or label != value (an absent label reads ""). */
@@ -36,8 +36,8 @@ struct scrape_matcher {
 
 /* What to select on a page. A plain value: copy it freely; scrape_spec_init fills it. */
 struct scrape_spec {
-    char metric[SCRAPE_NAME_MAX];  /* request counter as configured */
-    char base[SCRAPE_NAME_MAX];    /* metric without a "_total" suffix */
+    char metric[SCRAPE_NAME_MAX]; /* request counter as configured */
+    char base[SCRAPE_NAME_MAX];   /* metric without a "_total" suffix */
     char error_label[SCRAPE_NAME_MAX];
     char error_match[SCRAPE_VALUE_MAX];
     char histogram[SCRAPE_NAME_MAX]; /* "" = no latency histogram */
@@ -48,21 +48,21 @@ struct scrape_spec {
 
 /* The summed state of one page. */
 struct scrape_totals {
-    double requests;        /* sum of the request counter over selected series */
-    double errors;          /* the subset whose error label matches */
-    unsigned series;        /* selected request series */
+    double requests; /* sum of the request counter over selected series */
+    double errors;   /* the subset whose error label matches */
+    unsigned series; /* selected request series */
     bool has_start_time;
-    double start_time;      /* process_start_time_seconds (max if repeated) */
+    double start_time; /* process_start_time_seconds (max if repeated) */
     bool has_created;
-    double created;         /* min _created of the selected request series */
-    bool has_hist;          /* any selected sample of the histogram was seen */
+    double created; /* min _created of the selected request series */
+    bool has_hist;  /* any selected sample of the histogram was seen */
     unsigned hist_n;
     double hist_le[SAMPLE_MAX_BUCKETS];  /* upper bounds in seconds, ascending, last +Inf */
     double hist_cum[SAMPLE_MAX_BUCKETS]; /* cumulative counts summed over series */
     double hist_count;
-    double hist_sum;        /* in the page's unit */
+    double hist_sum; /* in the page's unit */
     bool hist_has_created;
-    double hist_created;    /* min _created of the selected histogram series */
+    double hist_created; /* min _created of the selected histogram series */
 };
 
 /*
@@ -99,8 +99,7 @@ int scrape_spec_init(struct scrape_spec *ret, const char *metric, const char *er
  * for -EINVAL and -ENOENT. *ret is written only on success.
  */
 int scrape_extract(const struct scrape_spec *s, const char *body, size_t len,
-                   const char *content_type, struct scrape_totals *ret,
-                   struct promtext_err *err);
+                   const char *content_type, struct scrape_totals *ret, struct promtext_err *err);
 
 /*
  * The increase from prev to cur over span_s seconds, counter resets handled
@@ -113,8 +112,8 @@ int scrape_extract(const struct scrape_spec *s, const char *body, size_t len,
  * in seconds. Always sets ret->valid; ret->reset when any reset was seen;
  * ret->has_hist when cur has the histogram.
  */
-void scrape_delta(const struct scrape_totals *prev, const struct scrape_totals *cur,
-                  double span_s, struct sample_delta *ret);
+void scrape_delta(const struct scrape_totals *prev, const struct scrape_totals *cur, double span_s,
+                  struct sample_delta *ret);
 
 /* Whether value (n bytes) matches pattern as scrape_spec_init describes. */
 bool scrape_pattern_match(const char *pattern, const char *value, size_t n);

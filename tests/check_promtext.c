@@ -75,8 +75,7 @@ static int on_sample(const struct promtext_sample *s, void *arg)
 
         cpy(k, sizeof(k), s->labels[i].name, s->labels[i].name_escaped);
         cpy(v, sizeof(v), s->labels[i].value, s->labels[i].value_escaped);
-        o += (size_t) snprintf(r->labels + o, sizeof(r->labels) - o, "%s%s=%s", i ? "," : "",
-                               k, v);
+        o += (size_t)snprintf(r->labels + o, sizeof(r->labels) - o, "%s%s=%s", i ? "," : "", k, v);
     }
     r->type = s->type;
     r->suffix = s->suffix;
@@ -131,8 +130,8 @@ static void bad(const char *in, enum promtext_format fmt, unsigned line, unsigne
     int r = parse(in, fmt);
 
     ck_assert_msg(r == -EINVAL, "accepted (r=%d): %s", r, in);
-    ck_assert_msg(E.line == line && E.column == col, "at %u:%u, want %u:%u (%s) for: %s",
-                  E.line, E.column, line, col, E.msg, in);
+    ck_assert_msg(E.line == line && E.column == col, "at %u:%u, want %u:%u (%s) for: %s", E.line,
+                  E.column, line, col, E.msg, in);
     ck_assert_msg(strstr(E.msg, what), "message '%s' lacks '%s'", E.msg, what);
 }
 
@@ -199,7 +198,8 @@ static int find_label_cb(const struct promtext_sample *s, void *arg)
 
 START_TEST(test_label_helpers)
 {
-    const char *in = "x{q=\"a\\\"b\\\\c\\n\",code=\"500\"} 1\nx{code=\"500\",q=\"a\\\"b\\\\c\\n\"} 1\n";
+    const char *in =
+        "x{q=\"a\\\"b\\\\c\\n\",code=\"500\"} 1\nx{code=\"500\",q=\"a\\\"b\\\\c\\n\"} 1\n";
     int hits = 0;
     struct promtext_handler h = {find_label_cb, NULL, &hits};
 
@@ -521,16 +521,16 @@ START_TEST(test_limits)
     char *in = malloc(PROMTEXT_MAX_LINE + 64);
     size_t o = 0;
 
-    o += (size_t) sprintf(in + o, "m{");
+    o += (size_t)sprintf(in + o, "m{");
     for (int i = 0; i < PROMTEXT_MAX_LABELS; i++)
-        o += (size_t) sprintf(in + o, "l%d=\"v\",", i);
+        o += (size_t)sprintf(in + o, "l%d=\"v\",", i);
     strcpy(in + o, "} 1\n");
     ok(in, TEXT);
     ck_assert_uint_eq(G.n, 1);
 
-    o = (size_t) sprintf(in, "m{");
+    o = (size_t)sprintf(in, "m{");
     for (int i = 0; i <= PROMTEXT_MAX_LABELS; i++)
-        o += (size_t) sprintf(in + o, "l%d=\"v\",", i);
+        o += (size_t)sprintf(in + o, "l%d=\"v\",", i);
     strcpy(in + o, "} 1\n");
     bad(in, TEXT, 1, 2 + 7 * 10 + 8 * 54 + 1, "more than 64 labels");
 

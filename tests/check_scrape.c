@@ -30,12 +30,12 @@ static char *read_data(const char *name, size_t *len)
     n = ftell(f);
     ck_assert_int_ge(n, 0);
     rewind(f);
-    buf = malloc((size_t) n + 1);
+    buf = malloc((size_t)n + 1);
     ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t) n, f), (size_t) n);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
     fclose(f);
     buf[n] = '\0';
-    *len = (size_t) n;
+    *len = (size_t)n;
     return buf;
 }
 
@@ -113,8 +113,7 @@ START_TEST(test_spec_init)
 
         memset(longname, 'a', SCRAPE_NAME_MAX);
         longname[SCRAPE_NAME_MAX] = '\0';
-        ck_assert_int_eq(scrape_spec_init(&s, longname, "code", "5..", NULL, NULL, 1, &E),
-                         -EINVAL);
+        ck_assert_int_eq(scrape_spec_init(&s, longname, "code", "5..", NULL, NULL, 1, &E), -EINVAL);
         longname[SCRAPE_NAME_MAX - 1] = '\0';
         spec(&s, longname, "code", "5..", NULL, NULL, 1);
     }
@@ -125,8 +124,8 @@ START_TEST(test_selector_parse)
 {
     struct scrape_spec s;
 
-    spec(&s, "m", "code", "5..", " direction = \"inbound\" , code!=\"404\", \"odd.label\"=\"a\\\"b\" ,",
-         NULL, 1);
+    spec(&s, "m", "code", "5..",
+         " direction = \"inbound\" , code!=\"404\", \"odd.label\"=\"a\\\"b\" ,", NULL, 1);
     ck_assert_uint_eq(s.nmatchers, 3);
     ck_assert_str_eq(s.matchers[0].label, "direction");
     ck_assert_str_eq(s.matchers[0].value, "inbound");
@@ -140,13 +139,13 @@ START_TEST(test_selector_parse)
     spec(&s, "m", "code", "5..", "a=\"\"", NULL, 1);
     ck_assert_uint_eq(s.matchers[0].value_len, 0);
 
-#define SEL_BAD(sel, col, what)                                                                  \
-    do {                                                                                         \
-        memset(&E, 0, sizeof(E));                                                                \
-        ck_assert_int_eq(scrape_spec_init(&s, "m", "code", "5..", sel, NULL, 1, &E), -EINVAL);   \
-        ck_assert_msg(E.column == (col), "%s: column %u, want %u (%s)", sel, E.column,           \
-                      (unsigned) (col), E.msg);                                                  \
-        ck_assert_msg(strstr(E.msg, what), "%s: '%s' lacks '%s'", sel, E.msg, what);            \
+#define SEL_BAD(sel, col, what)                                                                    \
+    do {                                                                                           \
+        memset(&E, 0, sizeof(E));                                                                  \
+        ck_assert_int_eq(scrape_spec_init(&s, "m", "code", "5..", sel, NULL, 1, &E), -EINVAL);     \
+        ck_assert_msg(E.column == (col), "%s: column %u, want %u (%s)", sel, E.column,             \
+                      (unsigned)(col), E.msg);                                                     \
+        ck_assert_msg(strstr(E.msg, what), "%s: '%s' lacks '%s'", sel, E.msg, what);               \
     } while (0)
     SEL_BAD("direction", 10, "expected '=' or '!='");
     SEL_BAD("direction=inbound", 11, "expected '\"'");
@@ -190,8 +189,8 @@ START_TEST(test_prometheus_page)
     size_t len;
     char *page = read_data("prometheus_go.prom", &len);
     static const double le[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, INFINITY};
-    static const double cum[] = {310, 704, 1550, 1950, 2160, 2340, 2385, 2400, 2400, 2400, 2400,
-                                 2400};
+    static const double cum[] = {310,  704,  1550, 1950, 2160, 2340,
+                                 2385, 2400, 2400, 2400, 2400, 2400};
 
     spec(&s, "http_requests_total", "code", "5..", NULL, "http_request_duration_seconds", 0);
     t = extract_ok(&s, page, "text/plain; version=0.0.4; charset=utf-8");
@@ -219,8 +218,8 @@ START_TEST(test_prometheus_page)
     ck_assert(t.hist_cum[1] == 4);
 
     /* != and a label the histogram lacks (absent reads as "") */
-    spec(&s, "http_requests_total", "code", "5..", "code!=\"404\"",
-         "http_request_duration_seconds", 1);
+    spec(&s, "http_requests_total", "code", "5..", "code!=\"404\"", "http_request_duration_seconds",
+         1);
     t = extract_ok(&s, page, NULL);
     ck_assert(t.requests == 2380);
     ck_assert(t.hist_count == 2400);
@@ -402,7 +401,8 @@ START_TEST(test_histogram_validation)
     ck_assert(isinf(t.hist_le[1]) && t.hist_cum[1] == 6);
     ck_assert(t.hist_count == 6 && t.hist_sum == 2);
     /* untyped page: le read from the label */
-    t = extract_ok(&s, "r 1\nlat_bucket{le=\"1\"} 1\nlat_bucket{le=\"+Inf\"} 2\nlat_count 2\n", NULL);
+    t = extract_ok(&s, "r 1\nlat_bucket{le=\"1\"} 1\nlat_bucket{le=\"+Inf\"} 2\nlat_count 2\n",
+                   NULL);
     ck_assert_uint_eq(t.hist_n, 2);
     /* absent histogram is no error */
     t = extract_ok(&s, "r 1\n", NULL);
@@ -412,7 +412,8 @@ START_TEST(test_histogram_validation)
     extract_bad(&s, "r 1\nlat_bucket{le=\"1\"} 1\nlat_count 1\n", -EINVAL, "no +Inf bucket");
     extract_bad(&s, "r 1\nlat_count 1\n", -EINVAL, "no +Inf bucket");
     extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 2\n", -EINVAL, "no _count");
-    extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 2\nlat_count 3\n", -EINVAL, "differs from _count");
+    extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 2\nlat_count 3\n", -EINVAL,
+                "differs from _count");
     extract_bad(&s, "r 1\nlat_bucket{le=\"1\"} 3\nlat_bucket{le=\"+Inf\"} 2\nlat_count 2\n",
                 -EINVAL, "is below");
     extract_bad(&s,
@@ -426,11 +427,11 @@ START_TEST(test_histogram_validation)
     {
         /* SAMPLE_MAX_BUCKETS bounds are fine, one more is not */
         char page[8192];
-        size_t o = (size_t) sprintf(page, "r 1\n");
+        size_t o = (size_t)sprintf(page, "r 1\n");
 
         for (int i = 1; i < SAMPLE_MAX_BUCKETS; i++)
-            o += (size_t) sprintf(page + o, "lat_bucket{le=\"%d\"} %d\n", i, i);
-        o += (size_t) sprintf(page + o, "lat_bucket{le=\"+Inf\"} 100\nlat_count 100\n");
+            o += (size_t)sprintf(page + o, "lat_bucket{le=\"%d\"} %d\n", i, i);
+        o += (size_t)sprintf(page + o, "lat_bucket{le=\"+Inf\"} 100\nlat_count 100\n");
         t = extract_ok(&s, page, NULL);
         ck_assert_uint_eq(t.hist_n, SAMPLE_MAX_BUCKETS);
         sprintf(page + o, "lat_bucket{le=\"1000\"} 100\n");

@@ -101,10 +101,9 @@ static void check_delta(const struct scrape_totals *t)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const enum promtext_format fmts[] = {PROMTEXT_TEXT, PROMTEXT_OPENMETRICS,
-                                                PROMTEXT_AUTO};
+    static const enum promtext_format fmts[] = {PROMTEXT_TEXT, PROMTEXT_OPENMETRICS, PROMTEXT_AUTO};
     static const char *const cts[] = {NULL, "application/openmetrics-text; version=1.0.0"};
-    const char *buf = (const char *) data;
+    const char *buf = (const char *)data;
     struct ctx c = {buf, buf + size, NULL, 0};
     struct promtext_handler h = {on_sample, on_meta, &c};
     struct promtext_err err;
