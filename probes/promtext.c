@@ -124,6 +124,10 @@ fail(struct parser *ps, const char *at, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
         va_end(ap);
+        /* Messages quote input bytes; keep them printable ASCII for logs. */
+        for (char *m = ps->err->msg; *m; m++)
+            if ((unsigned char)*m < 0x20 || (unsigned char)*m >= 0x7f)
+                *m = '?';
     }
     return -EINVAL;
 }

@@ -504,7 +504,10 @@ static int finish_hist(struct extract *x)
         t->hist_cum[j] = cum;
         x->contrib[j] = c;
     }
-    if (n == 0 || !isinf(x->le_raw[n - 1]) || x->le_raw[n - 1] < 0)
+    if (!x->saw_bucket)
+        return set_err(x->err, 0, 0, "histogram %s has _count but no _bucket series (a summary?)",
+                       h);
+    if (!isinf(x->le_raw[n - 1]) || x->le_raw[n - 1] < 0)
         return set_err(x->err, 0, 0, "histogram %s has no +Inf bucket", h);
     inf = n - 1;
     if (!x->saw_count)

@@ -544,6 +544,22 @@ START_TEST(test_limits)
 }
 END_TEST
 
+START_TEST(test_family_limit)
+{
+    size_t cap = (size_t)(PROMTEXT_MAX_FAMILIES + 1) * 16, o = 0;
+    char *in = malloc(cap);
+
+    for (int i = 0; i < PROMTEXT_MAX_FAMILIES; i++)
+        o += (size_t)snprintf(in + o, cap - o, "m%d 1\n", i);
+    ck_assert_int_eq(promtext_parse(in, o, TEXT, NULL, &E), 0);
+    o += (size_t)snprintf(in + o, cap - o, "m 1\n");
+    ck_assert_int_eq(promtext_parse(in, o, TEXT, NULL, &E), -EINVAL);
+    ck_assert_uint_eq(E.line, PROMTEXT_MAX_FAMILIES + 1);
+    ck_assert_ptr_nonnull(strstr(E.msg, "more than 65536 metric families"));
+    free(in);
+}
+END_TEST
+
 START_TEST(test_malformed)
 {
     bad("foo\n", TEXT, 1, 4, "expected a value");
@@ -572,6 +588,8 @@ START_TEST(test_malformed)
     bad("{\"\"} 1\n", TEXT, 1, 2, "empty metric name");
     bad("foo{a=\"1\"}2\n", TEXT, 1, 11, "blank after '}'");
     bad("foo{a=\"\xff\"} 1\n", TEXT, 1, 7, "invalid UTF-8");
+    bad("f\xc3\xa9 1\n", TEXT, 1, 2, "invalid character '?' in metric name");
+    bad("foo 1\x01\n", TEXT, 1, 5, "invalid value '1?'");
     bad("foo{a=\"\xed\xa0\x80\"} 1\n", TEXT, 1, 7, "invalid UTF-8"); /* a surrogate */
     bad("foo 1 1.5\n", TEXT, 1, 7, "invalid timestamp");
     bad("foo 1 9223372036854775808\n", TEXT, 1, 7, "out of range");
@@ -653,6 +671,7 @@ Suite *promtext_suite(void)
     tcase_add_test(tc, test_callback_stops);
     tcase_add_test(tc, test_not_nul_terminated);
     tcase_add_test(tc, test_limits);
+    tcase_add_test(tc, test_family_limit);
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_malformed_openmetrics);
     suite_add_tcase(s, tc);

@@ -410,7 +410,7 @@ START_TEST(test_histogram_validation)
     ck_assert_uint_eq(t.hist_n, 0);
 
     extract_bad(&s, "r 1\nlat_bucket{le=\"1\"} 1\nlat_count 1\n", -EINVAL, "no +Inf bucket");
-    extract_bad(&s, "r 1\nlat_count 1\n", -EINVAL, "no +Inf bucket");
+    extract_bad(&s, "r 1\nlat_count 1\n", -EINVAL, "no _bucket series");
     extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 2\n", -EINVAL, "no _count");
     extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 2\nlat_count 3\n", -EINVAL,
                 "differs from _count");
