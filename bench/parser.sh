@@ -55,9 +55,12 @@ if [ -z "$METHOD" ]; then
 fi
 
 if [ "$METHOD" = hyperfine ]; then
-    hyperfine --style basic --warmup 2 --runs "$RUNS" --export-json "$TMP/h.json" \
+    if ! hyperfine --style basic --warmup 2 --runs "$RUNS" --export-json "$TMP/h.json" \
         -n rollguard "$BIN $FILE" \
-        -n promtool "promtool check metrics $LINT < $FILE" >"$TMP/hyperfine.out"
+        -n promtool "promtool check metrics $LINT < $FILE" >"$TMP/hyperfine.out" 2>&1; then
+        cat "$TMP/hyperfine.out" >&2
+        exit 1
+    fi
     python3 - "$TMP/h.json" >"$TMP/times" <<'EOF'
 import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
