@@ -25,6 +25,7 @@ static const char *const all_keys[] = {
     "server.timeout",
     "server.max_header_bytes",
     "server.backlog",
+    "server.drain",
     "app.liveness.enabled",
     "app.liveness.http.url",
     "app.liveness.http.timeout",
