@@ -167,3 +167,6 @@ help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Keep intermediate objects (fuzz and bench objects) between runs.
+.SECONDARY:
