@@ -36,7 +36,7 @@ GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lm
-TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -pthread
 
 ALL_CFLAGS  = $(STD) $(WARN) $(OPT) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -I. \
               -DROLLGUARD_VERSION='"$(VERSION)"' -DROLLGUARD_REVISION='"$(GIT_REV)"' -MMD -MP
@@ -135,8 +135,11 @@ test-san:
 test-valgrind: $(BIN)
 	$(PYTHON) tests/integration/run.py --binary $(BIN) --valgrind
 
-# The whole suite: plain build, sanitizers, valgrind.
-test: check test-san test-valgrind
+# The whole suite, warnings as errors: plain build, ASan+UBSan, valgrind.
+test:
+	$(MAKE) WERROR=1 check
+	$(MAKE) WERROR=1 test-san
+	$(MAKE) WERROR=1 test-valgrind
 
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done

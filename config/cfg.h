@@ -98,6 +98,7 @@ struct cfg_server {
     uint32_t timeout_ms;       /* idle/read/write timeout per connection */
     uint32_t max_header_bytes;
     uint32_t backlog;
+    uint32_t drain_ms;         /* after SIGTERM: keep serving (/ready 503) this long */
 };
 
 struct cfg {

@@ -1,0 +1,345 @@
+/*
+ * endpoints — routes a request to a renderer of struct state and fills
+ * the reply. Reads state only (counting requests aside); never blocks,
+ * never talks to the app or the API server: /health and /ready answer
+ * from memory whatever the app or Kubernetes are doing.
+ */
+#include "sidecar/endpoints.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "sidecar/redact.h"
+
+#ifndef ROLLGUARD_VERSION
+#define ROLLGUARD_VERSION "0.0.0"
+#endif
+#ifndef ROLLGUARD_REVISION
+#define ROLLGUARD_REVISION "unknown"
+#endif
+
+static const char *const path_names[STATE_PATH_COUNT] = {
+    "/health", "/ready", "/livez", "/metrics", "/status", "other",
+};
+
+static enum state_path route(const char *path, size_t len)
+{
+    for (int i = 0; i < STATE_PATH_OTHER; i++)
+        if (strlen(path_names[i]) == len && !memcmp(path, path_names[i], len))
+            return (enum state_path) i;
+    return STATE_PATH_OTHER;
+}
+
+static void count(struct state *s, enum state_path p, int status)
+{
+    int i = 0;
+
+    while (i < STATE_CODES - 1 && state_codes[i] != status)
+        i++;
+    s->http_requests[p][i]++;
+}
+
+static void reply_text(struct httpd_resp *resp, int status, const char *text)
+{
+    resp->status = status;
+    resp->content_type = ENDPOINTS_TEXT_TYPE;
+    buf_puts(resp->body, text);
+}
+
+void endpoints_handle(const struct httpd_req *req, struct httpd_resp *resp, void *arg)
+{
+    struct state *s = arg;
+    enum state_path p = route(req->head->path, req->head->path_len);
+    const char *why;
+
+    if (p == STATE_PATH_OTHER) {
+        reply_text(resp, 404, "not found\n");
+    } else if (req->head->method != HTTPREQ_GET && req->head->method != HTTPREQ_HEAD) {
+        resp->allow = "GET, HEAD";
+        reply_text(resp, 405, "method not allowed\n");
+    } else {
+        switch (p) {
+        case STATE_PATH_HEALTH:
+            if (state_healthy(s))
+                reply_text(resp, 200, "ok\n");
+            else
+                reply_text(resp, 503, "unhealthy: app liveness probe failing\n");
+            break;
+        case STATE_PATH_READY:
+            if (state_ready(s, &why)) {
+                reply_text(resp, 200, "ready\n");
+            } else {
+                resp->status = 503;
+                resp->content_type = ENDPOINTS_TEXT_TYPE;
+                buf_printf(resp->body, "not ready: %s\n", why);
+            }
+            break;
+        case STATE_PATH_LIVEZ:
+            if (s->now_ms() - s->heartbeat_ms <= s->stall_ms)
+                reply_text(resp, 200, "alive\n");
+            else
+                reply_text(resp, 503, "event loop stalled\n");
+            break;
+        case STATE_PATH_METRICS:
+            resp->status = 200;
+            resp->content_type = ENDPOINTS_METRICS_TYPE;
+            endpoints_render_metrics(s, resp->body);
+            break;
+        case STATE_PATH_STATUS:
+            resp->status = 200;
+            resp->content_type = ENDPOINTS_JSON_TYPE;
+            endpoints_render_status(s, resp->body);
+            break;
+        default:
+            reply_text(resp, 404, "not found\n");
+        }
+    }
+    count(s, p, resp->status);
+}
+
+/* --- /metrics ----------------------------------------------------------- */
+
+static void family(struct buf *b, const char *name, const char *type, const char *help)
+{
+    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void num(struct buf *b, double v)
+{
+    if (isnan(v))
+        buf_puts(b, "NaN");
+    else if (isinf(v))
+        buf_puts(b, v > 0 ? "+Inf" : "-Inf");
+    else
+        buf_printf(b, "%.17g", v);
+}
+
+static void probe_metric_u64(struct buf *b, const struct state *s, const char *name,
+                             uint64_t (*get)(const struct probe_state *))
+{
+    for (int i = 0; i < STATE_PROBES; i++) {
+        if (!s->probe[i])
+            continue;
+        buf_printf(b, "%s{probe=\"%s\"} %llu\n", name, state_probe_name(i),
+                   (unsigned long long) get(s->probe[i]));
+    }
+}
+
+static uint64_t get_up(const struct probe_state *ps)
+{
+    return ps->ok;
+}
+
+static uint64_t get_consecutive_failures(const struct probe_state *ps)
+{
+    return ps->consecutive_fail;
+}
+
+static uint64_t get_transitions(const struct probe_state *ps)
+{
+    return ps->transitions;
+}
+
+static uint64_t get_last_status(const struct probe_state *ps)
+{
+    return ps->last.http_status > 0 ? (uint64_t) ps->last.http_status : 0;
+}
+
+int endpoints_render_metrics(const struct state *s, struct buf *b)
+{
+    static const char *const res_names[] = {"pass", "fail", "unreachable", "error"};
+    static const enum probe_result res_ids[] = {PROBE_RES_PASS, PROBE_RES_FAIL,
+                                                PROBE_RES_UNREACHABLE, PROBE_RES_ERROR};
+    const char *why;
+    uint64_t now = s->now_ms();
+
+    family(b, "rollguard_build_info", "gauge", "Version and source revision of this build.");
+    buf_printf(b, "rollguard_build_info{version=\"%s\",revision=\"%s\"} 1\n", ROLLGUARD_VERSION,
+               ROLLGUARD_REVISION);
+    family(b, "rollguard_start_time_seconds", "gauge", "Unix time the daemon started.");
+    buf_puts(b, "rollguard_start_time_seconds ");
+    num(b, s->started_wall);
+    buf_puts(b, "\n");
+    family(b, "rollguard_uptime_seconds", "gauge", "Seconds since the daemon started.");
+    buf_printf(b, "rollguard_uptime_seconds %.3f\n", (double) (now - s->started_ms) / 1000.0);
+
+    family(b, "rollguard_config_info", "gauge", "Hash of the configuration in force.");
+    buf_puts(b, "rollguard_config_info{hash=\"");
+    buf_label_escape(b, s->cfg->hash);
+    buf_puts(b, "\"} 1\n");
+    family(b, "rollguard_config_reloads_total", "counter", "Configuration reloads by result.");
+    buf_printf(b, "rollguard_config_reloads_total{result=\"ok\"} %llu\n",
+               (unsigned long long) s->reloads_ok);
+    buf_printf(b, "rollguard_config_reloads_total{result=\"failed\"} %llu\n",
+               (unsigned long long) s->reloads_failed);
+    family(b, "rollguard_config_last_reload_success", "gauge",
+           "1 when the last reload attempt succeeded (or none was made).");
+    buf_printf(b, "rollguard_config_last_reload_success %d\n", s->last_reload_ok ? 1 : 0);
+
+    family(b, "rollguard_healthy", "gauge", "1 when /health answers 200.");
+    buf_printf(b, "rollguard_healthy %d\n", state_healthy(s) ? 1 : 0);
+    family(b, "rollguard_ready", "gauge", "1 when /ready answers 200.");
+    buf_printf(b, "rollguard_ready %d\n", state_ready(s, &why) ? 1 : 0);
+    family(b, "rollguard_shutting_down", "gauge", "1 once SIGTERM or SIGINT arrived.");
+    buf_printf(b, "rollguard_shutting_down %d\n", s->shutting_down ? 1 : 0);
+
+    family(b, "rollguard_probe_up", "gauge",
+           "1 when the app probe passes per its thresholds, by probe.");
+    probe_metric_u64(b, s, "rollguard_probe_up", get_up);
+    family(b, "rollguard_probe_runs_total", "counter",
+           "App probe runs by result: pass, fail (the app answered badly), unreachable (no "
+           "answer), error (could not be attempted).");
+    for (int i = 0; i < STATE_PROBES; i++) {
+        if (!s->probe[i])
+            continue;
+        for (unsigned r = 0; r < sizeof(res_ids) / sizeof(res_ids[0]); r++)
+            buf_printf(b, "rollguard_probe_runs_total{probe=\"%s\",result=\"%s\"} %llu\n",
+                       state_probe_name(i), res_names[r],
+                       (unsigned long long) s->probe[i]->runs[res_ids[r]]);
+    }
+    family(b, "rollguard_probe_consecutive_failures", "gauge",
+           "Failed app probe runs in a row, by probe.");
+    probe_metric_u64(b, s, "rollguard_probe_consecutive_failures", get_consecutive_failures);
+    family(b, "rollguard_probe_transitions_total", "counter",
+           "Times the probe's pass/fail state flipped, by probe.");
+    probe_metric_u64(b, s, "rollguard_probe_transitions_total", get_transitions);
+    family(b, "rollguard_probe_last_status_code", "gauge",
+           "HTTP status of the last app probe answer (0 for none or TCP), by probe.");
+    probe_metric_u64(b, s, "rollguard_probe_last_status_code", get_last_status);
+    family(b, "rollguard_probe_duration_seconds", "histogram", "App probe duration, by probe.");
+    for (int i = 0; i < STATE_PROBES; i++) {
+        const struct state_probe_hist *h = &s->probe_hist[i];
+        uint64_t cum = 0;
+
+        if (!s->probe[i])
+            continue;
+        for (int k = 0; k < STATE_PROBE_BUCKETS; k++) {
+            cum += h->bucket[k];
+            buf_printf(b, "rollguard_probe_duration_seconds_bucket{probe=\"%s\",le=\"%g\"} %llu\n",
+                       state_probe_name(i), state_probe_bounds[k], (unsigned long long) cum);
+        }
+        cum += h->bucket[STATE_PROBE_BUCKETS];
+        buf_printf(b, "rollguard_probe_duration_seconds_bucket{probe=\"%s\",le=\"+Inf\"} %llu\n",
+                   state_probe_name(i), (unsigned long long) cum);
+        buf_printf(b, "rollguard_probe_duration_seconds_sum{probe=\"%s\"} ", state_probe_name(i));
+        num(b, h->sum);
+        buf_printf(b, "\nrollguard_probe_duration_seconds_count{probe=\"%s\"} %llu\n",
+                   state_probe_name(i), (unsigned long long) h->count);
+    }
+
+    family(b, "rollguard_http_requests_total", "counter",
+           "Requests answered by rollguard's endpoints, by path and status code.");
+    for (int p = 0; p < STATE_PATH_COUNT; p++)
+        for (int c = 0; c < STATE_CODES; c++) {
+            if (!s->http_requests[p][c])
+                continue;
+            if (state_codes[c])
+                buf_printf(b, "rollguard_http_requests_total{path=\"%s\",code=\"%d\"} %llu\n",
+                           path_names[p], state_codes[c],
+                           (unsigned long long) s->http_requests[p][c]);
+            else
+                buf_printf(b, "rollguard_http_requests_total{path=\"%s\",code=\"other\"} %llu\n",
+                           path_names[p], (unsigned long long) s->http_requests[p][c]);
+        }
+    if (s->httpd) {
+        const struct httpd_stats *hs = httpd_stats_get(s->httpd);
+
+        family(b, "rollguard_http_connections", "gauge", "Open connections on `listen`.");
+        buf_printf(b, "rollguard_http_connections %llu\n", (unsigned long long) hs->active);
+        family(b, "rollguard_http_connections_accepted_total", "counter",
+               "Connections accepted on `listen`.");
+        buf_printf(b, "rollguard_http_connections_accepted_total %llu\n",
+                   (unsigned long long) hs->accepted);
+        family(b, "rollguard_http_connections_closed_total", "counter",
+               "Connections closed by rollguard before the client did, by reason: evicted "
+               "(at server.max_connections), timeout (server.timeout).");
+        buf_printf(b, "rollguard_http_connections_closed_total{reason=\"evicted\"} %llu\n",
+                   (unsigned long long) hs->evicted);
+        buf_printf(b, "rollguard_http_connections_closed_total{reason=\"timeout\"} %llu\n",
+                   (unsigned long long) hs->timed_out);
+        family(b, "rollguard_http_rejected_total", "counter",
+               "Requests refused as malformed or over a limit.");
+        buf_printf(b, "rollguard_http_rejected_total %llu\n", (unsigned long long) hs->rejected);
+    }
+    return b->failed ? -E2BIG : 0;
+}
+
+/* --- /status ------------------------------------------------------------ */
+
+static void json_str(struct buf *b, const char *key, const char *v)
+{
+    buf_printf(b, "\"%s\":\"", key);
+    buf_json_escape(b, v);
+    buf_puts(b, "\"");
+}
+
+static void json_num(struct buf *b, const char *key, double v)
+{
+    if (isfinite(v))
+        buf_printf(b, "\"%s\":%.6g", key, v);
+    else
+        buf_printf(b, "\"%s\":null", key);
+}
+
+static void status_probe(struct buf *b, const struct probe_state *ps, const struct cfg_probe *c)
+{    char target[512];
+
+    buf_puts(b, "{\"configured\":true,");
+    json_str(b, "kind", c->kind == CFG_PROBE_TCP ? "tcp" : "http");
+    buf_puts(b, ",");
+    json_str(b, "target",
+             c->kind == CFG_PROBE_TCP ? c->address : redact_url(c->url, target, sizeof(target)));
+    buf_printf(b, ",\"ok\":%s,\"has_run\":%s,\"consecutive_failures\":%u,"
+                  "\"consecutive_successes\":%u,\"transitions\":%llu,",
+               ps->ok ? "true" : "false", ps->has_run ? "true" : "false", ps->consecutive_fail,
+               ps->consecutive_ok, (unsigned long long) ps->transitions);
+    buf_printf(b, "\"runs\":{\"pass\":%llu,\"fail\":%llu,\"unreachable\":%llu,\"error\":%llu},",
+               (unsigned long long) ps->runs[PROBE_RES_PASS],
+               (unsigned long long) ps->runs[PROBE_RES_FAIL],
+               (unsigned long long) ps->runs[PROBE_RES_UNREACHABLE],
+               (unsigned long long) ps->runs[PROBE_RES_ERROR]);
+    buf_puts(b, "\"last\":{");
+    json_str(b, "result", probe_result_name(ps->last.result));
+    buf_printf(b, ",\"status\":%ld,", ps->last.http_status);
+    json_num(b, "latency_seconds", (double) ps->last.latency_us / 1e6);
+    buf_puts(b, ",");
+    json_str(b, "error", ps->last.error);
+    buf_puts(b, "}}");
+}
+
+int endpoints_render_status(const struct state *s, struct buf *b)
+{
+    const char *why;
+    bool ready = state_ready(s, &why);
+
+    buf_puts(b, "{");
+    json_str(b, "version", ROLLGUARD_VERSION);
+    buf_puts(b, ",");
+    json_str(b, "revision", ROLLGUARD_REVISION);
+    buf_puts(b, ",");
+    json_num(b, "uptime_seconds", (double) (s->now_ms() - s->started_ms) / 1000.0);
+    buf_printf(b, ",\"healthy\":%s,\"ready\":%s,", state_healthy(s) ? "true" : "false",
+               ready ? "true" : "false");
+    json_str(b, "not_ready_reason", why);
+    buf_printf(b, ",\"shutting_down\":%s,\"config\":{", s->shutting_down ? "true" : "false");
+    json_str(b, "hash", s->cfg->hash);
+    buf_puts(b, ",");
+    json_str(b, "source", s->cfg->source);
+    buf_printf(b, ",\"reloads_ok\":%llu,\"reloads_failed\":%llu,\"last_reload_ok\":%s,",
+               (unsigned long long) s->reloads_ok, (unsigned long long) s->reloads_failed,
+               s->last_reload_ok ? "true" : "false");
+    json_str(b, "last_reload_error", s->last_reload_error);
+    buf_puts(b, ",");
+    json_str(b, "rollback_mode", cfg_rollback_mode_name(s->cfg->rollback.mode));
+    buf_puts(b, "},\"probes\":{");
+    for (int i = 0; i < STATE_PROBES; i++) {
+        buf_printf(b, "%s\"%s\":", i ? "," : "", state_probe_name(i));
+        if (s->probe[i])
+            status_probe(b, s->probe[i], s->probe_cfg[i]);
+        else
+            buf_puts(b, "{\"configured\":false}");
+    }
+    buf_puts(b, "}}\n");
+    return b->failed ? -E2BIG : 0;
+}
