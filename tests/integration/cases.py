@@ -760,7 +760,7 @@ def http_edge_cases(t):
 
     # Other methods -> 405 (or 501), and nothing changes.
     for method, path in (("POST", "/ready"), ("PUT", "/health"), ("DELETE", "/status"),
-                         ("POST", "/health"), ("PATCH", "/metrics"), ("POST", "/livez")):
+                         ("POST", "/health"), ("PUT", "/metrics"), ("POST", "/livez")):
         with HttpConn(port) as c:
             body = b'{"ready": false}' if method != "DELETE" else b""
             r = c.request(method, path, body=body, close=True,
