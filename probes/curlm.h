@@ -20,7 +20,7 @@ struct curlm_req;
 
 /* Why a transfer produced no usable response. */
 enum curlm_fail {
-    CURLM_OK = 0,       /* a response arrived (any status), or connected (connect_only) */
+    CURLM_FAIL_NONE = 0,       /* a response arrived (any status), or connected (connect_only) */
     CURLM_ERR_CONNECT,  /* refused, unreachable, reset while connecting */
     CURLM_ERR_DNS,      /* name did not resolve */
     CURLM_ERR_TIMEOUT,  /* the timeout passed first */
@@ -39,10 +39,15 @@ struct curlm_opts {
     uint32_t timeout_ms;             /* whole transfer; 0 means 30 s */
     uint32_t connect_timeout_ms;     /* 0 means timeout_ms */
     size_t max_body;                 /* response body cap; 0 discards the body */
-    bool connect_only;               /* TCP probe: done once connected */
+    bool connect_only;               /* TCP probe: done once connected; url is then
+                                        "http://host:port/" (CURLOPT_CONNECT_ONLY stops
+                                        after the TCP connect, nothing is sent) */
     bool tls_verify;                 /* verify peer and host name */
     const char *ca_file;             /* CA bundle for tls_verify, NULL = system */
     const char *capture_header;      /* response header to capture, e.g. "Retry-After" */
+    bool truncate_ok;                /* a body over max_body is cut there (result.truncated,
+                                        transfer stopped) instead of CURLM_ERR_TOOBIG */
+    bool fresh_connect;              /* new connection, closed after use (no keep-alive) */
 };
 
 struct curlm_result {
@@ -53,10 +58,16 @@ struct curlm_result {
     const char *content_type; /* borrowed, or NULL */
     const char *header;       /* value of opts.capture_header (borrowed), or NULL */
     uint64_t total_us;       /* wall time of the transfer */
-    char error[256];         /* human text for fail != CURLM_OK, never with secrets */
+    char error[256];         /* human text for fail != CURLM_FAIL_NONE, never with secrets */
+    bool truncated;          /* body cut at max_body (opts.truncate_ok) */
 };
 
-/* Called once per request from the loop. The request is freed after it returns. */
+/*
+ * Called once per request from the loop. The request is freed after it
+ * returns. The callback may start and cancel other requests and may call
+ * curlm_free (the rest of that dispatch is dropped, no further callbacks);
+ * curlm_cancel on its own request is a no-op.
+ */
 typedef void curlm_done_fn(const struct curlm_result *res, void *arg);
 
 /*

@@ -83,6 +83,13 @@ int probe_apply(struct probe *p, const struct cfg_probe *c);
 /* Stop running (timer and in-flight request); state stays readable. */
 void probe_stop(struct probe *p);
 
+/*
+ * First-run jitter in [0, period) is on by default (probes of many pods do
+ * not hit their apps in step). Turning it off (tests) re-draws a first run
+ * that has not started yet: due initial_delay after probe_new.
+ */
+void probe_set_jitter(struct probe *p, bool on);
+
 const char *probe_name(const struct probe *p);
 const struct probe_state *probe_state_get(const struct probe *p);
 const struct cfg_probe *probe_cfg_get(const struct probe *p);
