@@ -66,6 +66,15 @@ def wait_metric(d, what, pred, timeout):
         raise CaseFail(str(e))
 
 
+def wait_both_probes_ran(d):
+    """Readiness can pass before liveness first runs (each first run is
+    jittered within its period): wait until both have a passing run."""
+    def ran(m):
+        return all(metric_or_zero(m, "rollguard_probe_runs_total", probe=p, result="pass") >= 1
+                   for p in ("liveness", "readiness"))
+    wait_metric(d, "a passing run of each probe", ran, probe_deadline(1))
+
+
 def reloads(d):
     m = d.metrics()
     return (metric_or_zero(m, "rollguard_config_reloads_total", result="ok"),
@@ -527,6 +536,7 @@ def metrics_promtool(t):
                                                   "interval": "1s", "timeout": "500ms"}})
     d = t.daemon(cfg)
     wait_status(port, "/ready", 200, probe_deadline(1), "app healthy")
+    wait_both_probes_ran(d)
 
     r = d.get("/metrics")
     check(r.status == 200, "/metrics answered %d", r.status)
@@ -611,21 +621,27 @@ def metrics_promtool(t):
     check(m3.need("rollguard_ready") == 0, "rollguard_ready not 0 while /ready is 503")
 
 
-SECRET = "s3cret"
+def status_need(obj, key, types, where):
+    """obj[key], which must exist and be of types (a JSON bool is not a number)."""
+    check(isinstance(obj, dict) and key in obj, "/status lacks %s%s", where, key)
+    v = obj[key]
+    types = types if isinstance(types, tuple) else (types,)
+    good = isinstance(v, types) and (bool in types or not isinstance(v, bool))
+    check(good, "/status %s%s is %r (%s)", where, key, v, type(v).__name__)
+    return v
+
+
+NUM = (int, float)
 
 
 @case
-def status_json_no_secrets(t):
+def status_json(t):
     app = t.app()
     port = free_port()
-    url_h = "http://user:%s@127.0.0.1:%d/healthz" % (SECRET, app.port)
-    url_r = "http://user:%s@127.0.0.1:%d/ready" % (SECRET, app.port)
-    cfg = base_config(port, app, log={"level": "debug", "format": "json"},
-                      app={"liveness": {"http": {"url": url_h}},
-                           "readiness": {"http": {"url": url_r}}})
+    cfg = base_config(port, app)
     d = t.daemon(cfg)
     wait_status(port, "/ready", 200, probe_deadline(1), "app healthy")
-    time.sleep(period())
+    wait_both_probes_ran(d)
 
     r = d.get("/status")
     check(r.status == 200, "/status answered %d", r.status)
@@ -633,19 +649,9 @@ def status_json_no_secrets(t):
     check(ct.split(";")[0].strip() == "application/json", "/status Content-Type is %r", ct)
     s = r.json()
     check(isinstance(s, dict), "/status is not a JSON object")
-
-    def need(obj, key, types, where):
-        check(isinstance(obj, dict) and key in obj, "/status lacks %s%s", where, key)
-        v = obj[key]
-        types = types if isinstance(types, tuple) else (types,)
-        # JSON true is not a number here, even though Python's bool is an int.
-        good = isinstance(v, types) and (bool in types or not isinstance(v, bool))
-        check(good, "/status %s%s is %r (%s)", where, key, v, type(v).__name__)
-        return v
-
-    num = (int, float)
+    need = status_need
     need(s, "version", str, "")
-    check(need(s, "uptime_seconds", num, "") >= 0, "uptime_seconds negative")
+    check(need(s, "uptime_seconds", NUM, "") >= 0, "uptime_seconds negative")
     check(need(s, "ready", bool, "") is True, "/status ready is not true while /ready is 200")
     check(need(s, "healthy", bool, "") is True, "/status healthy is not true")
     check(need(s, "shutting_down", bool, "") is False, "/status shutting_down is not false")
@@ -669,12 +675,11 @@ def status_json_no_secrets(t):
         last = need(p, "last", dict, w)
         check(last.get("result") == "pass", "%slast.result is %r", w, last.get("result"))
         check(last.get("status") == 200, "%slast.status is %r", w, last.get("status"))
-        check(isinstance(last.get("latency_seconds"), num) and last["latency_seconds"] >= 0,
+        check(isinstance(last.get("latency_seconds"), NUM) and last["latency_seconds"] >= 0,
               "%slast.latency_seconds is %r", w, last.get("latency_seconds"))
         check("error" in last and last["error"] in (None, ""), "%slast.error is %r on a pass",
               w, last.get("error"))
 
-    # Failures make error strings, which are where URLs tend to leak.
     app.set("/healthz", 500)
     app.set("/ready", mode="close")
     wait_status(port, "/health", 503, probe_deadline(3), "app /healthz answers 500")
@@ -692,15 +697,55 @@ def status_json_no_secrets(t):
     check(s["healthy"] is False and s["ready"] is False,
           "/status healthy=%r ready=%r while both probes fail", s["healthy"], s["ready"])
 
+    # A failed reload shows up in config.
+    with open(d.config_path, "a") as f:
+        f.write("bogus_key: 1\n")
+    d.signal(signal.SIGHUP)
+    wait_until("config.reloads_failed >= 1",
+               lambda: d.status()["config"]["reloads_failed"] >= 1, scaled(2.0))
+    e = d.status()["config"]["last_reload_error"]
+    check(isinstance(e, str) and "bogus_key" in e,
+          "config.last_reload_error %r does not name the unknown key", e)
+
+
+SECRET = "s3cret"
+
+
+@case
+def status_json_no_secrets(t):
+    app = t.app()
+    port = free_port()
+    url_h = "http://user:%s@127.0.0.1:%d/healthz" % (SECRET, app.port)
+    url_r = "http://user:%s@127.0.0.1:%d/ready" % (SECRET, app.port)
+    cfg = base_config(port, app, log={"level": "debug", "format": "json"},
+                      app={"liveness": {"http": {"url": url_h}},
+                           "readiness": {"http": {"url": url_r}}})
+    d = t.daemon(cfg)
+    wait_status(port, "/ready", 200, probe_deadline(1), "app healthy")
+    wait_both_probes_ran(d)
+    s = d.status()
+    check(s["ready"] is True, "/status ready is not true")
+
+    # Failures make error strings, which are where URLs tend to leak.
+    app.set("/healthz", 500)
+    app.set("/ready", mode="close")
+    wait_status(port, "/health", 503, probe_deadline(3), "app /healthz answers 500")
+    wait_status(port, "/ready", 503, probe_deadline(2), "app /ready closes without reply")
+    app.set("/ready", mode="hang")
+    time.sleep(3 * period())
+
     # A failed reload whose error is next to the URL.
     text = to_yaml(cfg).replace("      url: ", "      bogus: 1\n      url: ", 1)
     write_atomic(d.config_path, text + "\n")
     d.signal(signal.SIGHUP)
     wait_until("a failed reload", lambda: d.status()["config"]["reloads_failed"] >= 1,
                scaled(2.0))
+    app.set("/ready", 200)
+    app.release()
 
+    rc, out, err = run_cli(["--check-config", "--config", d.config_path], t.wd)
     bodies = {"/status": d.get("/status").text(), "/metrics": d.get("/metrics").text(),
-              "the log": d.log_text()}
+              "the log": d.log_text(), "--check-config output": out + err}
     for where, text in bodies.items():
         i = text.find(SECRET)
         check(i < 0, "the URL password appears in %s: ...%s...", where,
