@@ -263,8 +263,19 @@ def reload_good_sighup(t):
     new = merge(cfg, {"app": {"liveness": {"http": {"url": app.url("/broken")}}}})
     write_atomic(d.config_path, to_yaml(new) + "\n")
     d.signal(signal.SIGHUP)
-    wait_status(port, "/health", 503, scaled(1.0) + probe_deadline(3),
-                "liveness now points at a failing path")
+    # Readiness did not change: the reload must carry its state across, so
+    # /ready stays 200 throughout (a flap would take the pod out of service).
+    ready_seen = set()
+
+    def health_503():
+        r = try_kget(port, "/ready")
+        ready_seen.add(r.status if r else None)
+        r = try_kget(port, "/health")
+        return r is not None and r.status == 503
+    wait_until("/health -> 503 (liveness now points at a failing path)", health_503,
+               scaled(1.0) + probe_deadline(3))
+    check(ready_seen == {200}, "/ready answered %s during a reload that changed only "
+          "liveness (want 200 throughout)", sorted(ready_seen, key=str))
     check(app.count("/broken") >= 3, "/health is 503 but /broken was probed %d time(s)",
           app.count("/broken"))
     ok1, failed1 = reloads(d)
@@ -938,6 +949,14 @@ def check_config_cli(t):
         check(rc == 2, "--check-config of a file with %s exited %d, want 2", what, rc)
         check(positions(err, path), "--check-config of a file with %s printed no "
               "%s:LINE:COLUMN: line; stderr: %r", what, path, err.strip()[:300])
+
+    # Running (not checking) a broken file fails at once, without serving.
+    path = t.wd.file("run-bad.yaml", bad.replace("127.0.0.1:%d" % port,
+                                                 "127.0.0.1:%d" % free_port()))
+    rc, out, err = run_cli(["--config", path], t.wd, timeout=5.0, tag="runbad")
+    check(rc != 0, "the daemon exited 0 on a config with an unknown key")
+    check((7, 5) in positions(err, path), "the daemon refused a bad config without "
+          "%s:7:5: on stderr; got %r", path, err.strip()[:300])
 
     missing = os.path.join(t.wd.path, "missing.yaml")
     rc, out, err = run_cli(["--check-config", "--config", missing], t.wd)

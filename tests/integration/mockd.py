@@ -300,6 +300,9 @@ class Daemon:
                 if old:
                     old.gen += 1
                 continue
+            if old is not None and "reload_resets" in BREAK:
+                old.gen += 1
+                old = None
             if old is not None:
                 old.gen += 1
                 old.c = c

@@ -26,6 +26,7 @@ EXPECT = {
     "accept_body": ["http_edge_cases"],
     "close_always": ["http_edge_cases"],
     "disabled_runs": ["liveness_disabled"],
+    "reload_resets": ["reload_good_sighup"],
 }
 
 
