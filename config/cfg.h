@@ -49,6 +49,7 @@ struct cfg_probe {
     uint32_t initial_delay_ms;
     uint32_t failure_threshold;
     uint32_t success_threshold;
+    bool enabled;      /* app.<probe>.enabled; false makes kind NONE */
 };
 
 /* app.metrics: the app's own request metrics. url "" disables scraping. */
@@ -127,7 +128,11 @@ struct cfg {
 int cfg_parse(const char *buf, size_t len, const char *name, struct cfg **ret,
               struct cfg_errs *errs);
 
-/* Read path (a regular file of at most CFG_MAX_FILE_BYTES) and cfg_parse it. */
+/*
+ * Read path (a regular file of at most CFG_MAX_FILE_BYTES) and cfg_parse it
+ * with name = path. I/O problems are one error with line 0 and -errno
+ * (-ENOENT, -EISDIR, -EINVAL for a non-regular file, -EFBIG, ...).
+ */
 int cfg_load(const char *path, struct cfg **ret, struct cfg_errs *errs);
 
 /* The embedded defaults (config/rollguard.yaml compiled in). */
@@ -143,6 +148,9 @@ struct cfg *cfg_unref(struct cfg *c);
 /*
  * Parse a duration such as "500ms", "10s", "5m", "1h", "1m30s" into
  * milliseconds. Returns 0, or -EINVAL with a message in err (errlen bytes).
+ * A unit is required ("10" and "0" are errors), units go from largest to
+ * smallest, each once; no sign, no fractions; at most UINT32_MAX ms. "0s"
+ * parses; keys whose minimum is above 0 reject it.
  */
 int cfg_duration_parse(const char *s, uint64_t *ret_ms, char *err, size_t errlen);
 
@@ -152,11 +160,21 @@ const char *cfg_log_format_name(enum cfg_log_format f);
 const char *cfg_rollback_mode_name(enum cfg_rollback_mode m);
 const char *cfg_rollback_target_name(enum cfg_rollback_target t);
 const char *cfg_preset_name(enum cfg_preset p);
+const char *cfg_probe_kind_name(enum cfg_probe_kind k);     /* "none", "http", "tcp" */
+const char *cfg_latency_unit_name(enum cfg_latency_unit u); /* "auto", "seconds", ... */
 
 /*
  * Write the reference table of every key (path, type, default, bounds, doc)
  * as Markdown into buf; returns the length it needed (like snprintf).
  */
 size_t cfg_render_reference(char *buf, size_t size);
+
+/*
+ * Format errs as lines "FILE:LINE:COLUMN: message" ("FILE: message" when
+ * the line is unknown), then "FILE: ...and N more" when some were dropped.
+ * file NULL reads "(config)". Writes at most size bytes, NUL-terminated
+ * when size > 0; returns the length it needed (like snprintf).
+ */
+int cfg_errs_render(const struct cfg_errs *errs, const char *file, char *buf, size_t size);
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "config/cfg.h"
 #include "probes/probe.h"
+Suite *endpoints_suite(void);
+
 #include "sidecar/endpoints.h"
 #include "sidecar/state.h"
 

@@ -16,6 +16,8 @@
 
 #include <event2/event.h>
 
+Suite *httpd_suite(void);
+
 #include "sidecar/httpd.h"
 
 struct fixture {

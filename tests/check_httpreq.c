@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+Suite *httpreq_suite(void);
+
 #include "sidecar/httpreq.h"
 
 static int parse(const char *s, struct httpreq *r)

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+Suite *util_suite(void);
+
 #include "sidecar/buf.h"
 #include "sidecar/log.h"
 #include "sidecar/redact.h"

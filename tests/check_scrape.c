@@ -1,0 +1,739 @@
+/*
+ * Tests for probes/scrape.c: spec validation, series selection and summing,
+ * error matching, selectors, the Prometheus/Linkerd/Istio/OpenMetrics pages
+ * under tests/data, histogram validation, and deltas with counter resets.
+ */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "probes/scrape.h"
+
+Suite *scrape_suite(void); /* registered by the runner */
+
+static struct promtext_err E;
+
+static char *read_data(const char *name, size_t *len)
+{
+    char path[256];
+    FILE *f;
+    char *buf;
+    long n;
+
+    snprintf(path, sizeof(path), "tests/data/%s", name);
+    f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s (run from the repository root)", path);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    ck_assert_int_ge(n, 0);
+    rewind(f);
+    buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+static void spec(struct scrape_spec *s, const char *metric, const char *label, const char *match,
+                 const char *selector, const char *hist, double scale)
+{
+    int r = scrape_spec_init(s, metric, label, match, selector, hist, scale, &E);
+
+    ck_assert_msg(r == 0, "spec_init: %s", E.msg);
+}
+
+static struct scrape_totals extract_ok(const struct scrape_spec *s, const char *page,
+                                       const char *ct)
+{
+    struct scrape_totals t;
+    int r;
+
+    memset(&E, 0, sizeof(E));
+    r = scrape_extract(s, page, strlen(page), ct, &t, &E);
+    ck_assert_msg(r == 0, "extract: %d at %u:%u: %s", r, E.line, E.column, E.msg);
+    return t;
+}
+
+static void extract_bad(const struct scrape_spec *s, const char *page, int want, const char *what)
+{
+    struct scrape_totals t;
+    int r;
+
+    memset(&t, 0x5a, sizeof(t));
+    memset(&E, 0, sizeof(E));
+    r = scrape_extract(s, page, strlen(page), NULL, &t, &E);
+    ck_assert_msg(r == want, "extract returned %d, want %d (%s)", r, want, E.msg);
+    ck_assert_msg(strstr(E.msg, what), "message '%s' lacks '%s'", E.msg, what);
+    ck_assert_uint_eq(t.hist_n, 0x5a5a5a5a); /* *ret untouched on failure */
+}
+
+static bool near(double a, double b)
+{
+    return fabs(a - b) <= 1e-9 * fmax(1.0, fabs(b));
+}
+
+/* ---- spec ---------------------------------------------------------------------------------- */
+
+START_TEST(test_spec_init)
+{
+    struct scrape_spec s;
+
+    spec(&s, "http_requests_total", "code", "5..", NULL, "http_request_duration_seconds", 0);
+    ck_assert_str_eq(s.base, "http_requests");
+    ck_assert(s.unit_scale == 1.0);
+    ck_assert_uint_eq(s.nmatchers, 0);
+    spec(&s, "response_total", "classification", "failure", "", "response_latency_ms", 0);
+    ck_assert_str_eq(s.base, "response");
+    ck_assert(s.unit_scale == 1e-3);
+    spec(&s, "reqs", "code", "5..", NULL, "istio_request_duration_milliseconds", 0);
+    ck_assert_str_eq(s.base, "reqs");
+    ck_assert(s.unit_scale == 1e-3);
+    ck_assert_str_eq(s.histogram, "istio_request_duration_milliseconds");
+    spec(&s, "reqs", "code", "5..", NULL, "lat_seconds", 0.001); /* explicit beats the name */
+    ck_assert(s.unit_scale == 0.001);
+    spec(&s, "reqs", "code", "5..", NULL, NULL, 0);
+    ck_assert_str_eq(s.histogram, "");
+
+    ck_assert_int_eq(scrape_spec_init(&s, "", "code", "5..", NULL, NULL, 1, &E), -EINVAL);
+    ck_assert_ptr_nonnull(strstr(E.msg, "requests.metric"));
+    ck_assert_int_eq(scrape_spec_init(&s, NULL, "code", "5..", NULL, NULL, 1, &E), -EINVAL);
+    ck_assert_int_eq(scrape_spec_init(&s, "m", "", "5..", NULL, NULL, 1, &E), -EINVAL);
+    ck_assert_int_eq(scrape_spec_init(&s, "m", "code", "", NULL, NULL, 1, &E), -EINVAL);
+    ck_assert_int_eq(scrape_spec_init(&s, "m", "code", NULL, NULL, NULL, 1, &E), -EINVAL);
+    ck_assert_int_eq(scrape_spec_init(&s, "m", "code", "5..|", NULL, NULL, 1, &E), -EINVAL);
+    ck_assert_int_eq(scrape_spec_init(&s, "m", "code", "5..", NULL, NULL, -1, &E), -EINVAL);
+    ck_assert_int_eq(scrape_spec_init(&s, "m", "code", "5..", NULL, NULL, NAN, &E), -EINVAL);
+    {
+        char longname[SCRAPE_NAME_MAX + 1];
+
+        memset(longname, 'a', SCRAPE_NAME_MAX);
+        longname[SCRAPE_NAME_MAX] = '\0';
+        ck_assert_int_eq(scrape_spec_init(&s, longname, "code", "5..", NULL, NULL, 1, &E), -EINVAL);
+        longname[SCRAPE_NAME_MAX - 1] = '\0';
+        spec(&s, longname, "code", "5..", NULL, NULL, 1);
+    }
+}
+END_TEST
+
+START_TEST(test_selector_parse)
+{
+    struct scrape_spec s;
+
+    spec(&s, "m", "code", "5..",
+         " direction = \"inbound\" , code!=\"404\", \"odd.label\"=\"a\\\"b\" ,", NULL, 1);
+    ck_assert_uint_eq(s.nmatchers, 3);
+    ck_assert_str_eq(s.matchers[0].label, "direction");
+    ck_assert_str_eq(s.matchers[0].value, "inbound");
+    ck_assert(!s.matchers[0].negate);
+    ck_assert_str_eq(s.matchers[1].label, "code");
+    ck_assert(s.matchers[1].negate);
+    ck_assert_str_eq(s.matchers[2].label, "odd.label");
+    ck_assert_str_eq(s.matchers[2].value, "a\"b");
+    spec(&s, "m", "code", "5..", "{reporter=\"destination\"}", NULL, 1);
+    ck_assert_uint_eq(s.nmatchers, 1);
+    spec(&s, "m", "code", "5..", "a=\"\"", NULL, 1);
+    ck_assert_uint_eq(s.matchers[0].value_len, 0);
+
+#define SEL_BAD(sel, col, what)                                                                    \
+    do {                                                                                           \
+        memset(&E, 0, sizeof(E));                                                                  \
+        ck_assert_int_eq(scrape_spec_init(&s, "m", "code", "5..", sel, NULL, 1, &E), -EINVAL);     \
+        ck_assert_msg(E.column == (col), "%s: column %u, want %u (%s)", sel, E.column,             \
+                      (unsigned)(col), E.msg);                                                     \
+        ck_assert_msg(strstr(E.msg, what), "%s: '%s' lacks '%s'", sel, E.msg, what);               \
+    } while (0)
+    SEL_BAD("direction", 10, "expected '=' or '!='");
+    SEL_BAD("direction=inbound", 11, "expected '\"'");
+    SEL_BAD("direction=\"inbound", 11, "unterminated");
+    SEL_BAD("a=~\"x\"", 2, "regular expression");
+    SEL_BAD("a!~\"x\"", 2, "regular expression");
+    SEL_BAD("a=\"x\" b=\"y\"", 7, "expected ','");
+    SEL_BAD("9a=\"x\"", 1, "expected a label name");
+    SEL_BAD("a=\"\\q\"", 4, "invalid escape");
+    SEL_BAD("{a=\"x\"", 7, "missing '}'");
+    SEL_BAD("{a=\"x\"} z", 9, "text after");
+    SEL_BAD("a=\"1\",b=\"2\",c=\"3\",d=\"4\",e=\"5\",f=\"6\",g=\"7\",h=\"8\",i=\"9\"", 49,
+            "more than 8");
+#undef SEL_BAD
+}
+END_TEST
+
+START_TEST(test_pattern)
+{
+    ck_assert(scrape_pattern_match("5..", "500", 3));
+    ck_assert(scrape_pattern_match("5..", "503", 3));
+    ck_assert(!scrape_pattern_match("5..", "50", 2));
+    ck_assert(!scrape_pattern_match("5..", "5000", 4));
+    ck_assert(!scrape_pattern_match("5..", "404", 3));
+    ck_assert(!scrape_pattern_match("5..", "", 0));
+    ck_assert(scrape_pattern_match("5..|429", "429", 3));
+    ck_assert(scrape_pattern_match("5..|429", "599", 3));
+    ck_assert(!scrape_pattern_match("5..|429", "428", 3));
+    ck_assert(scrape_pattern_match("failure", "failure", 7));
+    ck_assert(!scrape_pattern_match("failure", "failures", 8));
+    ck_assert(!scrape_pattern_match("failure", "success", 7));
+}
+END_TEST
+
+/* ---- extract ------------------------------------------------------------------------------- */
+
+START_TEST(test_prometheus_page)
+{
+    struct scrape_spec s;
+    struct scrape_totals t;
+    size_t len;
+    char *page = read_data("prometheus_go.prom", &len);
+    static const double le[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, INFINITY};
+    static const double cum[] = {310,  704,  1550, 1950, 2160, 2340,
+                                 2385, 2400, 2400, 2400, 2400, 2400};
+
+    spec(&s, "http_requests_total", "code", "5..", NULL, "http_request_duration_seconds", 0);
+    t = extract_ok(&s, page, "text/plain; version=0.0.4; charset=utf-8");
+    ck_assert(t.requests == 2400);
+    ck_assert(t.errors == 40);
+    ck_assert_uint_eq(t.series, 5);
+    ck_assert(t.has_start_time && t.start_time == 1712345000.12);
+    ck_assert(!t.has_created);
+    ck_assert(t.has_hist);
+    ck_assert_uint_eq(t.hist_n, 12);
+    for (unsigned i = 0; i < 12; i++) {
+        ck_assert_msg(t.hist_le[i] == le[i], "le[%u] = %g", i, t.hist_le[i]);
+        ck_assert_msg(t.hist_cum[i] == cum[i], "cum[%u] = %g", i, t.hist_cum[i]);
+    }
+    ck_assert(t.hist_count == 2400);
+    ck_assert(near(t.hist_sum, 79.75));
+
+    /* the same page through a selector: only POST */
+    spec(&s, "http_requests_total", "code", "5..", "method=\"POST\"",
+         "http_request_duration_seconds", 1);
+    t = extract_ok(&s, page, NULL);
+    ck_assert(t.requests == 400);
+    ck_assert(t.errors == 10);
+    ck_assert(t.hist_count == 400);
+    ck_assert(t.hist_cum[1] == 4);
+
+    /* != and a label the histogram lacks (absent reads as "") */
+    spec(&s, "http_requests_total", "code", "5..", "code!=\"404\"", "http_request_duration_seconds",
+         1);
+    t = extract_ok(&s, page, NULL);
+    ck_assert(t.requests == 2380);
+    ck_assert(t.hist_count == 2400);
+    spec(&s, "http_requests_total", "code", "5..", "code=\"\"", "http_request_duration_seconds", 1);
+    extract_bad(&s, page, -ENOENT, "no sample of http_requests_total");
+
+    /* error series by alternatives */
+    spec(&s, "http_requests_total", "code", "404|5..", NULL, NULL, 1);
+    t = extract_ok(&s, page, NULL);
+    ck_assert(t.errors == 60);
+    ck_assert(!t.has_hist);
+    free(page);
+}
+END_TEST
+
+START_TEST(test_linkerd_page)
+{
+    struct scrape_spec s;
+    struct scrape_totals t;
+    size_t len;
+    char *page = read_data("linkerd_proxy.prom", &len);
+
+    spec(&s, "response_total", "classification", "failure", "direction=\"inbound\"",
+         "response_latency_ms", 0);
+    t = extract_ok(&s, page, "text/plain; version=0.0.4");
+    ck_assert(t.requests == 1200);
+    ck_assert(t.errors == 20);
+    ck_assert_uint_eq(t.series, 2);
+    ck_assert(t.has_start_time && t.start_time == 1712345056);
+    ck_assert_uint_eq(t.hist_n, 26);
+    ck_assert(near(t.hist_le[0], 0.001));
+    ck_assert(near(t.hist_le[2], 0.003));
+    ck_assert(near(t.hist_le[24], 50.0));
+    ck_assert(isinf(t.hist_le[25]));
+    ck_assert(t.hist_cum[0] == 120);
+    ck_assert(t.hist_cum[2] == 702);
+    ck_assert(t.hist_cum[5] == 1115);
+    ck_assert(t.hist_cum[25] == 1200);
+    ck_assert(t.hist_count == 1200);
+    ck_assert(t.hist_sum == 4693);
+
+    /* without the selector, outbound traffic joins in */
+    spec(&s, "response_total", "classification", "failure", NULL, "response_latency_ms", 0);
+    t = extract_ok(&s, page, NULL);
+    ck_assert(t.requests == 1500);
+    ck_assert(t.errors == 20);
+    ck_assert(t.hist_count == 1500);
+    free(page);
+}
+END_TEST
+
+START_TEST(test_istio_page)
+{
+    struct scrape_spec s;
+    struct scrape_totals t;
+    size_t len;
+    char *page = read_data("istio_envoy.prom", &len);
+    static const double cum[] = {101, 605, 3014, 4222, 4842, 5000, 5042, 5052};
+
+    spec(&s, "istio_requests_total", "response_code", "5..", "reporter=\"destination\"",
+         "istio_request_duration_milliseconds", 0.001);
+    t = extract_ok(&s, page, "text/plain");
+    ck_assert(t.requests == 5052);
+    ck_assert(t.errors == 40);
+    ck_assert_uint_eq(t.series, 3);
+    ck_assert(!t.has_start_time);
+    ck_assert_uint_eq(t.hist_n, 20);
+    for (unsigned i = 0; i < 8; i++)
+        ck_assert_msg(t.hist_cum[i] == cum[i], "cum[%u] = %g", i, t.hist_cum[i]);
+    ck_assert(t.hist_cum[19] == 5052);
+    ck_assert(near(t.hist_le[0], 0.0005));
+    ck_assert(near(t.hist_le[17], 1800.0)); /* le="1.8e+06" ms */
+    ck_assert(near(t.hist_le[18], 3600.0));
+    ck_assert(t.hist_count == 5052);
+
+    spec(&s, "istio_requests_total", "response_code", "5..", "reporter=\"source\"",
+         "istio_request_duration_milliseconds", 0.001);
+    t = extract_ok(&s, page, NULL);
+    ck_assert(t.requests == 7 && t.errors == 7);
+    free(page);
+}
+END_TEST
+
+START_TEST(test_openmetrics_page)
+{
+    struct scrape_spec s;
+    struct scrape_totals t;
+    size_t len;
+    char *page = read_data("openmetrics_python.om", &len);
+
+    spec(&s, "http_requests_total", "code", "5..", NULL, "http_request_duration_seconds", 0);
+    t = extract_ok(&s, page, "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    ck_assert(t.requests == 835);
+    ck_assert(t.errors == 15);
+    ck_assert(t.has_created && t.created == 1712345020.1); /* the min of both series */
+    ck_assert(t.hist_has_created && t.hist_created == 1712345020.1);
+    ck_assert(t.has_start_time && t.start_time == 1712345000.01);
+    ck_assert_uint_eq(t.hist_n, 4);
+    ck_assert(t.hist_cum[1] == 700);
+    /* no Content-Type: detected from # EOF */
+    t = extract_ok(&s, page, NULL);
+    ck_assert(t.requests == 835);
+    /* the counter named without _total selects the same series */
+    spec(&s, "http_requests", "code", "5..", NULL, NULL, 1);
+    t = extract_ok(&s, page, NULL);
+    ck_assert(t.requests == 835);
+    /* a 0.0.4 Content-Type on an OpenMetrics body: the exemplar is a syntax error */
+    memset(&E, 0, sizeof(E));
+    ck_assert_int_eq(scrape_extract(&s, page, len, "text/plain; version=0.0.4", &t, &E), -EINVAL);
+    ck_assert_uint_eq(E.line, 5);
+    free(page);
+}
+END_TEST
+
+START_TEST(test_spellings)
+{
+    struct scrape_spec s;
+    struct scrape_totals t;
+
+    /* configured with _total, exposed without (an old client), and vice versa */
+    spec(&s, "jobs_total", "status", "fail", NULL, NULL, 1);
+    t = extract_ok(&s, "jobs{status=\"ok\"} 3\njobs{status=\"fail\"} 1\n", NULL);
+    ck_assert(t.requests == 4 && t.errors == 1);
+    spec(&s, "jobs", "status", "fail", NULL, NULL, 1);
+    t = extract_ok(&s, "jobs_total{status=\"ok\"} 3\n", NULL);
+    ck_assert(t.requests == 3 && t.errors == 0);
+    /* similar names are not the metric */
+    t = extract_ok(&s, "jobs_total 1\njobs_totals 5\njobs_created 7\nxjobs 9\njob 11\n", NULL);
+    ck_assert(t.requests == 1);
+    ck_assert(t.has_created && t.created == 7);
+    /* quoted UTF-8 name with an escape; escaped error label value */
+    spec(&s, "my.jobs", "st\"x", "fa.l", NULL, NULL, 1);
+    t = extract_ok(&s, "{\"my.jobs\",\"st\\\"x\"=\"fa\\\\l\"} 2\n{\"my.j\\\\obs\"} 5\n", NULL);
+    ck_assert(t.requests == 2 && t.errors == 2);
+    /* the error label absent: not an error */
+    spec(&s, "jobs", "status", "5..", NULL, NULL, 1);
+    t = extract_ok(&s, "jobs 3\n", NULL);
+    ck_assert(t.requests == 3 && t.errors == 0);
+}
+END_TEST
+
+START_TEST(test_absent_and_malformed)
+{
+    struct scrape_spec s;
+
+    spec(&s, "http_requests_total", "code", "5..", NULL, "lat", 1);
+    /* HELP/TYPE without samples: the client has not counted anything yet */
+    extract_bad(&s, "# HELP http_requests_total x\n# TYPE http_requests_total counter\n", -ENOENT,
+                "no sample");
+    extract_bad(&s, "", -ENOENT, "no sample");
+    extract_bad(&s, "other 1\n", -ENOENT, "no sample");
+    extract_bad(&s, "http_requests_total 1\nbad line\n", -EINVAL, "invalid value");
+    ck_assert_uint_eq(E.line, 2);
+    ck_assert_uint_eq(E.column, 5);
+    extract_bad(&s, "http_requests_total NaN\n", -EINVAL, "invalid value");
+    ck_assert_uint_eq(E.line, 1);
+    extract_bad(&s, "http_requests_total -1\n", -EINVAL, "request counter");
+    extract_bad(&s, "http_requests_total +Inf\n", -EINVAL, "request counter");
+    extract_bad(&s, "http_requests_total 1\nprocess_start_time_seconds NaN\n", -EINVAL,
+                "process_start_time_seconds");
+}
+END_TEST
+
+START_TEST(test_histogram_validation)
+{
+    struct scrape_spec s;
+    struct scrape_totals t;
+
+    spec(&s, "r", "code", "5..", NULL, "lat", 1);
+    /* fine, and bounds given in another order and spelling get merged and sorted */
+    t = extract_ok(&s,
+                   "r 1\n# TYPE lat histogram\n"
+                   "lat_bucket{a=\"1\",le=\"+Inf\"} 5\nlat_bucket{a=\"1\",le=\"0.5\"} 2\n"
+                   "lat_bucket{le=\"5e-1\",a=\"2\"} 1\nlat_bucket{a=\"2\",le=\"+Inf\"} 1\n"
+                   "lat_count{a=\"1\"} 5\nlat_count{a=\"2\"} 1\nlat_sum{a=\"1\"} 2\n",
+                   NULL);
+    ck_assert_uint_eq(t.hist_n, 2);
+    ck_assert(t.hist_le[0] == 0.5 && t.hist_cum[0] == 3);
+    ck_assert(isinf(t.hist_le[1]) && t.hist_cum[1] == 6);
+    ck_assert(t.hist_count == 6 && t.hist_sum == 2);
+    /* untyped page: le read from the label */
+    t = extract_ok(&s, "r 1\nlat_bucket{le=\"1\"} 1\nlat_bucket{le=\"+Inf\"} 2\nlat_count 2\n",
+                   NULL);
+    ck_assert_uint_eq(t.hist_n, 2);
+    /* absent histogram is no error */
+    t = extract_ok(&s, "r 1\n", NULL);
+    ck_assert(!t.has_hist);
+    ck_assert_uint_eq(t.hist_n, 0);
+
+    extract_bad(&s, "r 1\nlat_bucket{le=\"1\"} 1\nlat_count 1\n", -EINVAL, "no +Inf bucket");
+    extract_bad(&s, "r 1\nlat_count 1\n", -EINVAL, "no _bucket series");
+    extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 2\n", -EINVAL, "no _count");
+    extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 2\nlat_count 3\n", -EINVAL,
+                "differs from _count");
+    extract_bad(&s, "r 1\nlat_bucket{le=\"1\"} 3\nlat_bucket{le=\"+Inf\"} 2\nlat_count 2\n",
+                -EINVAL, "is below");
+    extract_bad(&s,
+                "r 1\nlat_bucket{a=\"1\",le=\"1\"} 1\nlat_bucket{a=\"1\",le=\"+Inf\"} 2\n"
+                "lat_bucket{a=\"2\",le=\"2\"} 1\nlat_bucket{a=\"2\",le=\"+Inf\"} 2\nlat_count 4\n",
+                -EINVAL, "different bucket bounds");
+    extract_bad(&s, "r 1\nlat_bucket{le=\"x\"} 1\n", -EINVAL, "without a valid le");
+    extract_bad(&s, "r 1\nlat_bucket 1\n", -EINVAL, "without a valid le");
+    extract_bad(&s, "r 1\nlat_bucket{le=\"1\"} -1\n", -EINVAL, "histogram bucket");
+    extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 1\nlat_count NaN\n", -EINVAL, "_count");
+    {
+        /* SAMPLE_MAX_BUCKETS bounds are fine, one more is not */
+        char page[8192];
+        size_t o = (size_t)sprintf(page, "r 1\n");
+
+        for (int i = 1; i < SAMPLE_MAX_BUCKETS; i++)
+            o += (size_t)sprintf(page + o, "lat_bucket{le=\"%d\"} %d\n", i, i);
+        o += (size_t)sprintf(page + o, "lat_bucket{le=\"+Inf\"} 100\nlat_count 100\n");
+        t = extract_ok(&s, page, NULL);
+        ck_assert_uint_eq(t.hist_n, SAMPLE_MAX_BUCKETS);
+        sprintf(page + o, "lat_bucket{le=\"1000\"} 100\n");
+        extract_bad(&s, page, -EINVAL, "more than 64 bucket bounds");
+    }
+}
+END_TEST
+
+/* ---- delta --------------------------------------------------------------------------------- */
+
+static struct scrape_totals totals(double req, double err)
+{
+    struct scrape_totals t;
+
+    memset(&t, 0, sizeof(t));
+    t.requests = req;
+    t.errors = err;
+    t.series = 1;
+    return t;
+}
+
+static void set_hist(struct scrape_totals *t, unsigned n, const double *le, const double *cum)
+{
+    t->has_hist = true;
+    t->hist_n = n;
+    for (unsigned i = 0; i < n; i++) {
+        t->hist_le[i] = le[i];
+        t->hist_cum[i] = cum[i];
+    }
+    t->hist_count = cum[n - 1];
+}
+
+START_TEST(test_delta_plain)
+{
+    struct scrape_totals p = totals(100, 5), c = totals(150, 8);
+    struct sample_delta d;
+
+    scrape_delta(&p, &c, 5.0, &d);
+    ck_assert(d.valid);
+    ck_assert(!d.reset);
+    ck_assert(d.span_s == 5.0);
+    ck_assert_uint_eq(d.requests, 50);
+    ck_assert_uint_eq(d.errors, 3);
+    ck_assert(!d.has_hist);
+
+    scrape_delta(&p, &p, 5.0, &d); /* nothing happened */
+    ck_assert(d.valid && !d.reset);
+    ck_assert_uint_eq(d.requests, 0);
+    ck_assert_uint_eq(d.errors, 0);
+}
+END_TEST
+
+START_TEST(test_delta_reset_by_drop)
+{
+    struct scrape_totals p = totals(1000, 50), c = totals(30, 2);
+    struct sample_delta d;
+
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(d.reset);
+    ck_assert_uint_eq(d.requests, 30);
+    ck_assert_uint_eq(d.errors, 2);
+
+    /* no errors at all: the request counter alone tells */
+    p = totals(1000, 0);
+    c = totals(30, 0);
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(d.reset);
+    ck_assert_uint_eq(d.requests, 30);
+    ck_assert_uint_eq(d.errors, 0);
+
+    /* only the errors dropped: the counter family restarted as a whole */
+    p = totals(100, 50);
+    c = totals(120, 3);
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(d.reset);
+    ck_assert_uint_eq(d.requests, 120);
+    ck_assert_uint_eq(d.errors, 3);
+}
+END_TEST
+
+START_TEST(test_delta_reset_by_start_time)
+{
+    struct scrape_totals p = totals(100, 5), c = totals(150, 8);
+    struct sample_delta d;
+
+    p.has_start_time = c.has_start_time = true;
+    p.start_time = 1712345000;
+    c.start_time = 1712345000;
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(!d.reset);
+    ck_assert_uint_eq(d.requests, 50);
+    /* restarted and already past the old value: only the start time tells */
+    c.start_time = 1712345990;
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(d.reset);
+    ck_assert_uint_eq(d.requests, 150);
+    ck_assert_uint_eq(d.errors, 8);
+    /* one side without the gauge: no conclusion from it */
+    c.has_start_time = false;
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(!d.reset);
+    ck_assert_uint_eq(d.requests, 50);
+}
+END_TEST
+
+START_TEST(test_delta_reset_by_created)
+{
+    struct scrape_totals p = totals(100, 5), c = totals(150, 8);
+    struct sample_delta d;
+
+    p.has_created = c.has_created = true;
+    p.created = c.created = 1712000000;
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(!d.reset);
+    ck_assert_uint_eq(d.requests, 50);
+    c.created = 1712000500;
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(d.reset);
+    ck_assert_uint_eq(d.requests, 150);
+    ck_assert_uint_eq(d.errors, 8);
+}
+END_TEST
+
+START_TEST(test_delta_histogram)
+{
+    static const double le[] = {0.1, 0.5, INFINITY};
+    static const double pc[] = {10, 30, 40}, cc[] = {15, 45, 62};
+    struct scrape_totals p = totals(100, 0), c = totals(122, 1);
+    struct sample_delta d;
+
+    set_hist(&p, 3, le, pc);
+    set_hist(&c, 3, le, cc);
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(!d.reset);
+    ck_assert(d.has_hist);
+    ck_assert_uint_eq(d.hist.n, 3);
+    ck_assert(d.hist.le[0] == 0.1 && d.hist.le[1] == 0.5 && isinf(d.hist.le[2]));
+    /* cumulative increases 5, 15, 22 -> per bucket 5, 10, 7 */
+    ck_assert_uint_eq(d.hist.count[0], 5);
+    ck_assert_uint_eq(d.hist.count[1], 10);
+    ck_assert_uint_eq(d.hist.count[2], 7);
+
+    /* the histogram appears for the first time: all of it is new, no reset */
+    p.has_hist = false;
+    p.hist_n = 0;
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(!d.reset);
+    ck_assert_uint_eq(d.hist.count[0], 15);
+    ck_assert_uint_eq(d.hist.count[1], 30);
+    ck_assert_uint_eq(d.hist.count[2], 17);
+
+    /* histogram gone from cur: no histogram in the delta */
+    set_hist(&p, 3, le, pc);
+    c.has_hist = false;
+    c.hist_n = 0;
+    scrape_delta(&p, &c, 10, &d);
+    ck_assert(!d.has_hist);
+    ck_assert_uint_eq(d.hist.n, 0);
+}
+END_TEST
+
+START_TEST(test_delta_histogram_reset_as_unit)
+{
+    static const double le[] = {0.1, 0.5, INFINITY};
+    static const double pc[] = {10, 30, 40};
+    struct scrape_totals p = totals(100, 0), c = totals(110, 0);
+    struct sample_delta d;
+
+    set_hist(&p, 3, le, pc);
+    {
+        /* _count dropped: every bucket restarts, even one that grew */
+        static const double cc[] = {12, 14, 20};
+
+        set_hist(&c, 3, le, cc);
+        scrape_delta(&p, &c, 10, &d);
+        ck_assert(d.reset);
+        ck_assert_uint_eq(d.requests, 10); /* the request counter did not reset */
+        ck_assert_uint_eq(d.hist.count[0], 12);
+        ck_assert_uint_eq(d.hist.count[1], 2);
+        ck_assert_uint_eq(d.hist.count[2], 6);
+    }
+    {
+        /* one bucket dropped while _count grew */
+        static const double cc[] = {5, 35, 45};
+
+        set_hist(&c, 3, le, cc);
+        scrape_delta(&p, &c, 10, &d);
+        ck_assert(d.reset);
+        ck_assert_uint_eq(d.hist.count[0], 5);
+        ck_assert_uint_eq(d.hist.count[1], 30);
+        ck_assert_uint_eq(d.hist.count[2], 10);
+    }
+    {
+        /* bounds changed (a new build): take cur */
+        static const double le2[] = {0.2, 0.5, INFINITY}, cc[] = {20, 40, 50};
+
+        set_hist(&c, 3, le2, cc);
+        scrape_delta(&p, &c, 10, &d);
+        ck_assert(d.reset);
+        ck_assert(d.hist.le[0] == 0.2);
+        ck_assert_uint_eq(d.hist.count[0], 20);
+        ck_assert_uint_eq(d.hist.count[2], 10);
+    }
+    {
+        /* histogram _created moved */
+        static const double cc[] = {11, 31, 41};
+
+        set_hist(&c, 3, le, cc);
+        p.hist_has_created = c.hist_has_created = true;
+        p.hist_created = 1;
+        c.hist_created = 2;
+        scrape_delta(&p, &c, 10, &d);
+        ck_assert(d.reset);
+        ck_assert_uint_eq(d.hist.count[0], 11);
+        c.hist_created = 1;
+        scrape_delta(&p, &c, 10, &d);
+        ck_assert(!d.reset);
+        ck_assert_uint_eq(d.hist.count[0], 1);
+        ck_assert_uint_eq(d.hist.count[1], 0);
+        ck_assert_uint_eq(d.hist.count[2], 0);
+    }
+    {
+        /* a process restart resets the histogram too */
+        static const double cc[] = {11, 31, 41};
+
+        set_hist(&c, 3, le, cc);
+        p.has_start_time = c.has_start_time = true;
+        p.start_time = 1;
+        c.start_time = 2;
+        scrape_delta(&p, &c, 10, &d);
+        ck_assert(d.reset);
+        ck_assert_uint_eq(d.requests, 110);
+        ck_assert_uint_eq(d.hist.count[0], 11);
+        ck_assert_uint_eq(d.hist.count[2], 10);
+    }
+}
+END_TEST
+
+START_TEST(test_delta_rounding)
+{
+    struct scrape_totals p = totals(100.4, 5), c = totals(105.2, 20);
+    struct sample_delta d;
+
+    /* errors never exceed requests; fractional counters round */
+    scrape_delta(&p, &c, 1, &d);
+    ck_assert_uint_eq(d.requests, 5);
+    ck_assert_uint_eq(d.errors, 5);
+}
+END_TEST
+
+START_TEST(test_pages_to_delta)
+{
+    struct scrape_spec s;
+    struct scrape_totals p, c;
+    struct sample_delta d;
+    const char *a = "process_start_time_seconds 100\n"
+                    "req{code=\"200\"} 90\nreq{code=\"500\"} 10\n"
+                    "lat_ms_bucket{le=\"10\"} 50\nlat_ms_bucket{le=\"100\"} 90\n"
+                    "lat_ms_bucket{le=\"+Inf\"} 100\nlat_ms_count 100\n";
+    const char *b = "process_start_time_seconds 100\n"
+                    "req{code=\"200\"} 180\nreq{code=\"500\"} 20\nreq{code=\"503\"} 5\n"
+                    "lat_ms_bucket{le=\"10\"} 120\nlat_ms_bucket{le=\"100\"} 190\n"
+                    "lat_ms_bucket{le=\"+Inf\"} 205\nlat_ms_count 205\n";
+
+    spec(&s, "req", "code", "5..", NULL, "lat_ms", 0);
+    p = extract_ok(&s, a, NULL);
+    c = extract_ok(&s, b, NULL);
+    scrape_delta(&p, &c, 5, &d);
+    ck_assert(d.valid && !d.reset && d.has_hist);
+    ck_assert_uint_eq(d.requests, 105);
+    ck_assert_uint_eq(d.errors, 15);
+    ck_assert_uint_eq(d.hist.n, 3);
+    ck_assert(near(d.hist.le[0], 0.01) && near(d.hist.le[1], 0.1));
+    ck_assert_uint_eq(d.hist.count[0], 70);
+    ck_assert_uint_eq(d.hist.count[1], 30);
+    ck_assert_uint_eq(d.hist.count[2], 5);
+}
+END_TEST
+
+Suite *scrape_suite(void)
+{
+    Suite *s = suite_create("scrape");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_spec_init);
+    tcase_add_test(tc, test_selector_parse);
+    tcase_add_test(tc, test_pattern);
+    tcase_add_test(tc, test_prometheus_page);
+    tcase_add_test(tc, test_linkerd_page);
+    tcase_add_test(tc, test_istio_page);
+    tcase_add_test(tc, test_openmetrics_page);
+    tcase_add_test(tc, test_spellings);
+    tcase_add_test(tc, test_absent_and_malformed);
+    tcase_add_test(tc, test_histogram_validation);
+    tcase_add_test(tc, test_delta_plain);
+    tcase_add_test(tc, test_delta_reset_by_drop);
+    tcase_add_test(tc, test_delta_reset_by_start_time);
+    tcase_add_test(tc, test_delta_reset_by_created);
+    tcase_add_test(tc, test_delta_histogram);
+    tcase_add_test(tc, test_delta_histogram_reset_as_unit);
+    tcase_add_test(tc, test_delta_rounding);
+    tcase_add_test(tc, test_pages_to_delta);
+    suite_add_tcase(s, tc);
+    return s;
+}
