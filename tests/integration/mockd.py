@@ -303,6 +303,7 @@ class Daemon:
             if old is not None and "reload_resets" in BREAK:
                 old.gen += 1
                 old = None
+                c = dict(c, initial_delay=c["period"])  # first run jittered, like a new probe
             if old is not None:
                 old.gen += 1
                 old.c = c
