@@ -16,7 +16,7 @@ import time
 
 from fakeapp import TcpTarget
 from harness import (OPT, CaseFail, ConnClosed, HttpConn, base_config, check, free_port,
-                     hold_status, kget, merge, ms, period, period_ms, probe_deadline,
+                     hold_status, kget, merge, ms, period, probe_deadline,
                      probe_timeout_ms, run_cli, scaled, to_yaml, try_kget, vlog, wait_status,
                      wait_until)
 
