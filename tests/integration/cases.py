@@ -1025,3 +1025,120 @@ def transition_logged_once(t):
     levels = {r["level"] for _, r in all_recs}
     check(levels <= {"debug", "info", "warn", "warning", "error"},
           "unexpected log levels %r", sorted(levels))
+
+
+# --------------------------------------------------------------------------
+# Analysis: scraped traffic in, verdicts out
+
+class Traffic:
+    """Feeds the fake app's /metrics counters from a thread: `rate` requests
+    a second, a share `errors` of them answered 500, latencies `latency` s."""
+
+    def __init__(self, app, rate, errors, latency=0.02):
+        import threading
+        self.app, self.rate, self.errors, self.latency = app, rate, errors, latency
+        self._stop = threading.Event()
+        self._carry = 0.0
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self):
+        step = 0.1
+        owed_err = 0.0
+        while not self._stop.wait(step):
+            self._carry += self.rate * step
+            n = int(self._carry)
+            self._carry -= n
+            owed_err += n * self.errors
+            e = int(owed_err)
+            owed_err -= e
+            if n - e:
+                self.app.advance_metrics(200, n - e, self.latency)
+            if e:
+                self.app.advance_metrics(500, e, self.latency)
+
+    def stop(self):
+        self._stop.set()
+        self._t.join()
+
+
+def analysis_config(port, app, **over):
+    return base_config(port, app, **merge({
+        "app": {"metrics": {"url": app.url("/metrics"), "interval": "1s", "timeout": "500ms"}},
+        "analysis": {"interval": "1s", "window": "5s", "warmup": "2s", "baseline_window": "10s",
+                     "error_rate": {"max": 0.05, "min_requests": 50},
+                     "latency": {"min_samples": 50}, "consecutive_breaches": 2},
+    }, over))
+
+
+def verdict_logs(d):
+    return [r for _, r in d.log_records() if r.get("event") == "verdict"]
+
+
+@case
+def verdict_fail_on_errors(t):
+    app = t.app()
+    port = free_port()
+    traffic = Traffic(app, rate=100, errors=0.20)
+    try:
+        d = t.daemon(analysis_config(port, app))
+        wait_until("a FAIL verdict on /status",
+                   lambda: (d.status().get("analysis") or {}).get("outcome") == "FAIL",
+                   scaled(20.0), interval=0.2)
+    finally:
+        traffic.stop()
+    v = d.status()["analysis"]
+    check(v["rule"] == "error_rate", "FAIL came from rule %r, not error_rate", v["rule"])
+    ev = [r for r in v["rules"] if r["rule"] == "error_rate"][0]
+    check(0.12 < ev["value"] < 0.30, "error rate evidence %r is not near 20%%", ev["value"])
+    check(ev["requests"] >= 50 and ev["errors"] > 0, "evidence lacks counts: %r", ev)
+    check(v["config_hash"] == d.status()["config"]["hash"], "evidence without the config hash")
+    m = d.metrics()
+    check(m.value("rollguard_verdict", None, outcome="fail") == 1.0,
+          "/metrics does not show the FAIL")
+    check(m.value("rollguard_verdicts_total", 0, outcome="fail") >= 1, "no FAIL counted")
+    fails = [r for r in verdict_logs(d) if r.get("outcome") == "FAIL"]
+    check(len(fails) >= 1, "no verdict log line with outcome FAIL")
+    check(isinstance(fails[0].get("evidence"), dict), "the FAIL log line carries no evidence")
+    # One line per change: a FAIL that persists is not logged every interval.
+    before = len(verdict_logs(d))
+    time.sleep(scaled(2.5))
+    check(len(verdict_logs(d)) <= before + 1, "verdict logged every interval, not per change")
+
+
+@case
+def verdict_healthy_never_fails(t):
+    app = t.app()
+    port = free_port()
+    traffic = Traffic(app, rate=100, errors=0.01)
+    try:
+        d = t.daemon(analysis_config(port, app))
+        wait_until("a PASS verdict", lambda: (d.status().get("analysis") or {}).get("outcome")
+                   == "PASS", scaled(20.0), interval=0.2)
+        time.sleep(scaled(4.0))
+    finally:
+        traffic.stop()
+    m = d.metrics()
+    check(m.value("rollguard_verdicts_total", 0, outcome="fail") == 0,
+          "healthy traffic (1%% errors) gave a FAIL verdict")
+    check(m.value("rollguard_verdicts_total", 0, outcome="pass") >= 1, "no PASS counted")
+
+
+@case
+def verdict_scrape_failure_is_inconclusive(t):
+    app = t.app()
+    port = free_port()
+    app.set("/metrics", 500)
+    d = t.daemon(analysis_config(port, app, analysis={"warmup": "1s"}))
+    wait_until("verdicts",
+               lambda: d.metrics().value("rollguard_verdicts_total", 0,
+                                         outcome="inconclusive") >= 4,
+               scaled(15.0), interval=0.2)
+    m = d.metrics()
+    check(m.value("rollguard_verdicts_total", 0, outcome="fail") == 0,
+          "failed scrapes gave a FAIL")
+    check(m.value("rollguard_scrapes_total", 0, result="http_error") >= 2,
+          "scrape failures are not counted by result")
+    s = d.status()
+    check(s["scrape"]["last"] == "http_error", "/status scrape.last is %r" % s["scrape"]["last"])
+    check(s["analysis"]["outcome"] == "INCONCLUSIVE", "verdict is %r" % s["analysis"]["outcome"])
