@@ -116,6 +116,13 @@ $(BENCH_SRCS:%.c=$(BUILD)/%.o) $(FUZZ_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/fuzz
 
 $(BIN) $(CHECK_BIN) $(BENCH_BINS) $(FUZZ_REPLAY_BINS): $(CURL_DEP)
 endif
+
+# TLS peer verification of the libcurl in use (system CA bundle, CAINFO, host
+# name) against a local `openssl s_server`; part of `make check`.
+.PHONY: check-curl-tls
+check: check-curl-tls
+check-curl-tls: $(CURL_DEP)
+	$(Q)CC="$(CC)" sh tools/check-curl-tls.sh $(BUILD)/curl-tls "$(PKG_CFLAGS)" "$(PKG_LIBS)"
 # ---- end of libcurl build -----------------------------------------------------
 
 $(BUILD)/%.o: %.c
