@@ -194,7 +194,10 @@ check-integration: $(BIN)
 test-san:
 	$(MAKE) SANITIZE=address,undefined check
 
-test-valgrind: $(BIN)
+VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9
+
+test-valgrind: $(BIN) $(CHECK_BIN)
+	CK_FORK=no $(VALGRIND) $(CHECK_BIN)
 	$(PYTHON) tests/integration/run.py --binary $(BIN) --valgrind
 
 # The whole suite, warnings as errors: plain build, ASan+UBSan, valgrind.
