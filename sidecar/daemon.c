@@ -25,10 +25,12 @@
 
 #include "probes/curlm.h"
 #include "probes/probe.h"
+#include "sidecar/admin.h"
 #include "sidecar/endpoints.h"
 #include "sidecar/httpd.h"
 #include "sidecar/log.h"
 #include "sidecar/redact.h"
+#include "sidecar/rollback.h"
 #include "sidecar/state.h"
 
 #define DAEMON_HEARTBEAT_MS 1000
@@ -52,6 +54,8 @@ struct daemon {
     struct curlm *curlm;
     struct httpd *httpd;
     struct httpd *admin;
+    struct admin_ctx admin_ctx;
+    struct rollback *rollback;
     struct state state;
     struct probe *probes[STATE_PROBES];
     struct daemon_probe_ctx probe_ctx[STATE_PROBES];
@@ -312,6 +316,7 @@ static void daemon_reload(struct daemon *d, bool forced, const char *trigger)
     cfg_unref(d->cfg);
     d->cfg = next;
     d->state.cfg = next;
+    rollback_apply_cfg(d->rollback, next);
     d->state.reloads_ok++;
     d->state.last_reload_ok = true;
     d->state.last_reload_error[0] = '\0';
@@ -456,7 +461,9 @@ static void daemon_libevent_fatal(int err)
 static int daemon_listen(struct daemon *d, const char *addr, const char *what, struct httpd **ret)
 {
     struct httpd_limits l = limits_from(d->cfg);
-    int r = httpd_new(d->base, addr, &l, endpoints_handle, &d->state, ret);
+    bool admin = ret == &d->admin;
+    int r = httpd_new(d->base, addr, &l, admin ? admin_handle : endpoints_handle,
+                      admin ? (void *) &d->admin_ctx : (void *) &d->state, ret);
 
     if (r < 0)
         log_event(LOG_LVL_ERROR, "listen_failed", LF_S("listener", what), LF_S("address", addr),
@@ -515,6 +522,13 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
         struct timeval tv = ms_tv(DAEMON_HEARTBEAT_MS);
         event_add(d->heartbeat, &tv);
     }
+
+    r = rollback_new(d->base, d->curlm, d->cfg, &d->rollback);
+    if (r < 0)
+        goto fail;
+    d->state.rollback = d->rollback;
+    d->admin_ctx.state = &d->state;
+    d->admin_ctx.rollback = d->rollback;
 
     r = daemon_listen(d, d->cfg->listen, "listen", &d->httpd);
     if (r < 0)
@@ -578,6 +592,7 @@ struct daemon *daemon_free(struct daemon *d)
         d->probes[i] = probe_free(d->probes[i]);
     d->admin = httpd_free(d->admin);
     d->httpd = httpd_free(d->httpd);
+    d->rollback = rollback_free(d->rollback);
     d->curlm = curlm_free(d->curlm);
     struct event **evs[] = {&d->sig_term, &d->sig_int, &d->sig_hup, &d->heartbeat, &d->drain,
                             &d->flush, &d->debounce, &d->poll, &d->inotify_ev};

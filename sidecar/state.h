@@ -38,6 +38,8 @@ extern const int state_codes[STATE_CODES]; /* the last slot counts every other c
 
 enum state_probe_id { STATE_LIVENESS, STATE_READINESS, STATE_PROBES };
 
+struct rollback;
+
 struct state {
     const struct cfg *cfg;               /* current snapshot, borrowed */
     /* Views into each probe (NULL when the probe is not configured). */
@@ -55,6 +57,7 @@ struct state {
     char last_reload_error[512];
     uint64_t http_requests[STATE_PATH_COUNT][STATE_CODES];
     const struct httpd *httpd;           /* for connection counters; may be NULL */
+    const struct rollback *rollback;     /* rollback and API state; may be NULL */
 };
 
 const char *state_probe_name(enum state_probe_id id);
