@@ -1094,6 +1094,14 @@ static char *cut_utf8(const char *s, size_t max)
     if (out) {
         memcpy(out, s, n);
         out[n] = '\0';
+        json_t *probe = json_string(out);
+
+        /* jansson takes UTF-8 only: replace what is not, rather than lose the event */
+        if (!probe)
+            for (char *p = out; *p; p++)
+                if ((unsigned char) *p >= 0x80)
+                    *p = '?';
+        json_decref(probe);
     }
     return out;
 }
