@@ -107,6 +107,11 @@ $(CHECK_BIN): $(TEST_OBJS) $(TEST_HELPER_OBJS) $(LIB)
 $(BUILD)/bench_%: $(BUILD)/bench/bench_%.o $(LIB)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The rollback orchestrator driven by scripted verdicts, for tests/kube/run.py.
+KUBE_DRIVER := $(BUILD)/kube_driver
+$(KUBE_DRIVER): $(BUILD)/tests/kube/driver.o $(LIB)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Fuzz targets built with a replay driver instead of libFuzzer: they run every
 # file of their corpus and regression folders under the current build's flags.
 $(BUILD)/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(LIB)

@@ -55,6 +55,7 @@ struct kube_call {
     struct event *timer;
     unsigned attempts;
     bool retried_401;
+    bool unsure;
     uint64_t deadline_ms;
 };
 
@@ -278,6 +279,7 @@ static void call_fail(struct kube_call *call, const char *msg)
     memset(&r, 0, sizeof(r));
     r.body = "";
     r.attempts = call->attempts;
+    r.unsure = call->unsure;
     snprintf(r.error, sizeof(r.error), "%s", msg);
     call_finish(call, &r);
 }
@@ -320,15 +322,19 @@ static void call_on_done(const struct curlm_result *res, void *arg)
     r.body = res->body ? res->body : "";
     r.body_len = res->body_len;
     if (res->fail != CURLM_FAIL_NONE) {
+        /* A handshake cut short is as transient as a reset; a bad CA fails every try. */
         bool transient = res->fail == CURLM_ERR_CONNECT || res->fail == CURLM_ERR_TIMEOUT ||
-                         res->fail == CURLM_ERR_PROTOCOL || res->fail == CURLM_ERR_DNS;
+                         res->fail == CURLM_ERR_PROTOCOL || res->fail == CURLM_ERR_DNS ||
+                         res->fail == CURLM_ERR_TLS;
 
+        call->unsure = true;
         if (transient && call_retry(call, kube_backoff_ms(call->attempts, -1, rnd01(c))))
             return;
         call_fail(call, res->error);
         return;
     }
     r.status = res->status;
+    r.unsure = call->unsure;
     if (res->status >= 400 && kube_json_status_parse(res->body, res->body_len, &r.st, perr,
                                                      sizeof(perr)) == 0)
         r.has_status = true;
@@ -342,11 +348,13 @@ static void call_on_done(const struct curlm_result *res, void *arg)
     if (kube_retryable_status(res->status)) {
         int ra = kube_retry_after(res->header, r.has_status ? &r.st : NULL);
 
+        if (res->status >= 500)
+            call->unsure = true;
         if (call_retry(call, kube_backoff_ms(call->attempts, ra, rnd01(c))))
             return;
     }
     if (res->status >= 400)
-        snprintf(r.error, sizeof(r.error), "HTTP %ld%s%.60s%s%.180s", res->status,
+        snprintf(r.error, sizeof(r.error), "HTTP %ld%s%.60s%s%.150s", res->status,
                  r.has_status && r.st.reason[0] ? " " : "", r.has_status ? r.st.reason : "",
                  r.has_status && r.st.message[0] ? ": " : "", r.has_status ? r.st.message : "");
     call_finish(call, &r);

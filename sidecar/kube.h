@@ -66,6 +66,8 @@ struct kube_resp {
     bool has_status;         /* st holds a decoded Status body */
     struct kube_status st;
     unsigned attempts;
+    bool unsure;             /* an earlier attempt got no answer or a 5xx: a write may
+                                have been applied although this answer says otherwise */
     char error[256];         /* transport failure or summary, never the token */
 };
 

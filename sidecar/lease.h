@@ -13,8 +13,8 @@
  *   rollguard.io/reapply-warned    "<hash>,..."     re-applied bad hashes already warned of
  *   rollguard.io/baseline          the stable revision's baseline summary (opaque JSON)
  *   rollguard.io/baseline-from     "<hash>@<unix>"  who published it, when
- *   rollguard.io/baseline-frozen-for "<hash>"       a new revision started: publications
- *                                  from other hashes stop, the summary stays as it was
+ * A pod of a new revision reads the baseline once at start: for it the
+ * summary is frozen, whatever stable pods publish later.
  */
 #ifndef ROLLGUARD_LEASE_H
 #define ROLLGUARD_LEASE_H
@@ -29,7 +29,6 @@
 #define LEASE_ANN_WARNED "rollguard.io/reapply-warned"
 #define LEASE_ANN_BASELINE "rollguard.io/baseline"
 #define LEASE_ANN_BASELINE_FROM "rollguard.io/baseline-from"
-#define LEASE_ANN_FROZEN_FOR "rollguard.io/baseline-frozen-for"
 #define LEASE_NAME_SUFFIX "-rollguard"
 #define LEASE_MAX_VOTERS 256       /* votes kept per hash; quorum above this cannot be met */
 #define LEASE_BASELINE_MAX 16384   /* bytes of a published baseline */
@@ -79,10 +78,7 @@ int lease_vote(struct kube_lease *l, const char *hash, const char *pod, int64_t 
 int lease_record_add(struct kube_lease *l, const char *key, const char *hash);
 bool lease_record_has(const struct kube_lease *l, const char *key, const char *hash);
 
-/*
- * Publish a baseline from revision hash at now_s. Returns 0, -EPERM when the
- * baseline is frozen for another revision, -E2BIG (json too long), -ENOMEM.
- */
+/* Publish a baseline from revision hash at now_s. Returns 0, -E2BIG (json too long), -ENOMEM. */
 int lease_baseline_set(struct kube_lease *l, const char *hash, const char *json, int64_t now_s);
 
 /*
@@ -91,11 +87,5 @@ int lease_baseline_set(struct kube_lease *l, const char *hash, const char *json,
  */
 int lease_baseline_get(const struct kube_lease *l, const char **json, char *from_hash,
                        int64_t *at_s);
-
-/* Freeze the baseline for the new revision hash. Returns 0 or -ENOMEM. */
-int lease_freeze(struct kube_lease *l, const char *hash);
-
-/* The hash the baseline is frozen for, or NULL. */
-const char *lease_frozen_for(const struct kube_lease *l);
 
 #endif

@@ -128,6 +128,7 @@ struct rollback {
     struct event *job_timer;     /* manual: wait for a held Lease; deferred finishes */
     bool episode;                /* consecutive FAIL verdicts */
     bool episode_counted;
+    enum guard_reason episode_reason;
     int64_t episode_start_ms;
     char *evidence;              /* latest FAIL evidence */
     bool final_for_hash;
@@ -142,7 +143,6 @@ struct rollback {
     uint64_t stable_gen;
     struct event *pub_timer;
     struct lease_txn pub_txn;
-    bool pub_stopped;
     uint64_t publications;
 
     /* results */
@@ -706,6 +706,7 @@ static void decide_deployment(struct rollback *rb)
      */
     undo_plan_done(&j->plan);
     j->req.bad_hash = j->bad_hash[0] ? j->bad_hash : NULL;
+    j->req.exclude = kube_map_get(&j->dep.meta.annotations, UNDO_RECORD_ANN);
     j->req.record = true;
     j->req.test_generation = true;
     if (undo_plan_make(&j->dep, &j->rs, &j->req, &j->plan) < 0) {
@@ -773,7 +774,7 @@ static void patch_on_done(const struct kube_resp *r, void *arg)
         send_patch(rb, path, "application/merge-patch+json");
         return;
     }
-    if (r->status == 0 || r->status >= 500)
+    if (r->status == 0 || r->status >= 500 || r->unsure)
         j->patch_maybe_applied = true; /* the write may have landed: look before deciding */
     if ((r->status == 409 || r->status == 422 || r->status == 0 || r->status >= 500) &&
         j->rereads++ < ROLLBACK_REREADS) {
@@ -975,6 +976,7 @@ static void job_on_deferred(evutil_socket_t fd, short what, void *arg)
     (void) fd;
     (void) what;
     base_facts(rb, &f);
+    f.quorum_checked = false;
     job_end(rb, ROLLBACK_RESULT_SKIPPED, guard_decide(&f), NULL);
 }
 
@@ -996,6 +998,7 @@ static int64_t job_start(struct rollback *rb, bool manual, long to_revision, boo
     j->evidence = rb->evidence && !manual ? strdup(rb->evidence) : NULL;
     buf_init(&j->patch, RB_PATCH_MAX);
     base_facts(rb, &f);
+    f.quorum_checked = false; /* the votes are on the Lease, read next */
     if (guard_decide(&f) != GUARD_OK) {
         /* Refused before any request; finish from the loop, not inside the caller. */
         event_base_once(rb->base, -1, EV_TIMEOUT, job_on_deferred, rb, &(struct timeval){0, 0});
@@ -1007,11 +1010,13 @@ static int64_t job_start(struct rollback *rb, bool manual, long to_revision, boo
 
 /* --- verdicts and operator requests ---------------------------------------- */
 
+/* Count and log a refusal made without a request, once per FAIL episode and reason. */
 static void count_skip_once(struct rollback *rb, enum guard_reason g)
 {
-    if (rb->episode_counted)
+    if (rb->episode_counted && rb->episode_reason == g)
         return;
     rb->episode_counted = true;
+    rb->episode_reason = g;
     rb->skipped[g]++;
     rb->results[ROLLBACK_RESULT_SKIPPED]++;
     rb->last_result = ROLLBACK_RESULT_SKIPPED;
@@ -1117,7 +1122,11 @@ static void identity_failed(struct rollback *rb, const char *msg, bool permanent
     arm_ms(rb->id_timer, wait);
 }
 
-/* At start: freeze the baseline for a new revision, warn once about a re-applied bad hash. */
+/*
+ * At start, for a pod of a fresh revision: take the stable revision's
+ * baseline (read once, so it stays frozen for this pod), and warn once about
+ * a re-applied bad hash. Writes only in the re-applied case.
+ */
 static int mutate_start(struct rollback *rb, struct lease_txn *t)
 {
     struct kube_lease *l = &t->lease;
@@ -1136,18 +1145,12 @@ static int mutate_start(struct rollback *rb, struct lease_txn *t)
             rb->stable_gen++;
         }
     }
-    if (lease_record_has(l, LEASE_ANN_ROLLED_BACK, rb->id.hash))
+    if (rb->id.current_at_start && lease_record_has(l, LEASE_ANN_ROLLED_BACK, rb->id.hash))
         rb->id.reapplied = true;
     if (rb->id.reapplied && !lease_record_has(l, LEASE_ANN_WARNED, rb->id.hash)) {
         if (lease_record_add(l, LEASE_ANN_WARNED, rb->id.hash) < 0)
             return -ENOMEM;
         rb->warn_reapply = true;
-        changed = true;
-    }
-    if (!rb->id.reapplied && rb->id.current_at_start && rb->id.rs_revision != 1 &&
-        (!lease_frozen_for(l) || strcmp(lease_frozen_for(l), rb->id.hash))) {
-        if (lease_freeze(l, rb->id.hash) < 0)
-            return -ENOMEM;
         changed = true;
     }
     return changed ? 1 : 0;
@@ -1305,7 +1308,9 @@ static void identity_on_resp(const struct kube_resp *r, void *arg)
             }
             rb->id.current_at_start = !strcmp(d.template_norm, rb->own_rs.template_norm);
             rb->id.replicas = d.replicas > 0 ? d.replicas : 1;
+            /* Re-applied: recorded as rolled back, yet current again (a GitOps re-sync). */
             rb->id.reapplied =
+                rb->id.current_at_start &&
                 undo_record_has(kube_map_get(&d.meta.annotations, UNDO_RECORD_ANN), rb->id.hash);
             kube_deployment_done(&d);
         }
@@ -1352,11 +1357,6 @@ static int mutate_publish(struct rollback *rb, struct lease_txn *t)
     if (!rb->baseline_mine)
         return 0;
     r = lease_baseline_set(&t->lease, rb->id.hash, rb->baseline_mine, wall_s());
-    if (r == -EPERM) {
-        /* A newer revision froze the baseline: this pod is not the stable one any more. */
-        rb->pub_stopped = true;
-        return 0;
-    }
     return r < 0 ? r : 1;
 }
 
@@ -1366,9 +1366,6 @@ static void publish_done(struct rollback *rb, struct lease_txn *t, int result)
         rb->publications++;
     else if (result < 0)
         log_event(LOG_LVL_WARN, "baseline_publish_failed", LF_S("error", t->error));
-    if (rb->pub_stopped)
-        log_event(LOG_LVL_INFO, "baseline_publish_stopped",
-                  LF_S("reason", "a newer revision froze the baseline"));
     kube_lease_done(&t->lease);
     publish_arm(rb, false);
 }
@@ -1380,8 +1377,6 @@ static void publish_on_timer(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
-    if (rb->pub_stopped)
-        return;
     /* About ROLLBACK_PUBLISHERS pods of the Deployment publish per interval. */
     p = ROLLBACK_PUBLISHERS / (double) (rb->id.replicas > 0 ? rb->id.replicas : 1);
     /* Only pods whose rollout has settled publish; a fresh revision is on trial. */
@@ -1398,8 +1393,6 @@ static void publish_arm(struct rollback *rb, bool first)
 {
     double iv = rb->cfg->rollback.baseline_publish_interval_ms, f;
 
-    if (rb->pub_stopped)
-        return;
     f = first ? 0.2 + rnd01(rb) : 1.0 - ROLLBACK_PUBLISH_JITTER +
                                       2.0 * ROLLBACK_PUBLISH_JITTER * rnd01(rb);
     arm_ms(rb->pub_timer, (int64_t) (iv * f));
@@ -1667,7 +1660,7 @@ void rollback_render_status(const struct rollback *rb, struct buf *b)
     buf_printf(b, "\"stable_present\":%s", rb->stable_baseline ? "true" : "false");
     js(b, "stable_from_hash", rb->stable_from, true);
     buf_printf(b, ",\"publishing\":%s,\"publications\":%llu}",
-               rb->id.known && !rb->pub_stopped && !rb->id.reapplied ? "true" : "false",
+               rb->id.known && !rb->id.reapplied ? "true" : "false",
                (unsigned long long) rb->publications);
     if (rb->kube) {
         const struct kube_stats *s = kube_client_stats(rb->kube);

@@ -172,7 +172,7 @@ int undo_plan_make(const struct kube_deployment *d, const struct kube_rs_list *l
             continue;
         }
         if (pinned) {
-            if (!strcmp(rs->hash, req->bad_hash))
+            if (!strcmp(rs->hash, req->bad_hash) || undo_record_has(req->exclude, rs->hash))
                 continue;
             if (v > latest_rev) {
                 latest_rev = v;

@@ -25,6 +25,8 @@ struct undo_req {
     long to_revision;        /* > 0: exactly that revision (kubectl --to-revision=N) */
     bool test_generation;    /* test /metadata/generation instead of resourceVersion */
     bool record;             /* add bad_hash (or the current hash) to UNDO_RECORD_ANN */
+    const char *exclude;     /* pinned target: also skip hashes in this record value (those
+                                rolled back from before), so an undo never rolls forward */
 };
 
 struct undo_plan {

@@ -130,6 +130,13 @@ START_TEST(test_flip_flop_is_refused_when_pinned)
     ck_assert_str_eq(p.target->meta.name, "web-5d8f7c9b6d");
     ck_assert(p.template_equal);
     undo_plan_done(&p);
+    /* an operator's default undo now: pinned to the current hash, the recorded bad one excluded */
+    pinned.bad_hash = "5d8f7c9b6d";
+    pinned.exclude = "7c5d9f8b4";
+    ck_assert_int_eq(undo_plan_make(&dep, &rs, &pinned, &p), 0);
+    ck_assert(p.target == NULL || strcmp(p.target->hash, "7c5d9f8b4"));
+    ck_assert_str_eq(p.target->meta.name, "web-84c6b5f9d7"); /* revision 0, the only other */
+    undo_plan_done(&p);
     unload();
 }
 END_TEST
