@@ -65,7 +65,8 @@ BIN       := $(BUILD)/rollguard
 LIB       := $(BUILD)/librollguard.a
 CHECK_BIN := $(BUILD)/check_rollguard
 
-.PHONY: all run check check-unit check-integration check-fuzz-replay test test-san \
+.PHONY: all run check check-unit check-integration check-fuzz-replay check-kube check-fakeapi \
+        test test-san \
         test-valgrind bench clean help format format-check reference
 
 all: $(BIN)
@@ -120,7 +121,7 @@ $(BUILD)/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(L
 run: $(BIN)
 	$(BIN)
 
-check: check-unit check-fuzz-replay check-integration
+check: check-unit check-fuzz-replay check-integration check-fakeapi check-kube
 
 check-unit: $(CHECK_BIN)
 	$(CHECK_BIN)
@@ -133,6 +134,14 @@ check-fuzz-replay: $(FUZZ_REPLAY_BINS)
 
 check-integration: $(BIN)
 	$(PYTHON) tests/integration/run.py --binary $(BIN)
+
+# The fake Kubernetes API server's self-test, then rollguard against it (real binary,
+# scripted orchestrator, kubectl as the reference when installed).
+check-fakeapi:
+	$(PYTHON) tests/fakeapi/test_fakeapi.py
+
+check-kube: $(BIN) $(KUBE_DRIVER)
+	$(PYTHON) tests/kube/run.py --binary $(BIN) --driver $(KUBE_DRIVER)
 
 test-san:
 	$(MAKE) SANITIZE=address,undefined check

@@ -3,7 +3,8 @@
  * verdict sequence, for the integration suite (tests/kube/run.py) while
  * the daemon's analysis is not wired to it: PASS verdicts until --fail-at,
  * FAIL verdicts (with a small evidence object) after it, one per
- * --interval, for --duration. --manual N runs one manual job instead.
+ * --interval, for --duration (--until-done: or until the first decision
+ * after --fail-at ends). --manual N runs one manual job instead.
  * Prints the rollback /status object on stdout at the end; logs on stderr
  * like the daemon.
  */
@@ -29,7 +30,7 @@ struct drv {
     struct rollback *rb;
     struct event *tick;
     long fail_at, interval, duration, manual;
-    bool dry_run, manual_started;
+    bool dry_run, manual_started, until_done, decided;
     int64_t start, next_verdict;
 };
 
@@ -39,6 +40,17 @@ static int64_t now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_done(struct rollback *rb, enum rollback_result result, enum guard_reason reason,
+                    void *arg)
+{
+    struct drv *d = arg;
+
+    (void) rb;
+    (void) result;
+    (void) reason;
+    d->decided = true;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -65,7 +77,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                             now_ms());
         d->next_verdict += d->interval;
     }
-    if (t >= d->duration && !rollback_busy(d->rb) && (curlm_pending(d->m) == 0 || t > d->duration + 10000)) {
+    if (d->until_done && d->decided && !rollback_busy(d->rb) && curlm_pending(d->m) == 0) {
+        event_base_loopexit(d->base, NULL); /* one decision made: done */
+        return;
+    }
+    if (t >= d->duration && !rollback_busy(d->rb) &&
+        (curlm_pending(d->m) == 0 || t > d->duration + 10000)) {
         event_base_loopexit(d->base, NULL);
         return;
     }
@@ -78,6 +95,7 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'},  {"fail-at", required_argument, NULL, 'f'},
         {"interval", required_argument, NULL, 'i'}, {"duration", required_argument, NULL, 'd'},
         {"manual", required_argument, NULL, 'm'},  {"dry-run", no_argument, NULL, 'n'},
+        {"until-done", no_argument, NULL, 'u'},
         {NULL, 0, NULL, 0},
     };
     struct drv d = {.fail_at = -1, .interval = 1000, .duration = 3000, .manual = -1};
@@ -96,6 +114,7 @@ int main(int argc, char **argv)
         case 'd': d.duration = atol(optarg); break;
         case 'm': d.manual = atol(optarg); break;
         case 'n': d.dry_run = true; break;
+        case 'u': d.until_done = true; break;
         default: return 2;
         }
     }
@@ -113,6 +132,7 @@ int main(int argc, char **argv)
     d.tick = evtimer_new(d.base, on_tick, &d);
     if (rollback_new(d.base, d.m, cfg, &d.rb) < 0)
         return 1;
+    rollback_set_done_cb(d.rb, on_done, &d);
     d.start = now_ms();
     {
         struct timeval tv0 = {0, 0};

@@ -171,9 +171,11 @@ class Env:
 
     # -- the orchestrator, scripted ------------------------------------------------------
     def driver(self, cfg, pod=PODS[0], hash_=BAD, fail_at=0, interval=300, duration=2500,
-               manual=None, dry_run=False, wait=True):
+               manual=None, dry_run=False, wait=True, until_done=False):
         cmd = [ARGS.driver, "--config", cfg, "--interval", str(interval),
                "--duration", str(duration)]
+        if until_done:
+            cmd.append("--until-done")
         if manual is not None:
             cmd += ["--manual", str(manual)]
         elif fail_at is not None:
@@ -583,10 +585,12 @@ FAULTS = [
 def test_fault_classes(env):
     failures = []
     for name, spec, expect in FAULTS:
+        if ARGS.fault and ARGS.fault not in name:
+            continue
         env.reset()
         cfg = env.config(timeout="2s")
         env.fa.add_fault(dict(spec))
-        st, lines, err = env.driver(cfg, fail_at=600, duration=2500)
+        st, lines, err = env.driver(cfg, fail_at=300, duration=20000, until_done=True)
         try:
             assert_untouched_or_once(env)
             rolled = len(env.patches(applied=True)) == 1
@@ -598,7 +602,7 @@ def test_fault_classes(env):
                 assert st["last"]["result"] in ("failed", "skipped"), st["last"]
             # a later FAIL (a fresh sidecar) never adds a second undo or rolls forward
             env.fa.clear_faults()
-            env.driver(cfg, pod=PODS[1], duration=1500)
+            env.driver(cfg, pod=PODS[1], duration=5000, until_done=True)
             assert_untouched_or_once(env) if not rolled else None
             if rolled:
                 assert len(env.patches(applied=True)) == 1
@@ -606,6 +610,8 @@ def test_fault_classes(env):
             assert TOKEN not in err
             print("    ok   fault: %s (%s)" % (name, "rolled back once" if rolled
                                                 else "untouched"))
+            # a delayed request may still be in the fake's hands: let it land before the reset
+            time.sleep(spec.get("delay", 0))
         except AssertionError as e:
             failures.append("%s: %s" % (name, e))
             print("    FAIL fault: %s: %s" % (name, e))
@@ -810,6 +816,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "rollguard"))
     ap.add_argument("--driver", default=None)
     ap.add_argument("-k", default=None)
+    ap.add_argument("--fault", default=None, help="only fault classes whose name has this")
     ap.add_argument("-v", "--verbose", action="store_true")
     ARGS = ap.parse_args()
     if not ARGS.driver:
