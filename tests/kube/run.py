@@ -172,8 +172,11 @@ class Env:
     # -- the orchestrator, scripted ------------------------------------------------------
     def driver(self, cfg, pod=PODS[0], hash_=BAD, fail_at=0, interval=300, duration=2500,
                manual=None, dry_run=False, wait=True, until_done=False):
-        cmd = [ARGS.driver, "--config", cfg, "--interval", str(interval),
-               "--duration", str(duration)]
+        if ARGS.valgrind:  # everything is slower: stretch the script
+            duration *= 5
+            fail_at = fail_at * 5 if fail_at else fail_at
+        cmd = VALGRIND() + [ARGS.driver, "--config", cfg, "--interval", str(interval),
+                            "--duration", str(duration)]
         if until_done:
             cmd.append("--until-done")
         if manual is not None:
@@ -192,6 +195,8 @@ class Env:
         self.procs.remove(p)
         if ARGS.verbose:
             sys.stderr.write(err)
+        check_clean(err)
+        assert p.returncode == 0, "driver exit %s:\n%s" % (p.returncode, err[-3000:])
         try:
             status = json.loads(out.strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -201,11 +206,12 @@ class Env:
 
     # -- the real binary -----------------------------------------------------------------
     def cli(self, cfg, *args, pod=PODS[0], hash_=BAD):
-        p = subprocess.run([ARGS.binary, "rollback", "--config", cfg] + list(args),
+        p = subprocess.run(VALGRIND() + [ARGS.binary, "rollback", "--config", cfg] + list(args),
                            env=self.env(pod, hash_), capture_output=True, text=True,
                            timeout=120)
         if ARGS.verbose:
             sys.stderr.write(p.stderr)
+        check_clean(p.stderr)
         return p
 
     def daemon(self, cfg, env):
@@ -224,6 +230,7 @@ class Env:
             _, err = p.communicate()
         if p in self.procs:
             self.procs.remove(p)
+        check_clean(err)
         return err
 
     def cleanup(self):
@@ -255,6 +262,18 @@ class Env:
 
     def image(self):
         return self.dep()["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def VALGRIND():
+    return (["valgrind", "-q", "--error-exitcode=9", "--leak-check=full",
+             "--errors-for-leak-kinds=definite,indirect"] if ARGS.valgrind else [])
+
+
+def check_clean(err, rc=0):
+    """No sanitizer or valgrind report in a child's stderr, and a clean exit."""
+    for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                 "Invalid read", "Invalid write", "definitely lost"):
+        assert mark not in err, "%s in:\n%s" % (mark, err[-4000:])
 
 
 def logs(text):
@@ -818,6 +837,8 @@ def main():
     ap.add_argument("-k", default=None)
     ap.add_argument("--fault", default=None, help="only fault classes whose name has this")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--valgrind", action="store_true",
+                    help="run the driver and the CLI under valgrind (slow; use -k)")
     ARGS = ap.parse_args()
     if not ARGS.driver:
         ARGS.driver = os.path.join(os.path.dirname(os.path.abspath(ARGS.binary)), "kube_driver")
