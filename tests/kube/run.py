@@ -35,6 +35,12 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakeapi"))
 from fakeapi import FakeAPI  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+try:
+    from fakeapp import FakeApp  # noqa: E402
+except ImportError:  # the integration suite is not there
+    FakeApp = None
+
 NS = "prod"
 DEP = "/apis/apps/v1/namespaces/prod/deployments/web"
 LEASE = "/apis/coordination.k8s.io/v1/namespaces/prod/leases"
@@ -140,16 +146,16 @@ class Env:
         os.replace(path + ".tmp", path)
 
     def config(self, mode="enforce", target="deployment", quorum=1, guard_window="30m",
-               listen=None, admin=None, timeout="2s", extra=""):
+               listen=None, admin=None, timeout="2s", extra="", app_section=True):
         self.cfg_n = getattr(self, "cfg_n", 0) + 1
         path = os.path.join(self.dir, "c%d.yaml" % self.cfg_n)
         with open(path, "w") as f:
             f.write(
                 'listen: "127.0.0.1:%d"\n' % (listen or free_port()) +
                 'admin_listen: "%s"\n' % ("127.0.0.1:%d" % admin if admin else "") +
-                "log: {level: debug, format: json}\n"
-                "app:\n  liveness: {enabled: false}\n  readiness: {enabled: false}\n"
-                '  metrics: {url: ""}\n'
+                "log: {level: debug, format: json}\n" +
+                ("app:\n  liveness: {enabled: false}\n  readiness: {enabled: false}\n"
+                 '  metrics: {url: ""}\n' if app_section else "") +
                 "rollback:\n  mode: %s\n  target: %s\n  quorum: %d\n  guard_window: %s\n"
                 % (mode, target, quorum, guard_window) +
                 "kubernetes:\n  api_server: %s\n  service_account_dir: %s\n"
@@ -827,6 +833,130 @@ def test_not_in_cluster_daemon(env):
     assert env.fa.requests() == []
 
 
+class Traffic:
+    """rate requests/s into a FakeApp's counters, a fraction of them 500s (changeable)."""
+
+    def __init__(self, app, rate=100, errors=0.0, latency=0.02):
+        import threading
+        self.app, self.rate, self.errors, self.latency = app, rate, errors, latency
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self):
+        carry = owed = 0.0
+        while not self._stop.wait(0.1):
+            carry += self.rate * 0.1
+            n = int(carry)
+            carry -= n
+            owed += n * self.errors
+            e = int(owed)
+            owed -= e
+            if n - e:
+                self.app.advance_metrics(200, n - e, self.latency)
+            if e:
+                self.app.advance_metrics(500, e, self.latency)
+
+    def stop(self):
+        self._stop.set()
+        self._t.join()
+
+
+def fleet(env, quorum):
+    """Three real daemons, one per pod of the bad revision, each with its own fake app."""
+    apps, traffic, daemons, ports = [], [], [], []
+    for pod in PODS:
+        app = FakeApp()
+        app.start()
+        apps.append(app)
+        traffic.append(Traffic(app))
+        port = free_port()
+        ports.append(port)
+        cfg = env.config(quorum=quorum, listen=port, extra=(
+            "app:\n  liveness: {enabled: false}\n  readiness: {enabled: false}\n"
+            "  metrics: {url: \"%s\", interval: 1s, timeout: 500ms}\n"
+            "analysis: {interval: 1s, window: 5s, warmup: 2s, baseline_window: 10s,\n"
+            "  error_rate: {max: 0.05, min_requests: 50}, latency: {min_samples: 50},\n"
+            "  consecutive_breaches: 2}\n" % app.url("/metrics")), app_section=False)
+        daemons.append(env.daemon(cfg, env.env(pod=pod)))
+    return apps, traffic, daemons, ports
+
+
+@case
+def test_e2e_three_daemons_bad_revision(env):
+    """The acceptance run: three real sidecars, the apps begin returning 20% errors."""
+    if FakeApp is None:
+        raise Skip("tests/integration/fakeapp.py is not available")
+    env.reset()
+    apps, traffic, daemons, ports = fleet(env, quorum=2)
+    try:
+        for port in ports:
+            assert wait_for(lambda: _up(port) and json.loads(http(
+                "GET", "http://127.0.0.1:%d/status" % port)[1])["rollback"]["identity"]["known"],
+                timeout=20), "a daemon did not come up"
+        time.sleep(ARGS.healthy_s)  # healthy: warm-up, baseline, PASS verdicts
+        assert env.writes() == [], "writes during healthy traffic: %r" % [
+            (e["method"], e["path"]) for e in env.writes()]
+        t0 = time.time()
+        for t in traffic:
+            t.errors = 0.20
+        patch = wait_for(lambda: env.patches(applied=True), timeout=60, step=0.05)
+        assert patch, "no PATCH within 60 s of the fault"
+        fault_to_patch = patch[0]["time"] - t0
+        time.sleep(3)  # the leader's Event and Lease release
+        assert_rolled_back_once(env)
+        evs = env.events("RollbackTriggered")
+        assert len(evs) == 1, evs
+        ev = json.loads(evs[0]["metadata"]["annotations"]["rollguard.io/evidence"])
+        assert ev["outcome"] == "FAIL" and ev["rule"] == "error_rate", ev
+        seq = env.fa.requests()[-1]["seq"]
+        time.sleep(ARGS.quiet_s)  # the apps keep failing: no further write
+        later = [e for e in env.fa.requests() if e["seq"] > seq]
+        assert not [e for e in later if e["write"]], [(e["method"], e["path"]) for e in later]
+        statuses = [json.loads(http("GET", "http://127.0.0.1:%d/status" % p)[1])["rollback"]
+                    for p in ports]
+        results = sorted(s["last"]["result"] for s in statuses)
+        assert results.count("rolled_back") == 1, results
+        leader = [s for s in statuses if s["last"]["result"] == "rolled_back"][0]
+        print("    fault-to-PATCH %.2f s (first FAIL verdict to PATCH %.2f s); requests "
+              "per pod %s; reads after the undo in %d s: %d" % (
+                  fault_to_patch, leader["last"]["fail_to_patch_ms"] / 1000.0,
+                  [s["api_requests"] for s in statuses], ARGS.quiet_s, len(later)))
+    finally:
+        for t in traffic:
+            t.stop()
+        for d in daemons:
+            env.stop(d)
+        for a in apps:
+            a.stop()
+
+
+@case
+def test_e2e_healthy_no_write(env):
+    """Healthy traffic through real daemons: verdicts PASS, no write, reads only at start."""
+    if FakeApp is None:
+        raise Skip("tests/integration/fakeapp.py is not available")
+    env.reset()
+    apps, traffic, daemons, ports = fleet(env, quorum=1)
+    try:
+        time.sleep(ARGS.healthy_long_s)
+        assert env.writes() == [], [(e["method"], e["path"]) for e in env.writes()]
+        n = len(env.fa.requests())
+        assert n <= 4 * len(PODS), [(e["method"], e["path"]) for e in env.fa.requests()]
+        for port in ports:
+            st = json.loads(http("GET", "http://127.0.0.1:%d/status" % port)[1])
+            assert st["analysis"]["outcome"] != "FAIL", st["analysis"]
+        print("    %d s of healthy traffic, 3 pods: %d API requests (all at start), 0 writes"
+              % (ARGS.healthy_long_s, n))
+    finally:
+        for t in traffic:
+            t.stop()
+        for d in daemons:
+            env.stop(d)
+        for a in apps:
+            a.stop()
+
+
 # ------------------------------------------------------------------------------------------
 
 def main():
@@ -837,9 +967,14 @@ def main():
     ap.add_argument("-k", default=None)
     ap.add_argument("--fault", default=None, help="only fault classes whose name has this")
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--acceptance", action="store_true",
+                    help="the issue's durations: 5 min healthy, 1 min quiet after the undo")
     ap.add_argument("--valgrind", action="store_true",
                     help="run the driver and the CLI under valgrind (slow; use -k)")
     ARGS = ap.parse_args()
+    ARGS.healthy_s = 8
+    ARGS.quiet_s = 60 if ARGS.acceptance else 10
+    ARGS.healthy_long_s = 300 if ARGS.acceptance else 12
     if not ARGS.driver:
         ARGS.driver = os.path.join(os.path.dirname(os.path.abspath(ARGS.binary)), "kube_driver")
     for b in (ARGS.binary, ARGS.driver):
