@@ -30,7 +30,7 @@
 #include "sidecar/lease.h"
 #include "sidecar/rollback.h"
 
-#define START_GETS 3 /* pod, ReplicaSet, Deployment */
+#define START_GETS 3   /* pod, ReplicaSet, Deployment */
 #define LEADER_EXTRA 6 /* GET Deployment, LIST RS, PATCH, POST Event, GET+PUT Lease release */
 #define LATENCY_MS 8
 #define MAX_PODS 2000
@@ -42,14 +42,14 @@ static double rnd(void)
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
-    return (double) (rng >> 11) / 9007199254740992.0;
+    return (double)(rng >> 11) / 9007199254740992.0;
 }
 
 /* --- part 1: steady state --------------------------------------------------- */
 
 static double steady_per_pod_5min(const struct cfg *c, unsigned replicas, double rollouts_per_day)
 {
-    double p = ROLLBACK_PUBLISHERS / (double) replicas;
+    double p = ROLLBACK_PUBLISHERS / (double)replicas;
     double per_day_start = rollouts_per_day * (START_GETS + 1); /* + the Lease read */
     double pubs_per_day = 86400000.0 / c->rollback.baseline_publish_interval_ms;
     double per_day_pub = pubs_per_day * (p > 1 ? 1 : p) * 2; /* GET + PUT */
@@ -61,7 +61,7 @@ static double steady_per_pod_5min(const struct cfg *c, unsigned replicas, double
 
 struct sim_pod {
     char name[32];
-    int64_t next_try_ms;      /* when the next FAIL verdict may start a decision */
+    int64_t next_try_ms; /* when the next FAIL verdict may start a decision */
     int64_t retry_ms;
     bool final;
     struct lease_view view;
@@ -69,7 +69,7 @@ struct sim_pod {
 };
 
 struct sim {
-    struct kube_lease lease;  /* the server's copy */
+    struct kube_lease lease; /* the server's copy */
     uint64_t rv;
     bool exists;
     bool deployment_current; /* the bad template is still the Deployment's */
@@ -97,8 +97,8 @@ static int64_t decide(struct sim *s, struct sim_pod *p, const struct cfg *c, int
         } else {
             lease_init(&mine, "web-rollguard", "prod");
         }
-        mine.record_fp = (uint64_t) mine.transitions * 1315423911u ^ (uint64_t) mine.holder[0] ^
-                         (uint64_t) strlen(mine.holder);
+        mine.record_fp = (uint64_t)mine.transitions * 1315423911u ^ (uint64_t)mine.holder[0] ^
+                         (uint64_t)strlen(mine.holder);
         lease_observe(&p->view, &mine, t);
         if (lease_record_has(&mine, LEASE_ANN_ROLLED_BACK, hash) || !s->deployment_current) {
             p->final = true; /* already rolled back: stand down for good */
@@ -113,8 +113,7 @@ static int64_t decide(struct sim *s, struct sim_pod *p, const struct cfg *c, int
         held = lease_held_by_other(&p->view, &mine, p->name, t);
         bool lead = votes >= c->rollback.quorum && !held;
         if (lead) {
-            lease_take(&mine, p->name, (int32_t) (c->kubernetes.lease_duration_ms / 1000),
-                       t * 1000);
+            lease_take(&mine, p->name, (int32_t)(c->kubernetes.lease_duration_ms / 1000), t * 1000);
             changed = true;
         }
         if (!changed) {
@@ -146,7 +145,7 @@ static int64_t decide(struct sim *s, struct sim_pod *p, const struct cfg *c, int
         return t;
     }
     /* non-final: wait like the orchestrator does */
-    p->next_try_ms = t + p->retry_ms + (int64_t) (rnd() * (double) p->retry_ms * 0.5);
+    p->next_try_ms = t + p->retry_ms + (int64_t)(rnd() * (double)p->retry_ms * 0.5);
     p->retry_ms = p->retry_ms * 2 > ROLLBACK_RETRY_MAX_MS ? ROLLBACK_RETRY_MAX_MS : p->retry_ms * 2;
     return t;
 }
@@ -165,7 +164,7 @@ static void bad_rollout(const struct cfg *c, unsigned n, double *per_pod, unsign
         memset(&pods[i], 0, sizeof(pods[i]));
         snprintf(pods[i].name, sizeof(pods[i].name), "web-bad-%05u", i);
         /* first FAIL verdict: within two analysis intervals of each other */
-        pods[i].next_try_ms = 60000 + (int64_t) (rnd() * 2 * (double) iv);
+        pods[i].next_try_ms = 60000 + (int64_t)(rnd() * 2 * (double)iv);
         pods[i].retry_ms = ROLLBACK_RETRY_MIN_MS;
         pods[i].requests = START_GETS + 1;
     }
@@ -177,9 +176,9 @@ static void bad_rollout(const struct cfg *c, unsigned n, double *per_pod, unsign
             if (pods[i].final)
                 continue;
             all = false;
-            if (t + (int64_t) (i % (unsigned) iv) < pods[i].next_try_ms)
+            if (t + (int64_t)(i % (unsigned)iv) < pods[i].next_try_ms)
                 continue;
-            int64_t e = decide(&s, &pods[i], c, t + (int64_t) (rnd() * (double) iv), "badhash");
+            int64_t e = decide(&s, &pods[i], c, t + (int64_t)(rnd() * (double)iv), "badhash");
             if (e > t_end)
                 t_end = e;
         }
@@ -188,9 +187,9 @@ static void bad_rollout(const struct cfg *c, unsigned n, double *per_pod, unsign
     }
     for (unsigned i = 0; i < n; i++)
         total += pods[i].requests;
-    *per_pod = (double) total / n;
+    *per_pod = (double)total / n;
     *patches = s.patches;
-    *seconds = (double) (t_end - 60000) / 1000.0;
+    *seconds = (double)(t_end - 60000) / 1000.0;
     kube_lease_done(&s.lease);
 }
 
@@ -206,9 +205,8 @@ int main(void)
         return 1;
     printf("Fleet of 10000 pods, default config: baseline_publish_interval %us, "
            "lease_duration %us, analysis.interval %us, quorum %u\n\n",
-           c->rollback.baseline_publish_interval_ms / 1000,
-           c->kubernetes.lease_duration_ms / 1000, c->analysis.interval_ms / 1000,
-           c->rollback.quorum);
+           c->rollback.baseline_publish_interval_ms / 1000, c->kubernetes.lease_duration_ms / 1000,
+           c->analysis.interval_ms / 1000, c->rollback.quorum);
     printf("Steady state (healthy traffic)\n");
     printf("%-10s %-12s %-14s %-22s %-16s\n", "replicas", "deployments", "rollouts/day",
            "req/pod/5min", "fleet req/s");
@@ -216,8 +214,8 @@ int main(void)
         for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
             double v = steady_per_pod_5min(c, sizes[i], rollouts[r]);
 
-            printf("%-10u %-12u %-14.0f %-22.4f %-16.3f\n", sizes[i], 10000 / sizes[i],
-                   rollouts[r], v, v * 10000 / 300.0);
+            printf("%-10u %-12u %-14.0f %-22.4f %-16.3f\n", sizes[i], 10000 / sizes[i], rollouts[r],
+                   v, v * 10000 / 300.0);
         }
     printf("\nOne bad rollout (every pod of the new revision turns FAIL within two intervals)\n");
     printf("%-10s %-8s %-18s %-10s %-14s\n", "replicas", "quorum", "req/pod (burst)", "PATCHes",

@@ -23,11 +23,11 @@ int admin_rollback_query_parse(const char *q, size_t len, long *to_revision, int
     *to_revision = 0;
     *dry_run = 0;
     while (q && q < end) {
-        const char *amp = memchr(q, '&', (size_t) (end - q)), *stop = amp ? amp : end;
-        const char *eqs = memchr(q, '=', (size_t) (stop - q));
-        size_t klen = (size_t) ((eqs ? eqs : stop) - q);
+        const char *amp = memchr(q, '&', (size_t)(end - q)), *stop = amp ? amp : end;
+        const char *eqs = memchr(q, '=', (size_t)(stop - q));
+        size_t klen = (size_t)((eqs ? eqs : stop) - q);
         const char *v = eqs ? eqs + 1 : stop;
-        size_t vlen = (size_t) (stop - v);
+        size_t vlen = (size_t)(stop - v);
 
         if (klen == 0) {
             /* an empty item ("a=1&&b=2") */
@@ -104,6 +104,6 @@ void admin_handle(const struct httpd_req *req, struct httpd_resp *resp, void *ar
         resp->content_type = ENDPOINTS_JSON_TYPE;
         buf_printf(resp->body,
                    "{\"id\":%lld,\"to_revision\":%ld,\"dry_run\":%s,\"status\":\"/status\"}\n",
-                   (long long) id, to_rev, dry ? "true" : "false");
+                   (long long)id, to_rev, dry ? "true" : "false");
     }
 }

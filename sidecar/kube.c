@@ -23,7 +23,7 @@
 #include "probes/curlm.h"
 
 const int kube_codes[KUBE_CODES] = {200, 201, 400, 401, 403, 404, 409, 410,
-                                    415, 422, 429, 500, 503, 504, 0, -1};
+                                    415, 422, 429, 500, 503, 504, 0,   -1};
 
 struct kube_client {
     struct event_base *base;
@@ -64,7 +64,7 @@ static uint64_t now_ms(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static double rnd01(struct kube_client *c)
@@ -73,7 +73,7 @@ static double rnd01(struct kube_client *c)
     c->rng ^= c->rng >> 12;
     c->rng ^= c->rng << 25;
     c->rng ^= c->rng >> 27;
-    return (double) ((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+    return (double)((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
 }
 
 static void wipe_free(char *s)
@@ -116,7 +116,7 @@ int kube_retry_after(const char *header, const struct kube_status *st)
             while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
                 p++;
             if (!*p)
-                return (int) v;
+                return (int)v;
         }
         /* An HTTP-date or garbage: the server wants a wait, say one second. */
         if (*header)
@@ -142,15 +142,15 @@ uint32_t kube_backoff_ms(unsigned attempt, int retry_after_s, double rnd)
         exp = KUBE_BACKOFF_MAX_MS;
     wait = exp;
     if (retry_after_s >= 0) {
-        uint64_t ra = (uint64_t) (retry_after_s > KUBE_RETRY_AFTER_MAX_S ? KUBE_RETRY_AFTER_MAX_S
-                                                                         : retry_after_s) *
+        uint64_t ra = (uint64_t)(retry_after_s > KUBE_RETRY_AFTER_MAX_S ? KUBE_RETRY_AFTER_MAX_S
+                                                                        : retry_after_s) *
                       1000;
         if (ra > wait)
             wait = ra;
     }
     if (rnd < 0 || rnd >= 1)
         rnd = 0;
-    return (uint32_t) ((double) wait * (1.0 + KUBE_JITTER * rnd));
+    return (uint32_t)((double)wait * (1.0 + KUBE_JITTER * rnd));
 }
 
 int kube_query_escape(const char *s, char *buf, size_t size)
@@ -159,14 +159,14 @@ int kube_query_escape(const char *s, char *buf, size_t size)
     size_t n = 0;
 
     for (; *s; s++) {
-        unsigned char ch = (unsigned char) *s;
+        unsigned char ch = (unsigned char)*s;
         bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
                      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.' || ch == '~';
 
         if (n + (plain ? 1 : 3) >= size)
             return -E2BIG;
         if (plain) {
-            buf[n++] = (char) ch;
+            buf[n++] = (char)ch;
         } else {
             buf[n++] = '%';
             buf[n++] = hex[ch >> 4];
@@ -189,7 +189,7 @@ int kube_incluster_url(const char *host, const char *port, char *buf, size_t siz
         n = snprintf(buf, size, "https://[%s]:%s", host, port);
     else
         n = snprintf(buf, size, "https://%s:%s", host, port);
-    return n < 0 || (size_t) n >= size ? -E2BIG : 0;
+    return n < 0 || (size_t)n >= size ? -E2BIG : 0;
 }
 
 /* --- token ------------------------------------------------------------------ */
@@ -210,11 +210,11 @@ static void token_reload(struct kube_client *c)
         goto fail;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KUBE_TOKEN_MAX_BYTES)
         goto fail_fd;
-    buf = malloc((size_t) st.st_size + 1);
+    buf = malloc((size_t)st.st_size + 1);
     if (!buf)
         goto fail_fd;
-    while (len < (size_t) st.st_size && (n = read(fd, buf + len, (size_t) st.st_size - len)) > 0)
-        len += (size_t) n;
+    while (len < (size_t)st.st_size && (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
+        len += (size_t)n;
     close(fd);
     buf[len] = '\0';
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
@@ -288,8 +288,8 @@ static void call_attempt(struct kube_call *call);
 
 static void call_on_timer(evutil_socket_t fd, short what, void *arg)
 {
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     call_attempt(arg);
 }
 
@@ -315,8 +315,8 @@ static void call_on_done(const struct curlm_result *res, void *arg)
     char perr[128];
 
     call->req = NULL;
-    c->stats.requests[call->verb][kube_code_index(res->fail == CURLM_FAIL_NONE ? res->status
-                                                                               : 0)]++;
+    c->stats
+        .requests[call->verb][kube_code_index(res->fail == CURLM_FAIL_NONE ? res->status : 0)]++;
     memset(&r, 0, sizeof(r));
     r.attempts = call->attempts;
     r.body = res->body ? res->body : "";
@@ -335,8 +335,8 @@ static void call_on_done(const struct curlm_result *res, void *arg)
     }
     r.status = res->status;
     r.unsure = call->unsure;
-    if (res->status >= 400 && kube_json_status_parse(res->body, res->body_len, &r.st, perr,
-                                                     sizeof(perr)) == 0)
+    if (res->status >= 400 &&
+        kube_json_status_parse(res->body, res->body_len, &r.st, perr, sizeof(perr)) == 0)
         r.has_status = true;
     if (res->status == 401 && !call->retried_401) {
         /* The kubelet may have rotated the token: read it again and retry once. */
@@ -490,7 +490,7 @@ int kube_client_new(struct event_base *base, struct curlm *m, const struct kube_
         return -ENOMEM;
     }
     if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-        seed = (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
+        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     c->rng = seed ? seed : 88172645463325252ULL;
     *ret = c;
     return 0;

@@ -22,14 +22,14 @@ struct curlm;
 struct kube_client;
 struct kube_call;
 
-#define KUBE_TOKEN_MAX_AGE_MS 50000   /* client-go re-reads about every 50 s */
+#define KUBE_TOKEN_MAX_AGE_MS 50000 /* client-go re-reads about every 50 s */
 #define KUBE_TOKEN_MAX_BYTES 65536
-#define KUBE_MAX_ATTEMPTS 5           /* per call, the first included */
-#define KUBE_CALL_DEADLINE_MS 60000   /* per call, waits included */
+#define KUBE_MAX_ATTEMPTS 5         /* per call, the first included */
+#define KUBE_CALL_DEADLINE_MS 60000 /* per call, waits included */
 #define KUBE_BACKOFF_BASE_MS 500
 #define KUBE_BACKOFF_MAX_MS 8000
-#define KUBE_RETRY_AFTER_MAX_S 30     /* a longer Retry-After is cut to this */
-#define KUBE_JITTER 0.2               /* waits are stretched by up to this fraction */
+#define KUBE_RETRY_AFTER_MAX_S 30 /* a longer Retry-After is cut to this */
+#define KUBE_JITTER 0.2           /* waits are stretched by up to this fraction */
 
 enum kube_verb { KUBE_GET, KUBE_LIST, KUBE_CREATE, KUBE_UPDATE, KUBE_PATCH, KUBE_VERBS };
 
@@ -45,30 +45,30 @@ struct kube_stats {
 };
 
 struct kube_client_cfg {
-    const char *api_server;  /* "https://host:port" (no path) */
-    const char *sa_dir;      /* token and ca.crt */
-    uint32_t timeout_ms;     /* per attempt */
-    size_t max_body;         /* response cap */
+    const char *api_server; /* "https://host:port" (no path) */
+    const char *sa_dir;     /* token and ca.crt */
+    uint32_t timeout_ms;    /* per attempt */
+    size_t max_body;        /* response cap */
 };
 
 struct kube_call_opts {
     enum kube_verb verb;
-    const char *path;        /* "/apis/...?query", already escaped */
-    const char *content_type;/* for bodies; NULL without */
-    const char *body;        /* copied */
+    const char *path;         /* "/apis/...?query", already escaped */
+    const char *content_type; /* for bodies; NULL without */
+    const char *body;         /* copied */
     size_t body_len;
 };
 
 struct kube_resp {
-    long status;             /* HTTP status of the last attempt; 0 when none arrived */
-    const char *body;        /* borrowed for the callback */
+    long status;      /* HTTP status of the last attempt; 0 when none arrived */
+    const char *body; /* borrowed for the callback */
     size_t body_len;
-    bool has_status;         /* st holds a decoded Status body */
+    bool has_status; /* st holds a decoded Status body */
     struct kube_status st;
     unsigned attempts;
-    bool unsure;             /* an earlier attempt got no answer or a 5xx: a write may
-                                have been applied although this answer says otherwise */
-    char error[256];         /* transport failure or summary, never the token */
+    bool unsure;     /* an earlier attempt got no answer or a 5xx: a write may
+                        have been applied although this answer says otherwise */
+    char error[256]; /* transport failure or summary, never the token */
 };
 
 /* Runs once per call from the loop (unless cancelled). Must not free the client. */

@@ -173,15 +173,15 @@ int kube_time_parse(const char *s, int64_t *ret)
     tm.tm_hour = h;
     tm.tm_min = m;
     tm.tm_sec = sec;
-    t = (int64_t) timegm(&tm);
-    *ret = t - (int64_t) oh * 3600 - (int64_t) om * 60;
+    t = (int64_t)timegm(&tm);
+    *ret = t - (int64_t)oh * 3600 - (int64_t)om * 60;
     return 0;
 }
 
 void kube_time_render(int64_t t, char *buf, size_t size)
 {
     struct tm tm;
-    time_t tt = (time_t) t;
+    time_t tt = (time_t)t;
 
     gmtime_r(&tt, &tm);
     strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -190,12 +190,12 @@ void kube_time_render(int64_t t, char *buf, size_t size)
 void kube_time_render_micro(int64_t us, char *buf, size_t size)
 {
     struct tm tm;
-    time_t tt = (time_t) (us / 1000000);
+    time_t tt = (time_t)(us / 1000000);
     char head[32];
 
     gmtime_r(&tt, &tm);
     strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%06lldZ", head, (long long) (us % 1000000));
+    snprintf(buf, size, "%s.%06lldZ", head, (long long)(us % 1000000));
 }
 
 /* --- decoding helpers -------------------------------------------------------- */
@@ -223,8 +223,7 @@ static json_t *load(const char *buf, size_t len, char *err, size_t errlen)
 }
 
 /* Copy an optional string member into dst; absent/null leaves "". */
-static int get_str(json_t *obj, const char *key, char *dst, size_t size, char *err,
-                   size_t errlen)
+static int get_str(json_t *obj, const char *key, char *dst, size_t size, char *err, size_t errlen)
 {
     json_t *v = json_object_get(obj, key);
 
@@ -298,7 +297,8 @@ static int get_map(json_t *obj, const char *key, struct kube_map *m, char *err, 
         return r;
     if (json_object_size(o) > KUBE_MAP_MAX)
         return fail(err, errlen, "%s: more than %d entries", key, KUBE_MAP_MAX);
-    json_object_foreach(o, k, v) {
+    json_object_foreach(o, k, v)
+    {
         if (!json_is_string(v))
             return fail(err, errlen, "%s[%s]: expected a string", key, k);
         if (json_string_length(v) > KUBE_VALUE_MAX ||
@@ -326,8 +326,8 @@ static int parse_meta(json_t *root, struct kube_meta *m, char *err, size_t errle
     if ((r = get_str(md, "name", m->name, sizeof(m->name), err, errlen)) < 0 ||
         (r = get_str(md, "namespace", m->namespace, sizeof(m->namespace), err, errlen)) < 0 ||
         (r = get_str(md, "uid", m->uid, sizeof(m->uid), err, errlen)) < 0 ||
-        (r = get_str(md, "resourceVersion", m->resource_version, sizeof(m->resource_version),
-                     err, errlen)) < 0 ||
+        (r = get_str(md, "resourceVersion", m->resource_version, sizeof(m->resource_version), err,
+                     errlen)) < 0 ||
         (r = get_int(md, "generation", 0, INT64_MAX, &m->generation, &m->has_generation, err,
                      errlen)) < 0 ||
         (r = get_str(md, "creationTimestamp", ts, sizeof(ts), err, errlen)) < 0)
@@ -346,7 +346,8 @@ static int parse_meta(json_t *root, struct kube_meta *m, char *err, size_t errle
             return fail(err, errlen, "ownerReferences: expected an array");
         if (json_array_size(refs) > KUBE_MAP_MAX)
             return fail(err, errlen, "ownerReferences: too many");
-        json_array_foreach(refs, i, ref) {
+        json_array_foreach(refs, i, ref)
+        {
             bool ctl;
 
             if (!json_is_object(ref))
@@ -389,7 +390,8 @@ static json_t *normalise(json_t *v)
 
         if (!out)
             return NULL;
-        json_object_foreach(v, k, c) {
+        json_object_foreach(v, k, c)
+        {
             n = normalise(c);
             if (n)
                 json_object_set_new(out, k, n);
@@ -406,7 +408,8 @@ static json_t *normalise(json_t *v)
 
         if (!out)
             return NULL;
-        json_array_foreach(v, i, c) {
+        json_array_foreach(v, i, c)
+        {
             n = normalise(c);
             /* Keep positions: an element that vanished compares as null. */
             json_array_append_new(out, n ? n : json_null());
@@ -424,9 +427,8 @@ static json_t *normalise(json_t *v)
  * Render spec.template of root: *json compact without hash_label, *norm
  * normalised. hash_out (optional) receives the label's value.
  */
-static int template_strings(json_t *spec, const char *hash_label, char **json_out,
-                            char **norm_out, char *hash_out, size_t hash_size, char *err,
-                            size_t errlen)
+static int template_strings(json_t *spec, const char *hash_label, char **json_out, char **norm_out,
+                            char *hash_out, size_t hash_size, char *err, size_t errlen)
 {
     json_t *tmpl, *copy = NULL, *tmd, *labels, *norm = NULL;
     int r;
@@ -478,18 +480,19 @@ struct req {
 
 static int req_cmp(const void *a, const void *b)
 {
-    return strcmp(((const struct req *) a)->key, ((const struct req *) b)->key);
+    return strcmp(((const struct req *)a)->key, ((const struct req *)b)->key);
 }
 
 static int str_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *) a, *(const char *const *) b);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* apimachinery LabelSelectorAsSelector(...).String(): requirements sorted by key. */
 static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
 {
-    json_t *ml = json_object_get(sel, "matchLabels"), *me = json_object_get(sel, "matchExpressions");
+    json_t *ml = json_object_get(sel, "matchLabels"),
+           *me = json_object_get(sel, "matchExpressions");
     size_t n = 0, cap = 0, total = 1;
     struct req *reqs = NULL;
     char *out = NULL;
@@ -510,7 +513,8 @@ static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
         const char *k;
         json_t *v;
 
-        json_object_foreach(ml, k, v) {
+        json_object_foreach(ml, k, v)
+        {
             if (!json_is_string(v)) {
                 r = fail(err, errlen, "spec.selector.matchLabels[%s]: expected a string", k);
                 goto out;
@@ -527,7 +531,8 @@ static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
         size_t i;
         json_t *e;
 
-        json_array_foreach(me, i, e) {
+        json_array_foreach(me, i, e)
+        {
             json_t *key = json_object_get(e, "key"), *op = json_object_get(e, "operator"),
                    *vals = json_object_get(e, "values");
             const char *o;
@@ -623,8 +628,8 @@ void kube_deployment_done(struct kube_deployment *d)
     memset(d, 0, sizeof(*d));
 }
 
-int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployment *ret,
-                               char *err, size_t errlen)
+int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployment *ret, char *err,
+                               size_t errlen)
 {
     struct kube_deployment d;
     json_t *root, *spec, *sel;
@@ -656,12 +661,12 @@ int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployme
     if ((r = get_int(spec, "replicas", 0, INT32_MAX, &v, &present, err, errlen)) < 0)
         goto fail;
     if (present)
-        d.replicas = (int32_t) v;
+        d.replicas = (int32_t)v;
     d.revision_history_limit = 10;
     if ((r = get_int(spec, "revisionHistoryLimit", 0, INT32_MAX, &v, &present, err, errlen)) < 0)
         goto fail;
     if (present)
-        d.revision_history_limit = (int32_t) v;
+        d.revision_history_limit = (int32_t)v;
     if ((r = get_obj(spec, "selector", &sel, err, errlen)) < 0)
         goto fail;
     if (!sel) {
@@ -789,7 +794,8 @@ int kube_json_rs_list_parse(const char *buf, size_t len, struct kube_rs_list *re
             r = -ENOMEM;
             goto fail;
         }
-        json_array_foreach(items, i, item) {
+        json_array_foreach(items, i, item)
+        {
             char e2[200];
 
             r = rs_from(item, &l.items[l.n], e2, sizeof(e2));
@@ -844,8 +850,7 @@ void kube_pod_done(struct kube_pod *p)
         kube_meta_done(&p->meta);
 }
 
-int kube_json_pod_parse(const char *buf, size_t len, struct kube_pod *ret, char *err,
-                        size_t errlen)
+int kube_json_pod_parse(const char *buf, size_t len, struct kube_pod *ret, char *err, size_t errlen)
 {
     struct kube_pod p;
     json_t *root = load(buf, len, err, errlen);
@@ -876,7 +881,7 @@ static uint64_t fnv1a64(const char *s)
     uint64_t h = 1469598103934665603ULL;
 
     for (; *s; s++) {
-        h ^= (unsigned char) *s;
+        h ^= (unsigned char)*s;
         h *= 1099511628211ULL;
     }
     return h;
@@ -912,13 +917,13 @@ int kube_json_lease_parse(const char *buf, size_t len, struct kube_lease *ret, c
                          errlen)) < 0 ||
             (r = get_str(spec, "renewTime", l.renew_time, sizeof(l.renew_time), err, errlen)) < 0)
             goto fail;
-        if ((r = get_int(spec, "leaseDurationSeconds", 0, INT32_MAX, &v, &present, err,
-                         errlen)) < 0)
+        if ((r = get_int(spec, "leaseDurationSeconds", 0, INT32_MAX, &v, &present, err, errlen)) <
+            0)
             goto fail;
-        l.duration_s = present ? (int32_t) v : 0;
+        l.duration_s = present ? (int32_t)v : 0;
         if ((r = get_int(spec, "leaseTransitions", 0, INT32_MAX, &v, &present, err, errlen)) < 0)
             goto fail;
-        l.transitions = present ? (int32_t) v : 0;
+        l.transitions = present ? (int32_t)v : 0;
         dump = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
         if (!dump) {
             r = -ENOMEM;
@@ -966,8 +971,8 @@ int kube_json_rollout_parse(const char *buf, size_t len, struct kube_rollout *re
     if (spec && (r = get_bool(spec, "paused", &ro.paused, err, errlen)) < 0)
         goto fail;
     if (status && ((r = get_bool(status, "abort", &ro.aborted, err, errlen)) < 0 ||
-                   (r = get_str(status, "currentPodHash", ro.current_hash,
-                                sizeof(ro.current_hash), err, errlen)) < 0 ||
+                   (r = get_str(status, "currentPodHash", ro.current_hash, sizeof(ro.current_hash),
+                                err, errlen)) < 0 ||
                    (r = get_str(status, "stableRS", ro.stable_hash, sizeof(ro.stable_hash), err,
                                 errlen)) < 0))
         goto fail;
@@ -1000,7 +1005,7 @@ int kube_json_status_parse(const char *buf, size_t len, struct kube_status *ret,
     }
     if ((r = get_int(root, "code", 0, 999, &v, &present, err, errlen)) < 0)
         goto out;
-    st.code = present ? (int) v : 0;
+    st.code = present ? (int)v : 0;
     if ((r = get_str(root, "reason", st.reason, sizeof(st.reason), err, errlen)) < 0)
         goto out;
     {
@@ -1011,11 +1016,11 @@ int kube_json_status_parse(const char *buf, size_t len, struct kube_status *ret,
     }
     if ((r = get_obj(root, "details", &details, err, errlen)) < 0)
         goto out;
-    if (details && (r = get_int(details, "retryAfterSeconds", 0, INT32_MAX, &v, &present, err,
-                                errlen)) < 0)
+    if (details &&
+        (r = get_int(details, "retryAfterSeconds", 0, INT32_MAX, &v, &present, err, errlen)) < 0)
         goto out;
     if (details && present)
-        st.retry_after_s = (int) v;
+        st.retry_after_s = (int)v;
     *ret = st;
 out:
     json_decref(root);
@@ -1087,7 +1092,7 @@ static char *cut_utf8(const char *s, size_t max)
 
     if (n > max) {
         n = max;
-        while (n > 0 && ((unsigned char) s[n] & 0xC0) == 0x80)
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
             n--;
     }
     out = malloc(n + 1);
@@ -1099,7 +1104,7 @@ static char *cut_utf8(const char *s, size_t max)
         /* jansson takes UTF-8 only: replace what is not, rather than lose the event */
         if (!probe)
             for (char *p = out; *p; p++)
-                if ((unsigned char) *p >= 0x80)
+                if ((unsigned char)*p >= 0x80)
                     *p = '?';
         json_decref(probe);
     }
@@ -1136,9 +1141,9 @@ int kube_json_event_render(const struct kube_event *ev, char **ret)
     root = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:s, "
                      "s:s, s:s}",
                      "apiVersion", "v1", "kind", "Event", "metadata", md, "involvedObject", obj,
-                     "reason", ev->reason, "message", msg, "type", ev->type, "source",
-                     "component", ev->component, "host", ev->instance, "firstTimestamp",
-                     ev->timestamp, "lastTimestamp", ev->timestamp, "count", 1, "action",
+                     "reason", ev->reason, "message", msg, "type", ev->type, "source", "component",
+                     ev->component, "host", ev->instance, "firstTimestamp", ev->timestamp,
+                     "lastTimestamp", ev->timestamp, "count", 1, "action",
                      ev->action ? ev->action : "Rollback", "reportingComponent", ev->component,
                      "reportingInstance", ev->instance);
     free(msg);

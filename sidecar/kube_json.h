@@ -22,12 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KUBE_NAME_MAX 254        /* DNS subdomain (253) + NUL */
+#define KUBE_NAME_MAX 254 /* DNS subdomain (253) + NUL */
 #define KUBE_UID_MAX 64
 #define KUBE_RV_MAX 32
 #define KUBE_KIND_MAX 64
-#define KUBE_MAP_MAX 512         /* labels or annotations on one object */
-#define KUBE_LIST_MAX 2000       /* items in one list page */
+#define KUBE_MAP_MAX 512            /* labels or annotations on one object */
+#define KUBE_LIST_MAX 2000          /* items in one list page */
 #define KUBE_VALUE_MAX (512 * 1024) /* one label/annotation value */
 #define KUBE_TIME_MAX 40
 #define KUBE_HASH_LABEL "pod-template-hash"
@@ -57,36 +57,36 @@ struct kube_meta {
     char namespace[KUBE_NAME_MAX];
     char uid[KUBE_UID_MAX];
     char resource_version[KUBE_RV_MAX];
-    int64_t generation;          /* 0 when absent */
+    int64_t generation; /* 0 when absent */
     bool has_generation;
-    int64_t created;             /* creationTimestamp, Unix seconds; 0 when absent */
+    int64_t created; /* creationTimestamp, Unix seconds; 0 when absent */
     struct kube_map labels;
     struct kube_map annotations;
-    bool has_controller;         /* an ownerReference with controller: true */
+    bool has_controller; /* an ownerReference with controller: true */
     struct kube_owner controller;
 };
 
 struct kube_deployment {
     struct kube_meta meta;
     bool paused;
-    int32_t replicas;            /* spec.replicas, 1 when absent */
+    int32_t replicas;               /* spec.replicas, 1 when absent */
     int32_t revision_history_limit; /* 10 when absent */
-    char *selector;              /* spec.selector as a label-selector string */
-    char *template_json;         /* spec.template, compact, as served */
-    char *template_norm;         /* normalised for equality */
+    char *selector;                 /* spec.selector as a label-selector string */
+    char *template_json;            /* spec.template, compact, as served */
+    char *template_norm;            /* normalised for equality */
 };
 
 struct kube_rs {
     struct kube_meta meta;
-    char hash[KUBE_NAME_MAX];    /* labels[pod-template-hash], "" when absent */
-    char *template_json;         /* spec.template without the hash label */
+    char hash[KUBE_NAME_MAX]; /* labels[pod-template-hash], "" when absent */
+    char *template_json;      /* spec.template without the hash label */
     char *template_norm;
 };
 
 struct kube_rs_list {
     struct kube_rs *items;
     size_t n;
-    char *continue_token;        /* metadata.continue, NULL when none */
+    char *continue_token; /* metadata.continue, NULL when none */
 };
 
 struct kube_pod {
@@ -96,19 +96,19 @@ struct kube_pod {
 /* coordination.k8s.io/v1 Lease. */
 struct kube_lease {
     struct kube_meta meta;
-    char holder[KUBE_NAME_MAX];  /* "" when nobody holds it */
-    int32_t duration_s;          /* 0 when absent */
+    char holder[KUBE_NAME_MAX];       /* "" when nobody holds it */
+    int32_t duration_s;               /* 0 when absent */
     char acquire_time[KUBE_TIME_MAX]; /* MicroTime text, "" when absent */
     char renew_time[KUBE_TIME_MAX];
     int32_t transitions;
-    uint64_t record_fp;          /* fingerprint of the spec, for client-go's observedRecord */
+    uint64_t record_fp; /* fingerprint of the spec, for client-go's observedRecord */
 };
 
 /* argoproj.io/v1alpha1 Rollout: what the abort decision needs. */
 struct kube_rollout {
     struct kube_meta meta;
     bool paused;
-    bool aborted;                /* status.abort */
+    bool aborted;                     /* status.abort */
     char current_hash[KUBE_NAME_MAX]; /* status.currentPodHash */
     char stable_hash[KUBE_NAME_MAX];  /* status.stableRS */
 };
@@ -118,30 +118,29 @@ struct kube_status {
     int code;
     char reason[64];
     char message[512];
-    int retry_after_s;           /* details.retryAfterSeconds, 0 when absent */
+    int retry_after_s; /* details.retryAfterSeconds, 0 when absent */
 };
 
 /* An Event to create (core/v1), all strings borrowed. */
 struct kube_event {
-    const char *name;            /* "<object>.<hex nanoseconds>" */
+    const char *name; /* "<object>.<hex nanoseconds>" */
     const char *namespace;
-    const char *type;            /* "Warning" or "Normal" */
+    const char *type; /* "Warning" or "Normal" */
     const char *reason;
-    const char *message;         /* cut to 1024 bytes on a character boundary */
+    const char *message; /* cut to 1024 bytes on a character boundary */
     const char *action;
-    const char *component;       /* source.component and reportingComponent */
-    const char *instance;        /* source.host and reportingInstance */
-    const char *timestamp;       /* RFC 3339 seconds */
+    const char *component; /* source.component and reportingComponent */
+    const char *instance;  /* source.host and reportingInstance */
+    const char *timestamp; /* RFC 3339 seconds */
     const char *obj_api_version, *obj_kind, *obj_name, *obj_uid, *obj_resource_version;
-    const char *evidence_json;   /* annotation rollguard.io/evidence (valid JSON), or NULL */
+    const char *evidence_json; /* annotation rollguard.io/evidence (valid JSON), or NULL */
 };
 
 /* --- decoders ----------------------------------------------------------- */
 
-int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployment *ret,
-                               char *err, size_t errlen);
-int kube_json_rs_parse(const char *buf, size_t len, struct kube_rs *ret, char *err,
-                       size_t errlen);
+int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployment *ret, char *err,
+                               size_t errlen);
+int kube_json_rs_parse(const char *buf, size_t len, struct kube_rs *ret, char *err, size_t errlen);
 int kube_json_rs_list_parse(const char *buf, size_t len, struct kube_rs_list *ret, char *err,
                             size_t errlen);
 int kube_json_pod_parse(const char *buf, size_t len, struct kube_pod *ret, char *err,

@@ -37,7 +37,7 @@ bool lease_held_by_other(const struct lease_view *v, const struct kube_lease *l,
         return false;
     if (!v->seen)
         return true;
-    return v->observed_ms + (int64_t) l->duration_s * 1000 > now_ms;
+    return v->observed_ms + (int64_t)l->duration_s * 1000 > now_ms;
 }
 
 void lease_take(struct kube_lease *l, const char *me, int32_t duration_s, int64_t now_us)
@@ -81,23 +81,23 @@ static unsigned votes_parse(const struct kube_lease *l, const char *hash, int64_
     size_t hl = strlen(hash);
     unsigned n = 0;
 
-    if (!s || !(semi = strchr(s, ';')) || (size_t) (semi - s) != hl || memcmp(s, hash, hl))
+    if (!s || !(semi = strchr(s, ';')) || (size_t)(semi - s) != hl || memcmp(s, hash, hl))
         return 0;
     for (const char *p = semi + 1; *p && n < LEASE_MAX_VOTERS;) {
         const char *e = strchr(p, ','), *eq;
-        size_t len = e ? (size_t) (e - p) : strlen(p);
+        size_t len = e ? (size_t)(e - p) : strlen(p);
         char item[KUBE_NAME_MAX + 32];
 
         if (len > 0 && len < sizeof(item)) {
             memcpy(item, p, len);
             item[len] = '\0';
             eq = strchr(item, '=');
-            if (eq && eq > item && (size_t) (eq - item) < KUBE_NAME_MAX) {
+            if (eq && eq > item && (size_t)(eq - item) < KUBE_NAME_MAX) {
                 char *end;
                 long long at = strtoll(eq + 1, &end, 10);
 
                 if (!*end && end != eq + 1 && at <= now_s + 300 && now_s - at <= ttl_s) {
-                    memcpy(v[n].pod, item, (size_t) (eq - item));
+                    memcpy(v[n].pod, item, (size_t)(eq - item));
                     v[n].pod[eq - item] = '\0';
                     v[n].at = at;
                     n++;
@@ -170,14 +170,14 @@ int lease_vote(struct kube_lease *l, const char *hash, const char *pod, int64_t 
         n++;
     }
     v[i].at = now_s;
-    out = malloc(strlen(hash) + 2 + (size_t) n * (KUBE_NAME_MAX + 24));
+    out = malloc(strlen(hash) + 2 + (size_t)n * (KUBE_NAME_MAX + 24));
     if (!out) {
         free(v);
         return -ENOMEM;
     }
     p = out + sprintf(out, "%s;", hash);
     for (i = 0; i < n; i++)
-        p += sprintf(p, "%s%s=%lld", i ? "," : "", v[i].pod, (long long) v[i].at);
+        p += sprintf(p, "%s%s=%lld", i ? "," : "", v[i].pod, (long long)v[i].at);
     r = kube_map_set(&l->meta.annotations, LEASE_ANN_VOTES, out);
     free(out);
     free(v);
@@ -205,7 +205,7 @@ int lease_baseline_set(struct kube_lease *l, const char *hash, const char *json,
 
     if (strlen(json) > LEASE_BASELINE_MAX)
         return -E2BIG;
-    snprintf(from, sizeof(from), "%s@%lld", hash, (long long) now_s);
+    snprintf(from, sizeof(from), "%s@%lld", hash, (long long)now_s);
     if ((r = kube_map_set(&l->meta.annotations, LEASE_ANN_BASELINE, json)) < 0)
         return r;
     return kube_map_set(&l->meta.annotations, LEASE_ANN_BASELINE_FROM, from);
@@ -217,10 +217,10 @@ int lease_baseline_get(const struct kube_lease *l, const char **json, char *from
     const char *j = kube_map_get(&l->meta.annotations, LEASE_ANN_BASELINE);
     const char *from = kube_map_get(&l->meta.annotations, LEASE_ANN_BASELINE_FROM), *at;
 
-    if (!j || !from || !(at = strchr(from, '@')) || (size_t) (at - from) >= KUBE_NAME_MAX)
+    if (!j || !from || !(at = strchr(from, '@')) || (size_t)(at - from) >= KUBE_NAME_MAX)
         return -ENOENT;
     *json = j;
-    memcpy(from_hash, from, (size_t) (at - from));
+    memcpy(from_hash, from, (size_t)(at - from));
     from_hash[at - from] = '\0';
     *at_s = strtoll(at + 1, NULL, 10);
     return 0;

@@ -30,14 +30,14 @@
 #define LEASE_ANN_BASELINE "rollguard.io/baseline"
 #define LEASE_ANN_BASELINE_FROM "rollguard.io/baseline-from"
 #define LEASE_NAME_SUFFIX "-rollguard"
-#define LEASE_MAX_VOTERS 256       /* votes kept per hash; quorum above this cannot be met */
-#define LEASE_BASELINE_MAX 16384   /* bytes of a published baseline */
+#define LEASE_MAX_VOTERS 256     /* votes kept per hash; quorum above this cannot be met */
+#define LEASE_BASELINE_MAX 16384 /* bytes of a published baseline */
 
 /* What this process saw of the Lease (client-go's observedRecord/observedTime). */
 struct lease_view {
     bool seen;
     uint64_t record_fp;
-    int64_t observed_ms;           /* monotonic time the record last changed */
+    int64_t observed_ms; /* monotonic time the record last changed */
 };
 
 /* A fresh Lease object named name in ns, labelled as rollguard's (no spec). */

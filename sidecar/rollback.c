@@ -125,12 +125,12 @@ struct rollback {
     /* decisions */
     struct rb_job job;
     struct lease_txn job_txn;
-    struct event *job_timer;     /* manual: wait for a held Lease; deferred finishes */
-    bool episode;                /* consecutive FAIL verdicts */
+    struct event *job_timer; /* manual: wait for a held Lease; deferred finishes */
+    bool episode;            /* consecutive FAIL verdicts */
     bool episode_counted;
     enum guard_reason episode_reason;
     int64_t episode_start_ms;
-    char *evidence;              /* latest FAIL evidence */
+    char *evidence; /* latest FAIL evidence */
     bool final_for_hash;
     enum guard_reason final_reason;
     int64_t next_try_ms;
@@ -169,7 +169,7 @@ static int64_t mono_ms(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t wall_us(void)
@@ -177,7 +177,7 @@ static int64_t wall_us(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t wall_s(void)
@@ -190,12 +190,12 @@ static double rnd01(struct rollback *rb)
     rb->rng ^= rb->rng >> 12;
     rb->rng ^= rb->rng << 25;
     rb->rng ^= rb->rng >> 27;
-    return (double) ((rb->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+    return (double)((rb->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
 }
 
 static void arm_ms(struct event *ev, int64_t ms)
 {
-    struct timeval tv = {.tv_sec = (time_t) (ms / 1000), .tv_usec = (suseconds_t) (ms % 1000) * 1000};
+    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 
     evtimer_add(ev, &tv);
 }
@@ -239,7 +239,10 @@ static void owner_path(const struct rollback *rb, char *buf, size_t size, const 
 static int call(struct rollback *rb, enum kube_verb verb, const char *path, const char *ctype,
                 const char *body, kube_done_fn *cb, void *arg, struct kube_call **slot)
 {
-    struct kube_call_opts o = {.verb = verb, .path = path, .content_type = ctype, .body = body,
+    struct kube_call_opts o = {.verb = verb,
+                               .path = path,
+                               .content_type = ctype,
+                               .body = body,
                                .body_len = body ? strlen(body) : 0};
 
     return kube_call(rb->kube, &o, cb, arg, slot);
@@ -348,8 +351,8 @@ static void txn_get(struct rollback *rb, struct lease_txn *t)
 {
     char path[600];
 
-    snprintf(path, sizeof(path), "/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s",
-             rb->id.ns, rb->id.lease_name);
+    snprintf(path, sizeof(path), "/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s", rb->id.ns,
+             rb->id.lease_name);
     if (call(rb, KUBE_GET, path, NULL, NULL, txn_on_get, t, &t->call) < 0) {
         snprintf(t->error, sizeof(t->error), "could not start the Lease read");
         txn_end(rb, t, -EIO);
@@ -380,7 +383,7 @@ static void txn_cancel(struct lease_txn *t)
 
 static void event_on_done(const struct kube_resp *r, void *arg)
 {
-    (void) arg;
+    (void)arg;
     if (r->status != 201 && r->status != 200)
         log_event(LOG_LVL_WARN, "rollback_event_failed", LF_S("error", r->error));
 }
@@ -395,7 +398,7 @@ static void post_event(struct rollback *rb, const char *type, const char *reason
 
     clock_gettime(CLOCK_REALTIME, &now);
     snprintf(name, sizeof(name), "%.200s.%llx", rb->id.owner_name,
-             (unsigned long long) now.tv_sec * 1000000000ULL + (unsigned long long) now.tv_nsec);
+             (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec);
     kube_time_render(now.tv_sec, ts, sizeof(ts));
     memset(&ev, 0, sizeof(ev));
     ev.name = name;
@@ -526,12 +529,11 @@ static void job_finish(struct rollback *rb, enum rollback_result res, enum guard
         } else {
             int64_t wait = rb->retry_ms;
 
-            if (reason == GUARD_LEASE_HELD &&
-                wait < (int64_t) rb->cfg->kubernetes.lease_duration_ms)
+            if (reason == GUARD_LEASE_HELD && wait < (int64_t)rb->cfg->kubernetes.lease_duration_ms)
                 wait = rb->cfg->kubernetes.lease_duration_ms;
-            rb->next_try_ms = mono_ms() + wait + (int64_t) (rnd01(rb) * (double) wait * 0.5);
-            rb->retry_ms = rb->retry_ms * 2 > ROLLBACK_RETRY_MAX_MS ? ROLLBACK_RETRY_MAX_MS
-                                                                    : rb->retry_ms * 2;
+            rb->next_try_ms = mono_ms() + wait + (int64_t)(rnd01(rb) * (double)wait * 0.5);
+            rb->retry_ms =
+                rb->retry_ms * 2 > ROLLBACK_RETRY_MAX_MS ? ROLLBACK_RETRY_MAX_MS : rb->retry_ms * 2;
         }
     }
     free(j->evidence);
@@ -604,9 +606,8 @@ static void job_rolled_back(struct rollback *rb, const char *owner_rv)
         snprintf(msg, sizeof(msg),
                  "rollguard aborted rollout \"%s\": pod-template-hash %s failed%s (pod %s, "
                  "votes %u/%u); evidence: %s",
-                 rb->id.owner_name, j->bad_hash, j->manual ? " (manual request)" : "",
-                 rb->id.pod, j->votes, rb->cfg->rollback.quorum,
-                 j->evidence ? j->evidence : "none");
+                 rb->id.owner_name, j->bad_hash, j->manual ? " (manual request)" : "", rb->id.pod,
+                 j->votes, rb->cfg->rollback.quorum, j->evidence ? j->evidence : "none");
     else
         snprintf(msg, sizeof(msg),
                  "rollguard rolled back %s \"%s\" from revision %ld (pod-template-hash %s) to "
@@ -624,7 +625,7 @@ static void base_facts(struct rollback *rb, struct guard_facts *f)
     struct rb_job *j = &rb->job;
 
     memset(f, 0, sizeof(*f));
-    f->mode = j->dry_run ? CFG_ROLLBACK_DRY_RUN : (int) rb->cfg->rollback.mode;
+    f->mode = j->dry_run ? CFG_ROLLBACK_DRY_RUN : (int)rb->cfg->rollback.mode;
     f->manual = j->manual;
     f->in_cluster = rb->enabled;
     f->identity_known = rb->id.known;
@@ -835,8 +836,9 @@ static void rs_list_next(struct rollback *rb, const char *cont)
         job_end(rb, ROLLBACK_RESULT_FAILED, GUARD_OK, "selector too long");
         return;
     }
-    snprintf(path, sizeof(path), "/apis/apps/v1/namespaces/%s/replicasets?labelSelector=%s&limit=%d%s%s",
-             rb->id.ns, sel, ROLLBACK_LIST_LIMIT, cont ? "&continue=" : "", cont ? c : "");
+    snprintf(path, sizeof(path),
+             "/apis/apps/v1/namespaces/%s/replicasets?labelSelector=%s&limit=%d%s%s", rb->id.ns,
+             sel, ROLLBACK_LIST_LIMIT, cont ? "&continue=" : "", cont ? c : "");
     if (call(rb, KUBE_LIST, path, NULL, NULL, rs_on_list, rb, &j->call) < 0)
         job_end(rb, ROLLBACK_RESULT_FAILED, GUARD_OK, "could not start the LIST");
 }
@@ -913,7 +915,7 @@ static int mutate_decide(struct rollback *rb, struct lease_txn *t)
     }
     if (j->held_by_other)
         return changed ? 1 : 0;
-    lease_take(l, rb->me, (int32_t) (rb->cfg->kubernetes.lease_duration_ms / 1000), wall_us());
+    lease_take(l, rb->me, (int32_t)(rb->cfg->kubernetes.lease_duration_ms / 1000), wall_us());
     j->leader = true;
     return 1;
 }
@@ -924,8 +926,8 @@ static void job_on_wait(evutil_socket_t fd, short what, void *arg)
 {
     struct rollback *rb = arg;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     if (rb->job.active)
         txn_start(rb, &rb->job_txn, mutate_decide, job_on_lease);
 }
@@ -952,7 +954,7 @@ static void job_on_lease(struct rollback *rb, struct lease_txn *t, int result)
     g = guard_decide(&f);
     if (g == GUARD_LEASE_HELD && j->manual) {
         /* client-go: wait a full leaseDuration of an unchanged record, then take over. */
-        int64_t wait = (int64_t) rb->cfg->kubernetes.lease_duration_ms + 200;
+        int64_t wait = (int64_t)rb->cfg->kubernetes.lease_duration_ms + 200;
 
         if (mono_ms() + wait < j->deadline_ms) {
             log_event(LOG_LVL_INFO, "rollback_lease_wait", LF_I("id", j->id),
@@ -973,8 +975,8 @@ static void job_on_deferred(evutil_socket_t fd, short what, void *arg)
     struct rollback *rb = arg;
     struct guard_facts f;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     base_facts(rb, &f);
     f.quorum_checked = false;
     job_end(rb, ROLLBACK_RESULT_SKIPPED, guard_decide(&f), NULL);
@@ -1031,7 +1033,7 @@ void rollback_on_verdict(struct rollback *rb, enum rollback_verdict outcome,
 {
     int64_t now = mono_ms();
 
-    (void) now_ms; /* the orchestrator keeps its own clock for waits */
+    (void)now_ms; /* the orchestrator keeps its own clock for waits */
     if (!rb)
         return;
     if (outcome != ROLLBACK_VERDICT_FAIL) {
@@ -1074,7 +1076,7 @@ void rollback_on_verdict(struct rollback *rb, enum rollback_verdict outcome,
         return;
     }
     if (!rb->id.rs_created ||
-        wall_s() - rb->id.rs_created > (int64_t) rb->cfg->rollback.guard_window_ms / 1000) {
+        wall_s() - rb->id.rs_created > (int64_t)rb->cfg->rollback.guard_window_ms / 1000) {
         /* Older problems are logged and counted, not rolled back; no API request. */
         rb->final_for_hash = true;
         rb->final_reason = GUARD_OUTSIDE_GUARD_WINDOW;
@@ -1112,7 +1114,7 @@ static void identity_failed(struct rollback *rb, const char *msg, bool permanent
         wait *= 2;
     if (wait > ROLLBACK_IDENTITY_RETRY_MAX_MS)
         wait = ROLLBACK_IDENTITY_RETRY_MAX_MS;
-    wait += (int64_t) (rnd01(rb) * (double) wait * 0.2);
+    wait += (int64_t)(rnd01(rb) * (double)wait * 0.2);
     if (permanent)
         wait = ROLLBACK_IDENTITY_RETRY_MAX_MS;
     if (rb->id_failures == 1 || permanent)
@@ -1179,8 +1181,7 @@ static void start_lease_done(struct rollback *rb, struct lease_txn *t, int resul
 static void identity_done(struct rollback *rb)
 {
     bool is_new = rb->id.rs_created &&
-                  wall_s() - rb->id.rs_created <=
-                      (int64_t) rb->cfg->rollback.guard_window_ms / 1000;
+                  wall_s() - rb->id.rs_created <= (int64_t)rb->cfg->rollback.guard_window_ms / 1000;
 
     rb->id.known = true;
     rb->id_failures = 0;
@@ -1212,9 +1213,10 @@ static void identity_on_resp(const struct kube_resp *r, void *arg)
     rb->id_call = NULL;
     err[0] = '\0';
     if (r->status != 200) {
-        resp_error(r, rb->id_step == 0 ? "reading the pod" : rb->id_step == 1
-                                                                 ? "reading the ReplicaSet"
-                                                                 : "reading the owner",
+        resp_error(r,
+                   rb->id_step == 0   ? "reading the pod"
+                   : rb->id_step == 1 ? "reading the ReplicaSet"
+                                      : "reading the owner",
                    err, sizeof(err));
         identity_failed(rb, err, r->status == 403 || r->status == 404);
         return;
@@ -1254,14 +1256,14 @@ static void identity_on_resp(const struct kube_resp *r, void *arg)
         h = kube_map_get(&rb->own_rs.meta.labels,
                          is_argo(rb) ? KUBE_ROLLOUT_HASH_LABEL : KUBE_HASH_LABEL);
         if (!h || strcmp(h, rb->id.hash)) {
-            identity_failed(rb, "POD_TEMPLATE_HASH differs from the ReplicaSet's hash label",
-                            true);
+            identity_failed(rb, "POD_TEMPLATE_HASH differs from the ReplicaSet's hash label", true);
             return;
         }
         if (!rb->own_rs.meta.has_controller || strcmp(rb->own_rs.meta.controller.kind, want_kind) ||
             !valid_name(rb->own_rs.meta.controller.name)) {
-            snprintf(err, sizeof(err), "the ReplicaSet is not controlled by a %s "
-                                       "(rollback.target: %s)",
+            snprintf(err, sizeof(err),
+                     "the ReplicaSet is not controlled by a %s "
+                     "(rollback.target: %s)",
                      want_kind, cfg_rollback_target_name(rb->cfg->rollback.target));
             identity_failed(rb, err, true);
             return;
@@ -1269,8 +1271,7 @@ static void identity_on_resp(const struct kube_resp *r, void *arg)
         snprintf(rb->id.owner_kind, sizeof(rb->id.owner_kind), "%s", want_kind);
         snprintf(rb->id.owner_name, sizeof(rb->id.owner_name), "%s",
                  rb->own_rs.meta.controller.name);
-        snprintf(rb->id.owner_uid, sizeof(rb->id.owner_uid), "%s",
-                 rb->own_rs.meta.controller.uid);
+        snprintf(rb->id.owner_uid, sizeof(rb->id.owner_uid), "%s", rb->own_rs.meta.controller.uid);
         rb->id.rs_created = rb->own_rs.meta.created;
         rb->id.rs_revision = is_argo(rb) ? 0 : undo_revision(&rb->own_rs.meta.annotations);
         break;
@@ -1302,8 +1303,7 @@ static void identity_on_resp(const struct kube_resp *r, void *arg)
             }
             if (strcmp(d.meta.uid, rb->id.owner_uid)) {
                 kube_deployment_done(&d);
-                identity_failed(rb, "the Deployment's uid differs from the ownerReference",
-                                false);
+                identity_failed(rb, "the Deployment's uid differs from the ownerReference", false);
                 return;
             }
             rb->id.current_at_start = !strcmp(d.template_norm, rb->own_rs.template_norm);
@@ -1342,8 +1342,8 @@ static void identity_on_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct rollback *rb = arg;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     rb->id_step = 0;
     identity_step(rb);
 }
@@ -1375,13 +1375,13 @@ static void publish_on_timer(evutil_socket_t fd, short what, void *arg)
     struct rollback *rb = arg;
     double p;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     /* About ROLLBACK_PUBLISHERS pods of the Deployment publish per interval. */
-    p = ROLLBACK_PUBLISHERS / (double) (rb->id.replicas > 0 ? rb->id.replicas : 1);
+    p = ROLLBACK_PUBLISHERS / (double)(rb->id.replicas > 0 ? rb->id.replicas : 1);
     /* Only pods whose rollout has settled publish; a fresh revision is on trial. */
     if (!rb->baseline_mine || rb->pub_txn.active || rb->job.active || rb->id.reapplied ||
-        wall_s() - rb->id.rs_created <= (int64_t) rb->cfg->rollback.guard_window_ms / 1000 ||
+        wall_s() - rb->id.rs_created <= (int64_t)rb->cfg->rollback.guard_window_ms / 1000 ||
         rnd01(rb) >= p) {
         publish_arm(rb, false);
         return;
@@ -1393,9 +1393,9 @@ static void publish_arm(struct rollback *rb, bool first)
 {
     double iv = rb->cfg->rollback.baseline_publish_interval_ms, f;
 
-    f = first ? 0.2 + rnd01(rb) : 1.0 - ROLLBACK_PUBLISH_JITTER +
-                                      2.0 * ROLLBACK_PUBLISH_JITTER * rnd01(rb);
-    arm_ms(rb->pub_timer, (int64_t) (iv * f));
+    f = first ? 0.2 + rnd01(rb)
+              : 1.0 - ROLLBACK_PUBLISH_JITTER + 2.0 * ROLLBACK_PUBLISH_JITTER * rnd01(rb);
+    arm_ms(rb->pub_timer, (int64_t)(iv * f));
 }
 
 void rollback_publish_baseline(struct rollback *rb, const char *json)
@@ -1442,8 +1442,7 @@ static void disable(struct rollback *rb, const char *why)
               LF_S("mode", cfg_rollback_mode_name(rb->cfg->rollback.mode)));
 }
 
-int rollback_new(struct event_base *base, struct curlm *m, struct cfg *cfg,
-                 struct rollback **ret)
+int rollback_new(struct event_base *base, struct curlm *m, struct cfg *cfg, struct rollback **ret)
 {
     struct rollback *rb = calloc(1, sizeof(*rb));
     const char *pod = getenv("POD_NAME"), *ns = getenv("POD_NAMESPACE"),
@@ -1458,7 +1457,7 @@ int rollback_new(struct event_base *base, struct curlm *m, struct cfg *cfg,
     rb->cfg = cfg_ref(cfg);
     rb->retry_ms = ROLLBACK_RETRY_MIN_MS;
     if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-        seed = (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
+        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     rb->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
     rb->id_timer = evtimer_new(base, identity_on_timer, rb);
     rb->pub_timer = evtimer_new(base, publish_on_timer, rb);
@@ -1492,7 +1491,7 @@ int rollback_new(struct event_base *base, struct curlm *m, struct cfg *cfg,
     snprintf(rb->id.pod, sizeof(rb->id.pod), "%s", pod);
     snprintf(rb->id.ns, sizeof(rb->id.ns), "%s", ns);
     snprintf(rb->id.hash, sizeof(rb->id.hash), "%s", hash);
-    snprintf(rb->me, sizeof(rb->me), "%.200s_%08x", pod, (unsigned) (rb->rng & 0xffffffffu));
+    snprintf(rb->me, sizeof(rb->me), "%.200s_%08x", pod, (unsigned)(rb->rng & 0xffffffffu));
     {
         struct kube_client_cfg kc = {
             .api_server = rb->api_url,
@@ -1555,6 +1554,14 @@ void rollback_apply_cfg(struct rollback *rb, struct cfg *cfg)
         return;
     old = rb->cfg;
     rb->cfg = cfg_ref(cfg);
+    if (old->rollback.mode != cfg->rollback.mode ||
+        old->rollback.target != cfg->rollback.target) {
+        /* A dry-run's record or an "off" refusal does not bind the new mode. */
+        rb->final_for_hash = false;
+        rb->episode_counted = false;
+        rb->next_try_ms = 0;
+        rb->retry_ms = ROLLBACK_RETRY_MIN_MS;
+    }
     cfg_unref(old);
 }
 
@@ -1641,18 +1648,17 @@ void rollback_render_status(const struct rollback *rb, struct buf *b)
     buf_printf(b, "},\"busy\":%s,\"final_for_hash\":%s", rb->job.active ? "true" : "false",
                rb->final_for_hash ? "true" : "false");
     js(b, "final_reason", rb->final_for_hash ? guard_reason_name(rb->final_reason) : "", true);
-    buf_printf(b, ",\"last\":{\"id\":%lld", (long long) rb->last_id);
+    buf_printf(b, ",\"last\":{\"id\":%lld", (long long)rb->last_id);
     js(b, "trigger", rb->last_id ? (rb->last_manual ? "manual" : "verdict") : "", true);
     js(b, "result", rollback_result_name(rb->last_result), true);
-    js(b, "reason", rb->last_result == ROLLBACK_RESULT_SKIPPED ? guard_reason_name(rb->last_reason)
-                                                               : "",
-       true);
+    js(b, "reason",
+       rb->last_result == ROLLBACK_RESULT_SKIPPED ? guard_reason_name(rb->last_reason) : "", true);
     ts[0] = '\0';
     if (rb->last_at)
         kube_time_render(rb->last_at, ts, sizeof(ts));
     js(b, "at", ts, true);
     buf_printf(b, ",\"from_revision\":%ld,\"to_revision\":%ld,\"fail_to_patch_ms\":%lld",
-               rb->last_from, rb->last_to, (long long) rb->last_fail_to_patch_ms);
+               rb->last_from, rb->last_to, (long long)rb->last_fail_to_patch_ms);
     js(b, "error", rb->last_error, true);
     buf_puts(b, ",\"patch\":");
     buf_puts(b, rb->last_patch ? rb->last_patch : "null");
@@ -1661,7 +1667,7 @@ void rollback_render_status(const struct rollback *rb, struct buf *b)
     js(b, "stable_from_hash", rb->stable_from, true);
     buf_printf(b, ",\"publishing\":%s,\"publications\":%llu}",
                rb->id.known && !rb->id.reapplied ? "true" : "false",
-               (unsigned long long) rb->publications);
+               (unsigned long long)rb->publications);
     if (rb->kube) {
         const struct kube_stats *s = kube_client_stats(rb->kube);
         uint64_t total = 0;
@@ -1670,8 +1676,8 @@ void rollback_render_status(const struct rollback *rb, struct buf *b)
             for (int c = 0; c < KUBE_CODES; c++)
                 total += s->requests[v][c];
         buf_printf(b, ",\"api_requests\":%llu,\"api_retries\":%llu,\"token_reloads\":%llu",
-                   (unsigned long long) total, (unsigned long long) s->retries,
-                   (unsigned long long) s->token_reloads);
+                   (unsigned long long)total, (unsigned long long)s->retries,
+                   (unsigned long long)s->token_reloads);
     }
     buf_puts(b, "}");
 }
@@ -1690,12 +1696,12 @@ void rollback_render_metrics(const struct rollback *rb, struct buf *b)
                 "# TYPE rollguard_rollbacks_total counter\n");
     for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++)
         buf_printf(b, "rollguard_rollbacks_total{target=\"%s\",result=\"%s\"} %llu\n", target,
-                   rollback_result_name(shown[i]), (unsigned long long) rb->results[shown[i]]);
+                   rollback_result_name(shown[i]), (unsigned long long)rb->results[shown[i]]);
     buf_puts(b, "# HELP rollguard_rollback_skipped_total Rollback decisions a guard refused, by "
                 "reason.\n# TYPE rollguard_rollback_skipped_total counter\n");
     for (int g = 1; g < GUARD_REASON_COUNT; g++)
         buf_printf(b, "rollguard_rollback_skipped_total{reason=\"%s\"} %llu\n",
-                   guard_reason_name(g), (unsigned long long) rb->skipped[g]);
+                   guard_reason_name(g), (unsigned long long)rb->skipped[g]);
     buf_puts(b, "# HELP rollguard_kube_requests_total Kubernetes API requests (every attempt), "
                 "by verb and status code.\n# TYPE rollguard_kube_requests_total counter\n");
     if (rb->kube) {
@@ -1708,19 +1714,19 @@ void rollback_render_metrics(const struct rollback *rb, struct buf *b)
                 if (kube_codes[c] > 0)
                     buf_printf(b, "rollguard_kube_requests_total{verb=\"%s\",code=\"%d\"} %llu\n",
                                kube_verb_name(v), kube_codes[c],
-                               (unsigned long long) s->requests[v][c]);
+                               (unsigned long long)s->requests[v][c]);
                 else
                     buf_printf(b, "rollguard_kube_requests_total{verb=\"%s\",code=\"%s\"} %llu\n",
                                kube_verb_name(v), kube_codes[c] == 0 ? "other" : "error",
-                               (unsigned long long) s->requests[v][c]);
+                               (unsigned long long)s->requests[v][c]);
             }
         buf_puts(b, "# HELP rollguard_kube_token_reloads_total Times the service-account token "
                     "file changed.\n# TYPE rollguard_kube_token_reloads_total counter\n");
         buf_printf(b, "rollguard_kube_token_reloads_total %llu\n",
-                   (unsigned long long) s->token_reloads);
+                   (unsigned long long)s->token_reloads);
     }
     buf_puts(b, "# HELP rollguard_baseline_publications_total Baseline summaries this pod "
                 "published on the Lease.\n# TYPE rollguard_baseline_publications_total counter\n");
     buf_printf(b, "rollguard_baseline_publications_total %llu\n",
-               (unsigned long long) rb->publications);
+               (unsigned long long)rb->publications);
 }

@@ -31,17 +31,17 @@ struct event_base;
 struct curlm;
 struct rollback;
 
-#define ROLLBACK_VOTE_TTL_S 600          /* a FAIL vote counts this long */
-#define ROLLBACK_RETRY_MIN_MS 30000      /* after a non-final skip, wait before trying again */
-#define ROLLBACK_RETRY_MAX_MS 600000     /* ... doubling up to this */
+#define ROLLBACK_VOTE_TTL_S 600      /* a FAIL vote counts this long */
+#define ROLLBACK_RETRY_MIN_MS 30000  /* after a non-final skip, wait before trying again */
+#define ROLLBACK_RETRY_MAX_MS 600000 /* ... doubling up to this */
 #define ROLLBACK_IDENTITY_RETRY_MIN_MS 5000
 #define ROLLBACK_IDENTITY_RETRY_MAX_MS 600000
-#define ROLLBACK_LEASE_TRIES 5           /* GET+PUT rounds after 409 */
-#define ROLLBACK_REREADS 3               /* re-decisions after a 409/422 on the PATCH */
-#define ROLLBACK_PUBLISHERS 2.0          /* expected baseline publishers per interval */
-#define ROLLBACK_PUBLISH_JITTER 0.2      /* +-20% on the publication timer */
+#define ROLLBACK_LEASE_TRIES 5      /* GET+PUT rounds after 409 */
+#define ROLLBACK_REREADS 3          /* re-decisions after a 409/422 on the PATCH */
+#define ROLLBACK_PUBLISHERS 2.0     /* expected baseline publishers per interval */
+#define ROLLBACK_PUBLISH_JITTER 0.2 /* +-20% on the publication timer */
 #define ROLLBACK_MANUAL_DEADLINE_MS 90000
-#define ROLLBACK_LIST_LIMIT 500          /* ReplicaSets per LIST page */
+#define ROLLBACK_LIST_LIMIT 500 /* ReplicaSets per LIST page */
 #define ROLLBACK_FIELD_MANAGER "rollguard"
 #define ROLLBACK_EVENT_REASON "RollbackTriggered"
 #define ROLLBACK_REAPPLY_REASON "BadRevisionReapplied"
@@ -55,10 +55,10 @@ enum rollback_verdict {
 
 enum rollback_result {
     ROLLBACK_RESULT_NONE = 0,
-    ROLLBACK_RESULT_ROLLED_BACK,     /* the PATCH (or the abort) was applied */
-    ROLLBACK_RESULT_DRY_RUN,         /* everything but the write; patch recorded */
-    ROLLBACK_RESULT_SKIPPED,         /* a guard refused; see the reason */
-    ROLLBACK_RESULT_FAILED,          /* an API or internal error */
+    ROLLBACK_RESULT_ROLLED_BACK, /* the PATCH (or the abort) was applied */
+    ROLLBACK_RESULT_DRY_RUN,     /* everything but the write; patch recorded */
+    ROLLBACK_RESULT_SKIPPED,     /* a guard refused; see the reason */
+    ROLLBACK_RESULT_FAILED,      /* an API or internal error */
     ROLLBACK_RESULT_COUNT
 };
 
@@ -75,8 +75,7 @@ typedef void rollback_done_fn(struct rollback *rb, enum rollback_result result,
  * Otherwise the identity walk starts on the loop. Returns 0 and *ret, or
  * -ENOMEM.
  */
-int rollback_new(struct event_base *base, struct curlm *m, struct cfg *cfg,
-                 struct rollback **ret);
+int rollback_new(struct event_base *base, struct curlm *m, struct cfg *cfg, struct rollback **ret);
 
 /* Cancels pending requests and timers. NULL-safe; returns NULL. */
 struct rollback *rollback_free(struct rollback *rb);

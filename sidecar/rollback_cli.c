@@ -43,7 +43,7 @@ static int64_t cli_now_ms(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void cli_usage(FILE *f)
@@ -91,12 +91,12 @@ static void cli_report(struct cli *c)
     }
 }
 
-static void cli_on_done(struct rollback *rb, enum rollback_result result,
-                        enum guard_reason reason, void *arg)
+static void cli_on_done(struct rollback *rb, enum rollback_result result, enum guard_reason reason,
+                        void *arg)
 {
     struct cli *c = arg;
 
-    (void) rb;
+    (void)rb;
     c->done = true;
     c->result = result;
     c->reason = reason;
@@ -109,8 +109,8 @@ static void cli_on_tick(evutil_socket_t fd, short what, void *arg)
     struct timeval tv = {0, CLI_TICK_MS * 1000};
     const char *why;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     if (c->done) {
         /* Let the fire-and-forget Event finish before leaving. */
         if (curlm_pending(c->m) == 0 || cli_now_ms() > c->flush_until_ms) {
@@ -127,7 +127,7 @@ static void cli_on_tick(evutil_socket_t fd, short what, void *arg)
         int64_t id = rollback_manual(c->rb, c->to_revision, c->dry_run);
 
         if (id < 0) {
-            fprintf(stderr, "rollguard rollback: could not start: %s\n", strerror((int) -id));
+            fprintf(stderr, "rollguard rollback: could not start: %s\n", strerror((int)-id));
             c->status = ROLLBACK_CLI_EXIT_ERROR;
             event_base_loopexit(c->base, NULL);
             return;
@@ -173,8 +173,9 @@ int rollback_cli_main(int argc, char **argv)
             errno = 0;
             c.to_revision = strtol(optarg, &end, 10);
             if (errno || *end || end == optarg || c.to_revision < 0) {
-                fprintf(stderr, "rollguard rollback: unable to find specified revision %s in "
-                                "history\n",
+                fprintf(stderr,
+                        "rollguard rollback: unable to find specified revision %s in "
+                        "history\n",
                         optarg);
                 return ROLLBACK_CLI_EXIT_USAGE;
             }
@@ -205,7 +206,7 @@ int rollback_cli_main(int argc, char **argv)
         fputs(text, stderr);
         return ROLLBACK_CLI_EXIT_USAGE;
     }
-    log_setup((enum log_level) cfg->log_level, cfg->log_format == CFG_LOG_JSON);
+    log_setup((enum log_level)cfg->log_level, cfg->log_format == CFG_LOG_JSON);
     signal(SIGPIPE, SIG_IGN);
     if (curlm_global_init(err, sizeof(err)) < 0) {
         fprintf(stderr, "rollguard rollback: %s\n", err);

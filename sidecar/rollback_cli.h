@@ -6,10 +6,10 @@
 #ifndef ROLLGUARD_ROLLBACK_CLI_H
 #define ROLLGUARD_ROLLBACK_CLI_H
 
-#define ROLLBACK_CLI_EXIT_OK 0       /* rolled back (or dry-run done) */
-#define ROLLBACK_CLI_EXIT_ERROR 1    /* API or setup error */
+#define ROLLBACK_CLI_EXIT_OK 0    /* rolled back (or dry-run done) */
+#define ROLLBACK_CLI_EXIT_ERROR 1 /* API or setup error */
 #define ROLLBACK_CLI_EXIT_USAGE 2
-#define ROLLBACK_CLI_EXIT_REFUSED 3  /* a guard refused; the reason is printed */
+#define ROLLBACK_CLI_EXIT_REFUSED 3 /* a guard refused; the reason is printed */
 #define ROLLBACK_CLI_DEADLINE_MS 120000
 
 /*

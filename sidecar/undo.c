@@ -44,7 +44,7 @@ long undo_revision(const struct kube_map *annotations)
     n = strtoll(v, &end, 10);
     if (errno || *end || n < 0 || n > 0x7fffffffL)
         return -1;
-    return (long) n;
+    return (long)n;
 }
 
 bool undo_owned_by(const struct kube_rs *rs, const char *uid)
@@ -69,7 +69,7 @@ bool undo_record_has(const char *record, const char *hash)
     n = strlen(hash);
     for (const char *p = record; *p;) {
         const char *e = strchr(p, ',');
-        size_t len = e ? (size_t) (e - p) : strlen(p);
+        size_t len = e ? (size_t)(e - p) : strlen(p);
 
         if (len == n && !memcmp(p, hash, n))
             return true;
@@ -88,7 +88,7 @@ int undo_record_add(const char *record, const char *hash, char *buf, size_t size
 
     while (*p) {
         const char *e = strchr(p, ',');
-        size_t len = e ? (size_t) (e - p) : strlen(p);
+        size_t len = e ? (size_t)(e - p) : strlen(p);
 
         if (len && !(len == strlen(hash) && !memcmp(p, hash, len))) {
             if (n == UNDO_RECORD_MAX) {
@@ -249,8 +249,8 @@ fail:
 
 static int kv_cmp(const void *a, const void *b)
 {
-    return strcmp((*(const struct kube_kv *const *) a)->key,
-                  (*(const struct kube_kv *const *) b)->key);
+    return strcmp((*(const struct kube_kv *const *)a)->key,
+                  (*(const struct kube_kv *const *)b)->key);
 }
 
 /* A Go map[string]string as encoding/json writes it: keys sorted. */
@@ -308,7 +308,7 @@ int undo_patch_render(const struct kube_deployment *d, const struct undo_plan *p
     buf_json_escape(b, d->meta.uid);
     if (req->test_generation && d->meta.has_generation) {
         buf_printf(b, "\"},{\"op\":\"test\",\"path\":\"/metadata/generation\",\"value\":%lld}",
-                   (long long) d->meta.generation);
+                   (long long)d->meta.generation);
     } else {
         buf_puts(b, "\"},{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"");
         buf_json_escape(b, d->meta.resource_version);

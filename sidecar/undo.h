@@ -20,13 +20,13 @@
 #define UNDO_RECORD_MAX 16
 
 struct undo_req {
-    const char *bad_hash;    /* pin the target to the newest revision whose hash differs from
-                                this; NULL or "": kubectl's "second-highest revision" */
-    long to_revision;        /* > 0: exactly that revision (kubectl --to-revision=N) */
-    bool test_generation;    /* test /metadata/generation instead of resourceVersion */
-    bool record;             /* add bad_hash (or the current hash) to UNDO_RECORD_ANN */
-    const char *exclude;     /* pinned target: also skip hashes in this record value (those
-                                rolled back from before), so an undo never rolls forward */
+    const char *bad_hash; /* pin the target to the newest revision whose hash differs from
+                             this; NULL or "": kubectl's "second-highest revision" */
+    long to_revision;     /* > 0: exactly that revision (kubectl --to-revision=N) */
+    bool test_generation; /* test /metadata/generation instead of resourceVersion */
+    bool record;          /* add bad_hash (or the current hash) to UNDO_RECORD_ANN */
+    const char *exclude;  /* pinned target: also skip hashes in this record value (those
+                             rolled back from before), so an undo never rolls forward */
 };
 
 struct undo_plan {
@@ -34,11 +34,11 @@ struct undo_plan {
     const struct kube_rs *target;  /* NULL when no_history or revision_not_found */
     long current_revision;         /* -1 when no current RS */
     long target_revision;
-    bool no_history;               /* kubectl: no rollout history found */
-    bool revision_not_found;       /* kubectl: unable to find specified revision N */
-    bool template_equal;           /* kubectl: skipped rollback (already matches) */
-    unsigned owned;                /* RSs controlled by the Deployment */
-    struct kube_map annotations;   /* the new metadata.annotations */
+    bool no_history;             /* kubectl: no rollout history found */
+    bool revision_not_found;     /* kubectl: unable to find specified revision N */
+    bool template_equal;         /* kubectl: skipped rollback (already matches) */
+    unsigned owned;              /* RSs controlled by the Deployment */
+    struct kube_map annotations; /* the new metadata.annotations */
 };
 
 /*

@@ -14,7 +14,7 @@ START_TEST(test_retry_after)
 
     ck_assert_int_eq(kube_retry_after("2", NULL), 2);
     ck_assert_int_eq(kube_retry_after(" 7 \r\n", &st), 7); /* the header wins */
-    ck_assert_int_eq(kube_retry_after(NULL, &st), 5);       /* Status details */
+    ck_assert_int_eq(kube_retry_after(NULL, &st), 5);      /* Status details */
     ck_assert_int_eq(kube_retry_after("Wed, 21 Oct 2026 07:28:00 GMT", NULL), 1);
     ck_assert_int_eq(kube_retry_after(NULL, NULL), -1);
     st.retry_after_s = 0;
@@ -32,11 +32,11 @@ START_TEST(test_backoff_bounds)
     ck_assert_uint_eq(kube_backoff_ms(1, -1, 0), KUBE_BACKOFF_BASE_MS);
     ck_assert_uint_eq(kube_backoff_ms(2, -1, 0), 2 * KUBE_BACKOFF_BASE_MS);
     ck_assert_uint_eq(kube_backoff_ms(30, -1, 0), KUBE_BACKOFF_MAX_MS);
-    ck_assert_uint_eq(kube_backoff_ms(1, 2, 0), 2000);            /* Retry-After wins */
+    ck_assert_uint_eq(kube_backoff_ms(1, 2, 0), 2000); /* Retry-After wins */
     ck_assert_uint_eq(kube_backoff_ms(1, 3600, 0), KUBE_RETRY_AFTER_MAX_S * 1000);
-    ck_assert_uint_le(kube_backoff_ms(1, 2, 0.999), (uint32_t) (2000 * (1 + KUBE_JITTER)));
-    ck_assert_uint_gt(kube_backoff_ms(1, 2, 0.5), 2000);          /* jitter stretches */
-    ck_assert_uint_eq(kube_backoff_ms(1, 2, 7.0), 2000);          /* bad rnd ignored */
+    ck_assert_uint_le(kube_backoff_ms(1, 2, 0.999), (uint32_t)(2000 * (1 + KUBE_JITTER)));
+    ck_assert_uint_gt(kube_backoff_ms(1, 2, 0.5), 2000); /* jitter stretches */
+    ck_assert_uint_eq(kube_backoff_ms(1, 2, 7.0), 2000); /* bad rnd ignored */
 }
 END_TEST
 

@@ -34,8 +34,8 @@ START_TEST(test_deployment_fixture)
     ck_assert_str_eq(d.selector, "app=web");
     ck_assert_ptr_nonnull(strstr(d.template_json, "\"image\":\"registry.example/web:v2\""));
     /* key order as served: metadata before spec */
-    ck_assert(strncmp(d.template_json, "{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":", 44) ==
-              0);
+    ck_assert(strncmp(d.template_json,
+                      "{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":", 44) == 0);
     kube_deployment_done(&d);
     kube_deployment_done(NULL);
 }
@@ -49,7 +49,7 @@ START_TEST(test_deployment_paused_and_errors)
 
     ck_assert_ptr_nonnull(at);
     /* "replicas":3, becomes "paused":true, */
-    sprintf(paused, "%.*s\"paused\":true,%s", (int) (at - fix), fix, at + 13);
+    sprintf(paused, "%.*s\"paused\":true,%s", (int)(at - fix), fix, at + 13);
     ck_assert_int_eq(PARSE(kube_json_deployment_parse, paused, &d), 0);
     ck_assert(d.paused);
     ck_assert_int_eq(d.replicas, 1);
@@ -134,14 +134,15 @@ START_TEST(test_rs_list_fixture)
             ck_assert_str_eq(rs->hash, "5d8f7c9b6d");
             ck_assert_str_eq(rs->meta.controller.kind, "Deployment");
             ck_assert_str_eq(rs->meta.controller.uid, "6b3c8f2e-0000-4000-8000-000000000001");
-            ck_assert_str_eq(rs->template_json,
-                             "{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":"
-                             "[{\"name\":\"app\",\"image\":\"registry.example/web:v1\",\"resources\":"
-                             "{},\"terminationMessagePath\":\"/dev/termination-log\","
-                             "\"terminationMessagePolicy\":\"File\",\"imagePullPolicy\":"
-                             "\"IfNotPresent\"}],\"restartPolicy\":\"Always\","
-                             "\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\","
-                             "\"securityContext\":{},\"schedulerName\":\"default-scheduler\"}}");
+            ck_assert_str_eq(
+                rs->template_json,
+                "{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"containers\":"
+                "[{\"name\":\"app\",\"image\":\"registry.example/web:v1\",\"resources\":"
+                "{},\"terminationMessagePath\":\"/dev/termination-log\","
+                "\"terminationMessagePolicy\":\"File\",\"imagePullPolicy\":"
+                "\"IfNotPresent\"}],\"restartPolicy\":\"Always\","
+                "\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\","
+                "\"securityContext\":{},\"schedulerName\":\"default-scheduler\"}}");
         }
         if (!strcmp(rs->meta.name, "web-canary-6f9c8d7b5")) {
             found++;
@@ -280,9 +281,9 @@ START_TEST(test_status_bodies)
     ck_assert_int_eq(st.retry_after_s, 0);
     ck_assert_int_eq(PARSE(kube_json_status_parse, tmr, &st), 0);
     ck_assert_int_eq(st.retry_after_s, 5);
-    ck_assert_int_eq(PARSE(kube_json_status_parse,
-                           "Too many requests, please try again later.\n", &st),
-                     -EINVAL);
+    ck_assert_int_eq(
+        PARSE(kube_json_status_parse, "Too many requests, please try again later.\n", &st),
+        -EINVAL);
     ck_assert_int_eq(PARSE(kube_json_status_parse, "{\"kind\":\"Pod\"}", &st), -EINVAL);
 }
 END_TEST
@@ -290,10 +291,17 @@ END_TEST
 START_TEST(test_event_render)
 {
     struct kube_event ev = {
-        .name = "web.18a6f2c3d4e5f601", .namespace = "prod", .type = "Warning",
-        .reason = "RollbackTriggered", .component = "rollguard", .instance = "pod-1",
-        .timestamp = "2026-07-24T10:00:01Z", .obj_api_version = "apps/v1",
-        .obj_kind = "Deployment", .obj_name = "web", .obj_uid = "uid-1",
+        .name = "web.18a6f2c3d4e5f601",
+        .namespace = "prod",
+        .type = "Warning",
+        .reason = "RollbackTriggered",
+        .component = "rollguard",
+        .instance = "pod-1",
+        .timestamp = "2026-07-24T10:00:01Z",
+        .obj_api_version = "apps/v1",
+        .obj_kind = "Deployment",
+        .obj_name = "web",
+        .obj_uid = "uid-1",
         .evidence_json = "{\"rule\":\"error_rate\",\"value\":0.2}",
     };
     char msg[3000], *body;
@@ -306,12 +314,11 @@ START_TEST(test_event_render)
     ck_assert_int_eq(kube_json_event_render(&ev, &body), 0);
     root = json_loads(body, 0, NULL);
     ck_assert_ptr_nonnull(root);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(root, "involvedObject"),
-                                                       "uid")),
-                     "uid-1");
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(root, "metadata"),
-                                                       "namespace")),
-                     "prod");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(root, "involvedObject"), "uid")),
+        "uid-1");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(root, "metadata"), "namespace")), "prod");
     v = json_object_get(root, "message");
     ck_assert_uint_eq(json_string_length(v), 1023);
     ck_assert_str_eq(json_string_value(json_object_get(root, "reportingComponent")), "rollguard");

@@ -198,16 +198,17 @@ START_TEST(test_annotations_rules)
 
     load(FIX_DEPLOYMENT, FIX_RS_LIST);
     ck_assert_int_eq(kube_map_set(&dep.meta.annotations,
-                                  "kubectl.kubernetes.io/last-applied-configuration", "{}"), 0);
+                                  "kubectl.kubernetes.io/last-applied-configuration", "{}"),
+                     0);
     ck_assert_int_eq(kube_map_set(&dep.meta.annotations, "team", "dropped"), 0);
     ck_assert_int_eq(kube_map_set(&dep.meta.annotations, UNDO_RECORD_ANN, "aaa"), 0);
     target = rs_named("web-5d8f7c9b6d");
-    ck_assert_int_eq(kube_map_set(&target->meta.annotations, "deprecated.deployment.rollback.to",
-                                  "1"), 0);
+    ck_assert_int_eq(
+        kube_map_set(&target->meta.annotations, "deprecated.deployment.rollback.to", "1"), 0);
     ck_assert_int_eq(kube_map_set(&target->meta.annotations, UNDO_RECORD_ANN, "stale"), 0);
     ck_assert_int_eq(undo_plan_make(&dep, &rs, &req, &p), 0);
-    ck_assert_str_eq(kube_map_get(&p.annotations, "kubectl.kubernetes.io/last-applied-configuration"),
-                     "{}");
+    ck_assert_str_eq(
+        kube_map_get(&p.annotations, "kubectl.kubernetes.io/last-applied-configuration"), "{}");
     ck_assert_str_eq(kube_map_get(&p.annotations, KUBE_REVISION_ANN), "2");
     ck_assert_str_eq(kube_map_get(&p.annotations, "kubernetes.io/change-cause"), "image v1");
     ck_assert_ptr_null(kube_map_get(&p.annotations, "team"));

@@ -36,7 +36,7 @@ static void check_meta(const struct kube_meta *m)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[256];
-    const char *buf = (const char *) data + 1;
+    const char *buf = (const char *)data + 1;
     size_t len = size ? size - 1 : 0;
 
     if (size == 0)
@@ -106,10 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (kube_json_lease_parse(buf, len, &l, err, sizeof(err)) < 0)
             break;
         check_meta(&l.meta);
-        (void) lease_votes(&l, "h", 1000, 600);
+        (void)lease_votes(&l, "h", 1000, 600);
         if (lease_vote(&l, "h", "pod", 1000, 600) == 0)
             CHECK(lease_has_vote(&l, "h", "pod", 1000, 600));
-        (void) lease_record_add(&l, LEASE_ANN_ROLLED_BACK, "h");
+        (void)lease_record_add(&l, LEASE_ANN_ROLLED_BACK, "h");
         if (kube_json_lease_render(&l, &body) == 0)
             free(body);
         kube_lease_done(&l);

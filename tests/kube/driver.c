@@ -39,7 +39,7 @@ static int64_t now_ms(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void on_done(struct rollback *rb, enum rollback_result result, enum guard_reason reason,
@@ -47,9 +47,9 @@ static void on_done(struct rollback *rb, enum rollback_result result, enum guard
 {
     struct drv *d = arg;
 
-    (void) rb;
-    (void) result;
-    (void) reason;
+    (void)rb;
+    (void)result;
+    (void)reason;
     d->decided = true;
 }
 
@@ -59,12 +59,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     int64_t t = now_ms() - d->start;
     struct timeval tv = {0, 20000};
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     if (d->manual >= 0) {
         if (!d->manual_started && rollback_identity_known(d->rb)) {
             int64_t id = rollback_manual(d->rb, d->manual, d->dry_run);
-            fprintf(stderr, "driver: manual id %lld\n", (long long) id);
+            fprintf(stderr, "driver: manual id %lld\n", (long long)id);
             d->manual_started = true;
         }
     } else if (t >= d->next_verdict) {
@@ -92,11 +92,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},  {"fail-at", required_argument, NULL, 'f'},
+        {"config", required_argument, NULL, 'c'},   {"fail-at", required_argument, NULL, 'f'},
         {"interval", required_argument, NULL, 'i'}, {"duration", required_argument, NULL, 'd'},
-        {"manual", required_argument, NULL, 'm'},  {"dry-run", no_argument, NULL, 'n'},
-        {"until-done", no_argument, NULL, 'u'},
-        {NULL, 0, NULL, 0},
+        {"manual", required_argument, NULL, 'm'},   {"dry-run", no_argument, NULL, 'n'},
+        {"until-done", no_argument, NULL, 'u'},     {NULL, 0, NULL, 0},
     };
     struct drv d = {.fail_at = -1, .interval = 1000, .duration = 3000, .manual = -1};
     struct cfg *cfg = NULL;
@@ -108,14 +107,29 @@ int main(int argc, char **argv)
 
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 'c': path = optarg; break;
-        case 'f': d.fail_at = atol(optarg); break;
-        case 'i': d.interval = atol(optarg); break;
-        case 'd': d.duration = atol(optarg); break;
-        case 'm': d.manual = atol(optarg); break;
-        case 'n': d.dry_run = true; break;
-        case 'u': d.until_done = true; break;
-        default: return 2;
+        case 'c':
+            path = optarg;
+            break;
+        case 'f':
+            d.fail_at = atol(optarg);
+            break;
+        case 'i':
+            d.interval = atol(optarg);
+            break;
+        case 'd':
+            d.duration = atol(optarg);
+            break;
+        case 'm':
+            d.manual = atol(optarg);
+            break;
+        case 'n':
+            d.dry_run = true;
+            break;
+        case 'u':
+            d.until_done = true;
+            break;
+        default:
+            return 2;
         }
     }
     memset(&errs, 0, sizeof(errs));
@@ -123,7 +137,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "driver: bad config\n");
         return 2;
     }
-    log_setup((enum log_level) cfg->log_level, true);
+    log_setup((enum log_level)cfg->log_level, true);
     signal(SIGPIPE, SIG_IGN);
     if (curlm_global_init(err, sizeof(err)) < 0)
         return 1;
