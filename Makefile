@@ -96,7 +96,8 @@ BIN       := $(BUILD)/rollguard
 LIB       := $(BUILD)/librollguard.a
 CHECK_BIN := $(BUILD)/check_rollguard
 
-.PHONY: all run docs check-docs check check-unit check-integration check-fuzz-replay test test-san \
+.PHONY: all run docs check-docs check check-unit check-integration check-fuzz-replay check-kube \
+        check-fakeapi test test-san \
         test-valgrind bench clean help format format-check reference
 
 all: $(BIN)
@@ -162,6 +163,11 @@ $(CHECK_BIN): $(TEST_OBJS) $(TEST_HELPER_OBJS) $(LIB)
 $(BUILD)/bench_%: $(BUILD)/bench/bench_%.o $(LIB)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The rollback orchestrator driven by scripted verdicts, for tests/kube/run.py.
+KUBE_DRIVER := $(BUILD)/kube_driver
+$(KUBE_DRIVER): $(BUILD)/tests/kube/driver.o $(LIB)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
 # Fuzz targets built with a replay driver instead of libFuzzer: they run every
 # file of their corpus and regression folders under the current build's flags.
 $(BUILD)/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(LIB)
@@ -170,7 +176,7 @@ $(BUILD)/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(L
 run: $(BIN)
 	$(BIN)
 
-check: check-unit check-fuzz-replay check-docs check-integration
+check: check-unit check-fuzz-replay check-docs check-integration check-fakeapi check-kube
 
 # README's config table is generated: `make docs` refreshes it, check-docs fails when stale.
 docs: $(BIN)
@@ -190,6 +196,14 @@ check-fuzz-replay: $(FUZZ_REPLAY_BINS)
 
 check-integration: $(BIN)
 	$(PYTHON) tests/integration/run.py --binary $(BIN)
+
+# The fake Kubernetes API server's self-test, then rollguard against it (real binary,
+# scripted orchestrator, kubectl as the reference when installed).
+check-fakeapi:
+	$(PYTHON) tests/fakeapi/test_fakeapi.py
+
+check-kube: $(BIN) $(KUBE_DRIVER)
+	$(PYTHON) tests/kube/run.py --binary $(BIN) --driver $(KUBE_DRIVER)
 
 test-san:
 	$(MAKE) SANITIZE=address,undefined check

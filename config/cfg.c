@@ -199,12 +199,21 @@ static const struct cfg_key keys[] = {
            "undo a Deployment, or abort an Argo Rollout"),
     K_DUR("rollback.guard_window", rollback.guard_window_ms, SEC, 7 * DAY, "30m",
           "act only this long after the rollout began"),
-    K_UINT("rollback.quorum", rollback.quorum, 1, 10000, "1",
-           "pods of the new revision that must agree"),
+    K_UINT("rollback.quorum", rollback.quorum, 1, 256, "1",
+           "pods of the new revision that must report FAIL (votes on the Lease)"),
+    K_DUR("rollback.baseline_publish_interval", rollback.baseline_publish_interval_ms, MIN,
+          DAY, "15m",
+          "stable pods publish their baseline on the Lease about this often per Deployment"),
     K_URL("kubernetes.api_server", kubernetes.api_server, K_EMPTY | K_HTTPS, "",
           "API server; \"\": https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"),
     K_PATH("kubernetes.service_account_dir", kubernetes.service_account_dir,
            "/var/run/secrets/kubernetes.io/serviceaccount", "token, ca.crt and namespace"),
+    K_DUR("kubernetes.timeout", kubernetes.timeout_ms, 100, 5 * MIN, "10s",
+          "give up on one API request after this (retries come on top)"),
+    K_UINT("kubernetes.max_response_bytes", kubernetes.max_response_bytes, 65536,
+           256 * 1024 * 1024, "8388608", "a larger API response is an error"),
+    K_DUR("kubernetes.lease_duration", kubernetes.lease_duration_ms, SEC, 10 * MIN, "15s",
+          "leaseDurationSeconds of the rollback Lease (whole seconds)"),
 };
 
 _Static_assert(CFG_ARRAY_SIZE(keys) <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");

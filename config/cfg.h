@@ -86,11 +86,15 @@ struct cfg_rollback {
     enum cfg_rollback_target target;
     uint32_t guard_window_ms;
     uint32_t quorum;
+    uint32_t baseline_publish_interval_ms;
 };
 
 struct cfg_kubernetes {
     char *api_server;
     char *service_account_dir;
+    uint32_t timeout_ms;         /* one API request */
+    uint32_t max_response_bytes; /* one API response */
+    uint32_t lease_duration_ms;  /* coordination Lease leaseDurationSeconds */
 };
 
 /* server: limits of the probe/metrics HTTP listener. */

@@ -27,10 +27,12 @@
 #include "probes/probe.h"
 #include "probes/scraper.h"
 #include "sidecar/analysis.h"
+#include "sidecar/admin.h"
 #include "sidecar/endpoints.h"
 #include "sidecar/httpd.h"
 #include "sidecar/log.h"
 #include "sidecar/redact.h"
+#include "sidecar/rollback.h"
 #include "sidecar/state.h"
 
 #define DAEMON_HEARTBEAT_MS 1000
@@ -54,12 +56,15 @@ struct daemon {
     struct curlm *curlm;
     struct httpd *httpd;
     struct httpd *admin;
+    struct admin_ctx admin_ctx;
+    struct rollback *rollback;
     struct state state;
     struct probe *probes[STATE_PROBES];
     struct scraper *scraper;
     struct analysis analysis;
     bool analysis_ok;          /* analysis initialised */
     struct verdict verdict;    /* the last one, shown on /status and /metrics */
+    uint64_t stable_gen;       /* of the stable baseline last handed to the analysis */
     struct event *tick;
     struct daemon_probe_ctx probe_ctx[STATE_PROBES];
     struct event *sig_term, *sig_int, *sig_hup;
@@ -212,6 +217,41 @@ static void daemon_on_delta(const struct sample_delta *delta, void *arg)
         analysis_observe_delta(&d->analysis, delta, (int64_t) daemon_now_ms());
 }
 
+_Static_assert((int) VERDICT_FAIL == (int) ROLLBACK_VERDICT_FAIL &&
+                   (int) VERDICT_PASS == (int) ROLLBACK_VERDICT_PASS &&
+                   (int) VERDICT_INCONCLUSIVE == (int) ROLLBACK_VERDICT_INCONCLUSIVE,
+               "verdict outcomes and rollback verdicts agree");
+
+/*
+ * The verdict to the rollback orchestrator (which calls the API only on
+ * FAIL), this pod's baseline to it for publication, and the stable
+ * revision's baseline it read from the Lease to the analysis.
+ */
+static void daemon_rollback_tick(struct daemon *d, const struct verdict *v)
+{
+    char json[BASELINE_JSON_MAX > VERDICT_JSON_MAX ? BASELINE_JSON_MAX : VERDICT_JSON_MAX];
+    struct baseline_summary sum;
+    const char *stable, *hash = getenv("POD_TEMPLATE_HASH");
+    uint64_t gen;
+
+    if (v->outcome == VERDICT_FAIL && verdict_render_json(v, json, sizeof(json)) < 0)
+        snprintf(json, sizeof(json), "null");
+    rollback_on_verdict(d->rollback, (enum rollback_verdict) v->outcome,
+                        v->outcome == VERDICT_FAIL ? json : NULL, (int64_t) daemon_now_ms());
+    if (analysis_baseline_summary(&d->analysis, hash ? hash : "", &sum) == 0 &&
+        baseline_summary_render_json(&sum, json, sizeof(json)) >= 0)
+        rollback_publish_baseline(d->rollback, json);
+    stable = rollback_stable_baseline(d->rollback, &gen);
+    if (stable && gen != d->stable_gen) {
+        d->stable_gen = gen;
+        if (baseline_summary_parse_json(stable, strlen(stable), &sum, NULL) == 0)
+            analysis_set_stable_baseline(&d->analysis, &sum);
+        else
+            log_event(LOG_LVL_WARN, "stable_baseline_unreadable",
+                      LF_S("reason", "the Lease's baseline does not parse"));
+    }
+}
+
 static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
@@ -236,6 +276,7 @@ static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
                   LF_S("rule", analysis_rule_name(v.rule)), LF_S("reason", v.reason),
                   LF_RAW("evidence", json));
     }
+    daemon_rollback_tick(d, &v);
     arm(d->tick, d->cfg->analysis.interval_ms);
 }
 
@@ -426,6 +467,7 @@ static void daemon_reload(struct daemon *d, bool forced, const char *trigger)
     cfg_unref(d->cfg);
     d->cfg = next;
     d->state.cfg = next;
+    rollback_apply_cfg(d->rollback, next);
     d->state.reloads_ok++;
     d->state.last_reload_ok = true;
     d->state.last_reload_error[0] = '\0';
@@ -573,7 +615,9 @@ static void daemon_libevent_fatal(int err)
 static int daemon_listen(struct daemon *d, const char *addr, const char *what, struct httpd **ret)
 {
     struct httpd_limits l = limits_from(d->cfg);
-    int r = httpd_new(d->base, addr, &l, endpoints_handle, &d->state, ret);
+    bool admin = ret == &d->admin;
+    int r = httpd_new(d->base, addr, &l, admin ? admin_handle : endpoints_handle,
+                      admin ? (void *) &d->admin_ctx : (void *) &d->state, ret);
 
     if (r < 0)
         log_event(LOG_LVL_ERROR, "listen_failed", LF_S("listener", what), LF_S("address", addr),
@@ -633,6 +677,13 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
         struct timeval tv = ms_tv(DAEMON_HEARTBEAT_MS);
         event_add(d->heartbeat, &tv);
     }
+
+    r = rollback_new(d->base, d->curlm, d->cfg, &d->rollback);
+    if (r < 0)
+        goto fail;
+    d->state.rollback = d->rollback;
+    d->admin_ctx.state = &d->state;
+    d->admin_ctx.rollback = d->rollback;
 
     r = daemon_listen(d, d->cfg->listen, "listen", &d->httpd);
     if (r < 0)
@@ -707,6 +758,7 @@ struct daemon *daemon_free(struct daemon *d)
         analysis_done(&d->analysis);
     d->admin = httpd_free(d->admin);
     d->httpd = httpd_free(d->httpd);
+    d->rollback = rollback_free(d->rollback);
     d->curlm = curlm_free(d->curlm);
     struct event **evs[] = {&d->sig_term, &d->sig_int, &d->sig_hup, &d->heartbeat, &d->drain,
                             &d->flush, &d->debounce, &d->poll, &d->inotify_ev, &d->tick};

@@ -10,8 +10,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "sidecar/redact.h"
 #include <stdio.h>
+
+#include "sidecar/redact.h"
+#include "sidecar/rollback.h"
 
 #ifndef ROLLGUARD_VERSION
 #define ROLLGUARD_VERSION "0.0.0"
@@ -266,6 +268,8 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
                "Requests refused as malformed or over a limit.");
         buf_printf(b, "rollguard_http_rejected_total %llu\n", (unsigned long long) hs->rejected);
     }
+    if (s->rollback)
+        rollback_render_metrics(s->rollback, b);
     return b->failed ? -E2BIG : 0;
 }
 
@@ -471,6 +475,11 @@ int endpoints_render_status(const struct state *s, struct buf *b)
         else
             buf_puts(b, "{\"configured\":false}");
     }
-    buf_puts(b, "}}\n");
+    buf_puts(b, "}");
+    if (s->rollback) {
+        buf_puts(b, ",\"rollback\":");
+        rollback_render_status(s->rollback, b);
+    }
+    buf_puts(b, "}\n");
     return b->failed ? -E2BIG : 0;
 }

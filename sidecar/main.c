@@ -14,6 +14,7 @@
 #include "probes/curlm.h"
 #include "sidecar/daemon.h"
 #include "sidecar/log.h"
+#include "sidecar/rollback_cli.h"
 
 #define EXIT_USAGE 2
 
@@ -21,6 +22,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: rollguard [--config FILE]\n"
+            "       rollguard rollback [--to-revision N] [--dry-run] [--config FILE]\n"
             "       rollguard --check-config [--config FILE]\n"
             "       rollguard --print-default-config | --print-reference\n"
             "       rollguard --version | --help\n"
@@ -88,6 +90,8 @@ int main(int argc, char **argv)
     char err[256];
     int c, status = 1;
 
+    if (argc > 1 && !strcmp(argv[1], "rollback"))
+        return rollback_cli_main(argc - 1, argv + 1);
     while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':

@@ -40,6 +40,8 @@ extern const int state_codes[STATE_CODES]; /* the last slot counts every other c
 
 enum state_probe_id { STATE_LIVENESS, STATE_READINESS, STATE_PROBES };
 
+struct rollback;
+
 struct state {
     const struct cfg *cfg;               /* current snapshot, borrowed */
     /* Views into each probe (NULL when the probe is not configured). */
@@ -60,6 +62,7 @@ struct state {
     const struct scraper_stats *scrape;  /* NULL when app.metrics.url is "" */
     const struct verdict *verdict;       /* the last verdict; NULL before the first */
     uint64_t verdicts[3];                /* by enum verdict_outcome */
+    const struct rollback *rollback;     /* rollback and API state; may be NULL */
 };
 
 const char *state_probe_name(enum state_probe_id id);

@@ -72,8 +72,12 @@ static const char *const all_keys[] = {
     "rollback.target",
     "rollback.guard_window",
     "rollback.quorum",
+    "rollback.baseline_publish_interval",
     "kubernetes.api_server",
     "kubernetes.service_account_dir",
+    "kubernetes.timeout",
+    "kubernetes.max_response_bytes",
+    "kubernetes.lease_duration",
 };
 #define N_KEYS (sizeof(all_keys) / sizeof(all_keys[0]))
 
@@ -440,7 +444,7 @@ START_TEST(test_err_range)
     one_err("analysis: {interval: 999ms}\n", 1, 22, "(1s to 10m)");
     one_err("analysis: {health_failures: 0}\n", 1, 29, "(1 to 1000)");
     one_err("analysis: {consecutive_breaches: 0}\n", 1, 34, "(1 to 1000)");
-    one_err("rollback: {quorum: 0}\n", 1, 20, "(1 to 10000)");
+    one_err("rollback: {quorum: 0}\n", 1, 20, "(1 to 256)");
     one_err("app: {liveness: {period: 99ms}}\n", 1, 26, "(100ms to 1h)");
     one_err("app: {liveness: {failure_threshold: 0}}\n", 1, 37, "(1 to 1000)");
     one_err("app: {readiness: {success_threshold: 0}}\n", 1, 38, "(1 to 1000)");

@@ -1,0 +1,1151 @@
+/*
+ * kube_json — jansson adapter for the Kubernetes objects rollguard reads
+ * (Deployment, ReplicaSet and lists of them, Pod, Lease, Rollout, Status)
+ * and writes (Lease, Event). Owns the normalisation that stands in for
+ * kubectl's equalIgnoreHash. Pure: no I/O, no clock, no logging; every
+ * size that comes from the input is bounded.
+ */
+#include "sidecar/kube_json.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#define KUBE_JSON_LIST_TOTAL_MAX (KUBE_LIST_MAX * 8)
+#define KUBE_EVENT_MESSAGE_MAX 1024
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err && errlen) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -EINVAL;
+}
+
+/* --- struct kube_map ------------------------------------------------------ */
+
+const char *kube_map_get(const struct kube_map *m, const char *key)
+{
+    for (size_t i = 0; m && i < m->n; i++)
+        if (!strcmp(m->kv[i].key, key))
+            return m->kv[i].value;
+    return NULL;
+}
+
+int kube_map_set(struct kube_map *m, const char *key, const char *value)
+{
+    char *v;
+
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->kv[i].key, key))
+            continue;
+        v = strdup(value);
+        if (!v)
+            return -ENOMEM;
+        free(m->kv[i].value);
+        m->kv[i].value = v;
+        return 0;
+    }
+    if (m->n >= KUBE_MAP_MAX)
+        return -E2BIG;
+    struct kube_kv *kv = realloc(m->kv, (m->n + 1) * sizeof(*kv));
+    if (!kv)
+        return -ENOMEM;
+    m->kv = kv;
+    kv[m->n].key = strdup(key);
+    kv[m->n].value = strdup(value);
+    if (!kv[m->n].key || !kv[m->n].value) {
+        free(kv[m->n].key);
+        free(kv[m->n].value);
+        return -ENOMEM;
+    }
+    m->n++;
+    return 0;
+}
+
+void kube_map_del(struct kube_map *m, const char *key)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        if (strcmp(m->kv[i].key, key))
+            continue;
+        free(m->kv[i].key);
+        free(m->kv[i].value);
+        memmove(&m->kv[i], &m->kv[i + 1], (m->n - i - 1) * sizeof(m->kv[0]));
+        m->n--;
+        return;
+    }
+}
+
+int kube_map_copy(struct kube_map *dst, const struct kube_map *src)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        int r = kube_map_set(dst, src->kv[i].key, src->kv[i].value);
+        if (r < 0) {
+            kube_map_done(dst);
+            return r;
+        }
+    }
+    return 0;
+}
+
+void kube_map_done(struct kube_map *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->kv[i].key);
+        free(m->kv[i].value);
+    }
+    free(m->kv);
+    m->kv = NULL;
+    m->n = 0;
+}
+
+/* --- times -------------------------------------------------------------------- */
+
+static int digits(const char *s, int n, int *ret)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -EINVAL;
+        v = v * 10 + (s[i] - '0');
+    }
+    *ret = v;
+    return 0;
+}
+
+int kube_time_parse(const char *s, int64_t *ret)
+{
+    struct tm tm;
+    int Y, M, D, h, m, sec, oh = 0, om = 0;
+    const char *p;
+    int64_t t;
+
+    if (!s || strlen(s) < 20)
+        return -EINVAL;
+    if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
+        digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
+        s[13] != ':' || digits(s + 14, 2, &m) || s[16] != ':' || digits(s + 17, 2, &sec))
+        return -EINVAL;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+        return -EINVAL;
+    p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return -EINVAL;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
+            return -EINVAL;
+        if (*p == '-') {
+            oh = -oh;
+            om = -om;
+        }
+        p += 6;
+    } else {
+        return -EINVAL;
+    }
+    if (*p)
+        return -EINVAL;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = sec;
+    t = (int64_t)timegm(&tm);
+    *ret = t - (int64_t)oh * 3600 - (int64_t)om * 60;
+    return 0;
+}
+
+void kube_time_render(int64_t t, char *buf, size_t size)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+
+    gmtime_r(&tt, &tm);
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void kube_time_render_micro(int64_t us, char *buf, size_t size)
+{
+    struct tm tm;
+    time_t tt = (time_t)(us / 1000000);
+    char head[32];
+
+    gmtime_r(&tt, &tm);
+    strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, size, "%s.%06lldZ", head, (long long)(us % 1000000));
+}
+
+/* --- decoding helpers -------------------------------------------------------- */
+
+static json_t *load(const char *buf, size_t len, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *root;
+
+    if (!buf) {
+        fail(err, errlen, "no body");
+        return NULL;
+    }
+    root = json_loadb(buf, len, 0, &je);
+    if (!root) {
+        fail(err, errlen, "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        fail(err, errlen, "expected a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+/* Copy an optional string member into dst; absent/null leaves "". */
+static int get_str(json_t *obj, const char *key, char *dst, size_t size, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+
+    dst[0] = '\0';
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return fail(err, errlen, "%s: expected a string", key);
+    if (json_string_length(v) >= size)
+        return fail(err, errlen, "%s: longer than %zu bytes", key, size - 1);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return fail(err, errlen, "%s: contains a NUL byte", key);
+    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+    return 0;
+}
+
+static int get_int(json_t *obj, const char *key, int64_t lo, int64_t hi, int64_t *ret,
+                   bool *present, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (present)
+        *present = false;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v))
+        return fail(err, errlen, "%s: expected an integer", key);
+    if (json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return fail(err, errlen, "%s: out of range", key);
+    *ret = json_integer_value(v);
+    if (present)
+        *present = true;
+    return 0;
+}
+
+static int get_bool(json_t *obj, const char *key, bool *ret, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+
+    *ret = false;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return fail(err, errlen, "%s: expected a boolean", key);
+    *ret = json_is_true(v);
+    return 0;
+}
+
+/* An optional object member; absent/null gives NULL, anything else an error. */
+static int get_obj(json_t *obj, const char *key, json_t **ret, char *err, size_t errlen)
+{
+    json_t *v = obj ? json_object_get(obj, key) : NULL;
+
+    *ret = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return fail(err, errlen, "%s: expected an object", key);
+    *ret = v;
+    return 0;
+}
+
+static int get_map(json_t *obj, const char *key, struct kube_map *m, char *err, size_t errlen)
+{
+    json_t *o, *v;
+    const char *k;
+    int r;
+
+    r = get_obj(obj, key, &o, err, errlen);
+    if (r < 0 || !o)
+        return r;
+    if (json_object_size(o) > KUBE_MAP_MAX)
+        return fail(err, errlen, "%s: more than %d entries", key, KUBE_MAP_MAX);
+    json_object_foreach(o, k, v)
+    {
+        if (!json_is_string(v))
+            return fail(err, errlen, "%s[%s]: expected a string", key, k);
+        if (json_string_length(v) > KUBE_VALUE_MAX ||
+            strlen(json_string_value(v)) != json_string_length(v) || strlen(k) >= 1024)
+            return fail(err, errlen, "%s[%s]: too long or contains NUL", key, k);
+        r = kube_map_set(m, k, json_string_value(v));
+        if (r < 0)
+            return r == -ENOMEM ? r : fail(err, errlen, "%s: too many entries", key);
+    }
+    return 0;
+}
+
+static int parse_meta(json_t *root, struct kube_meta *m, char *err, size_t errlen)
+{
+    json_t *md, *refs;
+    char ts[KUBE_TIME_MAX];
+    int r;
+
+    memset(m, 0, sizeof(*m));
+    r = get_obj(root, "metadata", &md, err, errlen);
+    if (r < 0)
+        return r;
+    if (!md)
+        return fail(err, errlen, "metadata: missing");
+    if ((r = get_str(md, "name", m->name, sizeof(m->name), err, errlen)) < 0 ||
+        (r = get_str(md, "namespace", m->namespace, sizeof(m->namespace), err, errlen)) < 0 ||
+        (r = get_str(md, "uid", m->uid, sizeof(m->uid), err, errlen)) < 0 ||
+        (r = get_str(md, "resourceVersion", m->resource_version, sizeof(m->resource_version), err,
+                     errlen)) < 0 ||
+        (r = get_int(md, "generation", 0, INT64_MAX, &m->generation, &m->has_generation, err,
+                     errlen)) < 0 ||
+        (r = get_str(md, "creationTimestamp", ts, sizeof(ts), err, errlen)) < 0)
+        return r;
+    if (ts[0] && kube_time_parse(ts, &m->created) < 0)
+        return fail(err, errlen, "creationTimestamp: not RFC 3339: %s", ts);
+    if ((r = get_map(md, "labels", &m->labels, err, errlen)) < 0 ||
+        (r = get_map(md, "annotations", &m->annotations, err, errlen)) < 0)
+        return r;
+    refs = json_object_get(md, "ownerReferences");
+    if (refs && !json_is_null(refs)) {
+        size_t i;
+        json_t *ref;
+
+        if (!json_is_array(refs))
+            return fail(err, errlen, "ownerReferences: expected an array");
+        if (json_array_size(refs) > KUBE_MAP_MAX)
+            return fail(err, errlen, "ownerReferences: too many");
+        json_array_foreach(refs, i, ref)
+        {
+            bool ctl;
+
+            if (!json_is_object(ref))
+                return fail(err, errlen, "ownerReferences[%zu]: expected an object", i);
+            if ((r = get_bool(ref, "controller", &ctl, err, errlen)) < 0)
+                return r;
+            if (!ctl || m->has_controller)
+                continue;
+            if ((r = get_str(ref, "apiVersion", m->controller.api_version,
+                             sizeof(m->controller.api_version), err, errlen)) < 0 ||
+                (r = get_str(ref, "kind", m->controller.kind, sizeof(m->controller.kind), err,
+                             errlen)) < 0 ||
+                (r = get_str(ref, "name", m->controller.name, sizeof(m->controller.name), err,
+                             errlen)) < 0 ||
+                (r = get_str(ref, "uid", m->controller.uid, sizeof(m->controller.uid), err,
+                             errlen)) < 0)
+                return r;
+            m->has_controller = true;
+        }
+    }
+    return 0;
+}
+
+void kube_meta_done(struct kube_meta *m)
+{
+    if (!m)
+        return;
+    kube_map_done(&m->labels);
+    kube_map_done(&m->annotations);
+}
+
+/* Drop nulls and empty objects/arrays, recursively; returns a new reference or NULL (empty). */
+static json_t *normalise(json_t *v)
+{
+    if (json_is_null(v))
+        return NULL;
+    if (json_is_object(v)) {
+        json_t *out = json_object(), *c, *n;
+        const char *k;
+
+        if (!out)
+            return NULL;
+        json_object_foreach(v, k, c)
+        {
+            n = normalise(c);
+            if (n)
+                json_object_set_new(out, k, n);
+        }
+        if (json_object_size(out) == 0) {
+            json_decref(out);
+            return NULL;
+        }
+        return out;
+    }
+    if (json_is_array(v)) {
+        json_t *out = json_array(), *c, *n;
+        size_t i;
+
+        if (!out)
+            return NULL;
+        json_array_foreach(v, i, c)
+        {
+            n = normalise(c);
+            /* Keep positions: an element that vanished compares as null. */
+            json_array_append_new(out, n ? n : json_null());
+        }
+        if (json_array_size(out) == 0) {
+            json_decref(out);
+            return NULL;
+        }
+        return out;
+    }
+    return json_incref(v);
+}
+
+/*
+ * Render spec.template of root: *json compact without hash_label, *norm
+ * normalised. hash_out (optional) receives the label's value.
+ */
+static int template_strings(json_t *spec, const char *hash_label, char **json_out, char **norm_out,
+                            char *hash_out, size_t hash_size, char *err, size_t errlen)
+{
+    json_t *tmpl, *copy = NULL, *tmd, *labels, *norm = NULL;
+    int r;
+
+    r = get_obj(spec, "template", &tmpl, err, errlen);
+    if (r < 0)
+        return r;
+    if (!tmpl)
+        return fail(err, errlen, "spec.template: missing");
+    copy = json_deep_copy(tmpl);
+    if (!copy)
+        return -ENOMEM;
+    tmd = json_object_get(copy, "metadata");
+    if (tmd && json_is_object(tmd)) {
+        labels = json_object_get(tmd, "labels");
+        if (labels && json_is_object(labels)) {
+            json_t *h = json_object_get(labels, hash_label);
+
+            if (hash_out && h && json_is_string(h)) {
+                if (json_string_length(h) >= hash_size) {
+                    json_decref(copy);
+                    return fail(err, errlen, "template label %s: too long", hash_label);
+                }
+                memcpy(hash_out, json_string_value(h), json_string_length(h) + 1);
+            }
+            json_object_del(labels, hash_label);
+        }
+    }
+    *json_out = json_dumps(copy, JSON_COMPACT);
+    norm = normalise(copy);
+    *norm_out = norm ? json_dumps(norm, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
+    json_decref(norm);
+    json_decref(copy);
+    if (!*json_out || !*norm_out) {
+        free(*json_out);
+        free(*norm_out);
+        *json_out = *norm_out = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* --- label selector -------------------------------------------------------- */
+
+struct req {
+    const char *key;
+    char *text;
+};
+
+static int req_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct req *)a)->key, ((const struct req *)b)->key);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* apimachinery LabelSelectorAsSelector(...).String(): requirements sorted by key. */
+static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
+{
+    json_t *ml = json_object_get(sel, "matchLabels"),
+           *me = json_object_get(sel, "matchExpressions");
+    size_t n = 0, cap = 0, total = 1;
+    struct req *reqs = NULL;
+    char *out = NULL;
+    int r = 0;
+
+    if (ml && !json_is_null(ml) && !json_is_object(ml))
+        return fail(err, errlen, "spec.selector.matchLabels: expected an object");
+    if (me && !json_is_null(me) && !json_is_array(me))
+        return fail(err, errlen, "spec.selector.matchExpressions: expected an array");
+    cap = (ml && json_is_object(ml) ? json_object_size(ml) : 0) +
+          (me && json_is_array(me) ? json_array_size(me) : 0);
+    if (cap > KUBE_MAP_MAX)
+        return fail(err, errlen, "spec.selector: too many requirements");
+    reqs = calloc(cap ? cap : 1, sizeof(*reqs));
+    if (!reqs)
+        return -ENOMEM;
+    if (ml && json_is_object(ml)) {
+        const char *k;
+        json_t *v;
+
+        json_object_foreach(ml, k, v)
+        {
+            if (!json_is_string(v)) {
+                r = fail(err, errlen, "spec.selector.matchLabels[%s]: expected a string", k);
+                goto out;
+            }
+            reqs[n].key = k;
+            if (asprintf(&reqs[n].text, "%s=%s", k, json_string_value(v)) < 0) {
+                r = -ENOMEM;
+                goto out;
+            }
+            n++;
+        }
+    }
+    if (me && json_is_array(me)) {
+        size_t i;
+        json_t *e;
+
+        json_array_foreach(me, i, e)
+        {
+            json_t *key = json_object_get(e, "key"), *op = json_object_get(e, "operator"),
+                   *vals = json_object_get(e, "values");
+            const char *o;
+
+            if (!json_is_string(key) || !json_is_string(op)) {
+                r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: key/operator", i);
+                goto out;
+            }
+            o = json_string_value(op);
+            reqs[n].key = json_string_value(key);
+            if (!strcmp(o, "Exists")) {
+                reqs[n].text = strdup(reqs[n].key);
+            } else if (!strcmp(o, "DoesNotExist")) {
+                if (asprintf(&reqs[n].text, "!%s", reqs[n].key) < 0)
+                    reqs[n].text = NULL;
+            } else if (!strcmp(o, "In") || !strcmp(o, "NotIn")) {
+                size_t nv = json_is_array(vals) ? json_array_size(vals) : 0, len = 0, j;
+                const char **vs;
+                char *t;
+
+                if (nv == 0 || nv > KUBE_MAP_MAX) {
+                    r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: values", i);
+                    goto out;
+                }
+                vs = calloc(nv, sizeof(*vs));
+                if (!vs) {
+                    r = -ENOMEM;
+                    goto out;
+                }
+                for (j = 0; j < nv; j++) {
+                    json_t *v = json_array_get(vals, j);
+                    if (!json_is_string(v)) {
+                        free(vs);
+                        r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: values", i);
+                        goto out;
+                    }
+                    vs[j] = json_string_value(v);
+                    len += strlen(vs[j]) + 1;
+                }
+                qsort(vs, nv, sizeof(*vs), str_cmp);
+                t = malloc(strlen(reqs[n].key) + len + 16);
+                if (t) {
+                    char *p = t + sprintf(t, "%s %s (", reqs[n].key, o[0] == 'I' ? "in" : "notin");
+                    for (j = 0; j < nv; j++)
+                        p += sprintf(p, "%s%s", j ? "," : "", vs[j]);
+                    strcpy(p, ")");
+                }
+                free(vs);
+                reqs[n].text = t;
+            } else {
+                r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: operator %s", i, o);
+                goto out;
+            }
+            if (!reqs[n].text) {
+                r = -ENOMEM;
+                goto out;
+            }
+            n++;
+        }
+    }
+    qsort(reqs, n, sizeof(*reqs), req_cmp);
+    for (size_t i = 0; i < n; i++)
+        total += strlen(reqs[i].text) + 1;
+    out = malloc(total);
+    if (!out) {
+        r = -ENOMEM;
+        goto out;
+    }
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, reqs[i].text);
+    }
+    *ret = out;
+out:
+    for (size_t i = 0; i < (cap ? cap : 1); i++)
+        free(reqs[i].text);
+    free(reqs);
+    return r;
+}
+
+/* --- decoders ------------------------------------------------------------- */
+
+void kube_deployment_done(struct kube_deployment *d)
+{
+    if (!d)
+        return;
+    kube_meta_done(&d->meta);
+    free(d->selector);
+    free(d->template_json);
+    free(d->template_norm);
+    memset(d, 0, sizeof(*d));
+}
+
+int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployment *ret, char *err,
+                               size_t errlen)
+{
+    struct kube_deployment d;
+    json_t *root, *spec, *sel;
+    int64_t v;
+    bool present;
+    int r;
+
+    memset(&d, 0, sizeof(d));
+    root = load(buf, len, err, errlen);
+    if (!root)
+        return -EINVAL;
+    r = parse_meta(root, &d.meta, err, errlen);
+    if (r < 0)
+        goto fail;
+    if (!d.meta.name[0] || !d.meta.uid[0]) {
+        r = fail(err, errlen, "metadata.name/uid: missing");
+        goto fail;
+    }
+    r = get_obj(root, "spec", &spec, err, errlen);
+    if (r < 0)
+        goto fail;
+    if (!spec) {
+        r = fail(err, errlen, "spec: missing");
+        goto fail;
+    }
+    if ((r = get_bool(spec, "paused", &d.paused, err, errlen)) < 0)
+        goto fail;
+    d.replicas = 1;
+    if ((r = get_int(spec, "replicas", 0, INT32_MAX, &v, &present, err, errlen)) < 0)
+        goto fail;
+    if (present)
+        d.replicas = (int32_t)v;
+    d.revision_history_limit = 10;
+    if ((r = get_int(spec, "revisionHistoryLimit", 0, INT32_MAX, &v, &present, err, errlen)) < 0)
+        goto fail;
+    if (present)
+        d.revision_history_limit = (int32_t)v;
+    if ((r = get_obj(spec, "selector", &sel, err, errlen)) < 0)
+        goto fail;
+    if (!sel) {
+        r = fail(err, errlen, "spec.selector: missing");
+        goto fail;
+    }
+    if ((r = selector_string(sel, &d.selector, err, errlen)) < 0)
+        goto fail;
+    r = template_strings(spec, KUBE_HASH_LABEL, &d.template_json, &d.template_norm, NULL, 0, err,
+                         errlen);
+    if (r < 0)
+        goto fail;
+    json_decref(root);
+    *ret = d;
+    return 0;
+fail:
+    json_decref(root);
+    kube_deployment_done(&d);
+    return r;
+}
+
+void kube_rs_done(struct kube_rs *rs)
+{
+    if (!rs)
+        return;
+    kube_meta_done(&rs->meta);
+    free(rs->template_json);
+    free(rs->template_norm);
+    memset(rs, 0, sizeof(*rs));
+}
+
+static int rs_from(json_t *obj, struct kube_rs *rs, char *err, size_t errlen)
+{
+    json_t *spec;
+    const char *h;
+    int r;
+
+    memset(rs, 0, sizeof(*rs));
+    if (!json_is_object(obj))
+        return fail(err, errlen, "expected an object");
+    r = parse_meta(obj, &rs->meta, err, errlen);
+    if (r < 0)
+        goto fail;
+    if (!rs->meta.name[0]) {
+        r = fail(err, errlen, "metadata.name: missing");
+        goto fail;
+    }
+    h = kube_map_get(&rs->meta.labels, KUBE_HASH_LABEL);
+    if (h) {
+        if (strlen(h) >= sizeof(rs->hash)) {
+            r = fail(err, errlen, "pod-template-hash: too long");
+            goto fail;
+        }
+        strcpy(rs->hash, h);
+    }
+    r = get_obj(obj, "spec", &spec, err, errlen);
+    if (r < 0)
+        goto fail;
+    if (!spec) {
+        r = fail(err, errlen, "spec: missing");
+        goto fail;
+    }
+    r = template_strings(spec, KUBE_HASH_LABEL, &rs->template_json, &rs->template_norm,
+                         rs->hash[0] ? NULL : rs->hash, sizeof(rs->hash), err, errlen);
+    if (r < 0)
+        goto fail;
+    return 0;
+fail:
+    kube_rs_done(rs);
+    return r;
+}
+
+int kube_json_rs_parse(const char *buf, size_t len, struct kube_rs *ret, char *err, size_t errlen)
+{
+    struct kube_rs rs;
+    json_t *root = load(buf, len, err, errlen);
+    int r;
+
+    if (!root)
+        return -EINVAL;
+    r = rs_from(root, &rs, err, errlen);
+    json_decref(root);
+    if (r < 0)
+        return r;
+    *ret = rs;
+    return 0;
+}
+
+void kube_rs_list_done(struct kube_rs_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        kube_rs_done(&l->items[i]);
+    free(l->items);
+    free(l->continue_token);
+    memset(l, 0, sizeof(*l));
+}
+
+int kube_json_rs_list_parse(const char *buf, size_t len, struct kube_rs_list *ret, char *err,
+                            size_t errlen)
+{
+    struct kube_rs_list l;
+    json_t *root, *items, *md, *item;
+    char cont[1024];
+    size_t i;
+    int r = 0;
+
+    memset(&l, 0, sizeof(l));
+    root = load(buf, len, err, errlen);
+    if (!root)
+        return -EINVAL;
+    items = json_object_get(root, "items");
+    if (items && !json_is_null(items) && !json_is_array(items)) {
+        r = fail(err, errlen, "items: expected an array");
+        goto fail;
+    }
+    if (items && json_is_array(items)) {
+        if (json_array_size(items) > KUBE_LIST_MAX) {
+            r = fail(err, errlen, "items: more than %d", KUBE_LIST_MAX);
+            goto fail;
+        }
+        l.items = calloc(json_array_size(items) + 1, sizeof(*l.items));
+        if (!l.items) {
+            r = -ENOMEM;
+            goto fail;
+        }
+        json_array_foreach(items, i, item)
+        {
+            char e2[200];
+
+            r = rs_from(item, &l.items[l.n], e2, sizeof(e2));
+            if (r < 0) {
+                if (r == -EINVAL)
+                    fail(err, errlen, "items[%zu]: %s", i, e2);
+                goto fail;
+            }
+            l.n++;
+        }
+    }
+    if ((r = get_obj(root, "metadata", &md, err, errlen)) < 0)
+        goto fail;
+    if (md) {
+        if ((r = get_str(md, "continue", cont, sizeof(cont), err, errlen)) < 0)
+            goto fail;
+        if (cont[0] && !(l.continue_token = strdup(cont))) {
+            r = -ENOMEM;
+            goto fail;
+        }
+    }
+    json_decref(root);
+    *ret = l;
+    return 0;
+fail:
+    json_decref(root);
+    kube_rs_list_done(&l);
+    return r;
+}
+
+int kube_rs_list_append(struct kube_rs_list *dst, struct kube_rs_list *src)
+{
+    struct kube_rs *items;
+
+    if (dst->n + src->n > KUBE_JSON_LIST_TOTAL_MAX)
+        return -E2BIG;
+    items = realloc(dst->items, (dst->n + src->n + 1) * sizeof(*items));
+    if (!items)
+        return -ENOMEM;
+    dst->items = items;
+    memcpy(items + dst->n, src->items, src->n * sizeof(*items));
+    dst->n += src->n;
+    free(src->items);
+    src->items = NULL;
+    src->n = 0;
+    return 0;
+}
+
+void kube_pod_done(struct kube_pod *p)
+{
+    if (p)
+        kube_meta_done(&p->meta);
+}
+
+int kube_json_pod_parse(const char *buf, size_t len, struct kube_pod *ret, char *err, size_t errlen)
+{
+    struct kube_pod p;
+    json_t *root = load(buf, len, err, errlen);
+    int r;
+
+    if (!root)
+        return -EINVAL;
+    r = parse_meta(root, &p.meta, err, errlen);
+    if (r == 0 && !p.meta.name[0])
+        r = fail(err, errlen, "metadata.name: missing");
+    json_decref(root);
+    if (r < 0) {
+        kube_pod_done(&p);
+        return r;
+    }
+    *ret = p;
+    return 0;
+}
+
+void kube_lease_done(struct kube_lease *l)
+{
+    if (l)
+        kube_meta_done(&l->meta);
+}
+
+static uint64_t fnv1a64(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+int kube_json_lease_parse(const char *buf, size_t len, struct kube_lease *ret, char *err,
+                          size_t errlen)
+{
+    struct kube_lease l;
+    json_t *root, *spec;
+    int64_t v;
+    bool present;
+    int r;
+
+    memset(&l, 0, sizeof(l));
+    root = load(buf, len, err, errlen);
+    if (!root)
+        return -EINVAL;
+    r = parse_meta(root, &l.meta, err, errlen);
+    if (r < 0)
+        goto fail;
+    if (!l.meta.name[0]) {
+        r = fail(err, errlen, "metadata.name: missing");
+        goto fail;
+    }
+    if ((r = get_obj(root, "spec", &spec, err, errlen)) < 0)
+        goto fail;
+    if (spec) {
+        char *dump;
+
+        if ((r = get_str(spec, "holderIdentity", l.holder, sizeof(l.holder), err, errlen)) < 0 ||
+            (r = get_str(spec, "acquireTime", l.acquire_time, sizeof(l.acquire_time), err,
+                         errlen)) < 0 ||
+            (r = get_str(spec, "renewTime", l.renew_time, sizeof(l.renew_time), err, errlen)) < 0)
+            goto fail;
+        if ((r = get_int(spec, "leaseDurationSeconds", 0, INT32_MAX, &v, &present, err, errlen)) <
+            0)
+            goto fail;
+        l.duration_s = present ? (int32_t)v : 0;
+        if ((r = get_int(spec, "leaseTransitions", 0, INT32_MAX, &v, &present, err, errlen)) < 0)
+            goto fail;
+        l.transitions = present ? (int32_t)v : 0;
+        dump = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!dump) {
+            r = -ENOMEM;
+            goto fail;
+        }
+        l.record_fp = fnv1a64(dump);
+        free(dump);
+    }
+    json_decref(root);
+    *ret = l;
+    return 0;
+fail:
+    json_decref(root);
+    kube_lease_done(&l);
+    return r;
+}
+
+void kube_rollout_done(struct kube_rollout *r)
+{
+    if (r)
+        kube_meta_done(&r->meta);
+}
+
+int kube_json_rollout_parse(const char *buf, size_t len, struct kube_rollout *ret, char *err,
+                            size_t errlen)
+{
+    struct kube_rollout ro;
+    json_t *root, *spec, *status;
+    int r;
+
+    memset(&ro, 0, sizeof(ro));
+    root = load(buf, len, err, errlen);
+    if (!root)
+        return -EINVAL;
+    r = parse_meta(root, &ro.meta, err, errlen);
+    if (r < 0)
+        goto fail;
+    if (!ro.meta.name[0] || !ro.meta.uid[0]) {
+        r = fail(err, errlen, "metadata.name/uid: missing");
+        goto fail;
+    }
+    if ((r = get_obj(root, "spec", &spec, err, errlen)) < 0 ||
+        (r = get_obj(root, "status", &status, err, errlen)) < 0)
+        goto fail;
+    if (spec && (r = get_bool(spec, "paused", &ro.paused, err, errlen)) < 0)
+        goto fail;
+    if (status && ((r = get_bool(status, "abort", &ro.aborted, err, errlen)) < 0 ||
+                   (r = get_str(status, "currentPodHash", ro.current_hash, sizeof(ro.current_hash),
+                                err, errlen)) < 0 ||
+                   (r = get_str(status, "stableRS", ro.stable_hash, sizeof(ro.stable_hash), err,
+                                errlen)) < 0))
+        goto fail;
+    json_decref(root);
+    *ret = ro;
+    return 0;
+fail:
+    json_decref(root);
+    kube_rollout_done(&ro);
+    return r;
+}
+
+int kube_json_status_parse(const char *buf, size_t len, struct kube_status *ret, char *err,
+                           size_t errlen)
+{
+    struct kube_status st;
+    json_t *root, *kind, *details;
+    int64_t v;
+    bool present;
+    int r;
+
+    memset(&st, 0, sizeof(st));
+    root = load(buf, len, err, errlen);
+    if (!root)
+        return -EINVAL;
+    kind = json_object_get(root, "kind");
+    if (!json_is_string(kind) || strcmp(json_string_value(kind), "Status")) {
+        r = fail(err, errlen, "not a Status object");
+        goto out;
+    }
+    if ((r = get_int(root, "code", 0, 999, &v, &present, err, errlen)) < 0)
+        goto out;
+    st.code = present ? (int)v : 0;
+    if ((r = get_str(root, "reason", st.reason, sizeof(st.reason), err, errlen)) < 0)
+        goto out;
+    {
+        /* Messages can be long (validation causes); keep the start. */
+        json_t *m = json_object_get(root, "message");
+        if (json_is_string(m))
+            snprintf(st.message, sizeof(st.message), "%s", json_string_value(m));
+    }
+    if ((r = get_obj(root, "details", &details, err, errlen)) < 0)
+        goto out;
+    if (details &&
+        (r = get_int(details, "retryAfterSeconds", 0, INT32_MAX, &v, &present, err, errlen)) < 0)
+        goto out;
+    if (details && present)
+        st.retry_after_s = (int)v;
+    *ret = st;
+out:
+    json_decref(root);
+    return r;
+}
+
+/* --- encoders ------------------------------------------------------------- */
+
+static json_t *map_json(const struct kube_map *m)
+{
+    json_t *o = json_object();
+
+    for (size_t i = 0; o && i < m->n; i++)
+        if (json_object_set_new(o, m->kv[i].key, json_string(m->kv[i].value)) < 0) {
+            json_decref(o);
+            return NULL;
+        }
+    return o;
+}
+
+static int dump_to(json_t *root, char **ret)
+{
+    char *s;
+
+    if (!root)
+        return -ENOMEM;
+    s = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!s)
+        return -ENOMEM;
+    *ret = s;
+    return 0;
+}
+
+int kube_json_lease_render(const struct kube_lease *l, char **ret)
+{
+    json_t *root, *md, *spec;
+
+    md = json_pack("{s:s, s:s}", "name", l->meta.name, "namespace", l->meta.namespace);
+    spec = json_pack("{s:s}", "holderIdentity", l->holder);
+    if (!md || !spec) {
+        json_decref(md);
+        json_decref(spec);
+        return -ENOMEM;
+    }
+    if (l->meta.resource_version[0])
+        json_object_set_new(md, "resourceVersion", json_string(l->meta.resource_version));
+    if (l->meta.labels.n)
+        json_object_set_new(md, "labels", map_json(&l->meta.labels));
+    if (l->meta.annotations.n)
+        json_object_set_new(md, "annotations", map_json(&l->meta.annotations));
+    if (l->duration_s > 0)
+        json_object_set_new(spec, "leaseDurationSeconds", json_integer(l->duration_s));
+    if (l->acquire_time[0])
+        json_object_set_new(spec, "acquireTime", json_string(l->acquire_time));
+    if (l->renew_time[0])
+        json_object_set_new(spec, "renewTime", json_string(l->renew_time));
+    json_object_set_new(spec, "leaseTransitions", json_integer(l->transitions));
+    root = json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "coordination.k8s.io/v1", "kind",
+                     "Lease", "metadata", md, "spec", spec);
+    return dump_to(root, ret);
+}
+
+/* Cut s to at most max bytes on a UTF-8 character boundary (copy in *out). */
+static char *cut_utf8(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    char *out;
+
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    out = malloc(n + 1);
+    if (out) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+        json_t *probe = json_string(out);
+
+        /* jansson takes UTF-8 only: replace what is not, rather than lose the event */
+        if (!probe)
+            for (char *p = out; *p; p++)
+                if ((unsigned char)*p >= 0x80)
+                    *p = '?';
+        json_decref(probe);
+    }
+    return out;
+}
+
+int kube_json_event_render(const struct kube_event *ev, char **ret)
+{
+    json_t *root, *md, *obj, *evidence = NULL;
+    char *msg;
+
+    if (ev->evidence_json) {
+        json_error_t je;
+
+        evidence = json_loads(ev->evidence_json, 0, &je);
+        if (!evidence)
+            return -EINVAL;
+        json_decref(evidence);
+    }
+    msg = cut_utf8(ev->message ? ev->message : "", KUBE_EVENT_MESSAGE_MAX);
+    if (!msg)
+        return -ENOMEM;
+    md = json_pack("{s:s, s:s}", "name", ev->name, "namespace", ev->namespace);
+    obj = json_pack("{s:s, s:s, s:s, s:s, s:s}", "apiVersion", ev->obj_api_version, "kind",
+                    ev->obj_kind, "namespace", ev->namespace, "name", ev->obj_name, "uid",
+                    ev->obj_uid);
+    if (md && ev->evidence_json) {
+        json_t *ann = json_pack("{s:s}", "rollguard.io/evidence", ev->evidence_json);
+        if (ann)
+            json_object_set_new(md, "annotations", ann);
+    }
+    if (obj && ev->obj_resource_version && ev->obj_resource_version[0])
+        json_object_set_new(obj, "resourceVersion", json_string(ev->obj_resource_version));
+    root = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:s, "
+                     "s:s, s:s}",
+                     "apiVersion", "v1", "kind", "Event", "metadata", md, "involvedObject", obj,
+                     "reason", ev->reason, "message", msg, "type", ev->type, "source", "component",
+                     ev->component, "host", ev->instance, "firstTimestamp", ev->timestamp,
+                     "lastTimestamp", ev->timestamp, "count", 1, "action",
+                     ev->action ? ev->action : "Rollback", "reportingComponent", ev->component,
+                     "reportingInstance", ev->instance);
+    free(msg);
+    return dump_to(root, ret);
+}

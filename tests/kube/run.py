@@ -1,0 +1,1017 @@
+#!/usr/bin/env python3
+"""Integration tests of rollguard's Kubernetes integration (stdlib only).
+
+The real binary (`build/rollguard`: the daemon, `rollguard rollback`, POST /rollback) and
+the real rollback orchestrator (`build/kube_driver`, which feeds it scripted verdicts
+while the daemon's analysis is not wired to it) against tests/fakeapi over TLS with a
+service-account directory (token, ca.crt, namespace).  `kubectl rollout undo` against a
+second fake seeded identically is the reference for the resulting spec.template.
+
+    python3 tests/kube/run.py [--binary build/rollguard] [--driver build/kube_driver]
+                              [-k SUBSTRING] [-v]
+
+Prints one line per case and, last, exactly one line `N passed, N failed` (plus
+`, N skipped` when a case was skipped); exits 1 when a case failed.
+"""
+
+import argparse
+import copy
+import datetime
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fakeapi"))
+from fakeapi import FakeAPI  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+try:
+    from fakeapp import FakeApp  # noqa: E402
+except ImportError:  # the integration suite is not there
+    FakeApp = None
+
+NS = "prod"
+DEP = "/apis/apps/v1/namespaces/prod/deployments/web"
+LEASE = "/apis/coordination.k8s.io/v1/namespaces/prod/leases"
+ROLLOUT = "/apis/argoproj.io/v1alpha1/namespaces/prod/rollouts/web-ro"
+BAD = "7c5d9f8b4"
+GOOD = "5d8f7c9b6d"
+PODS = ["web-7c5d9f8b4-x2kqp", "web-7c5d9f8b4-h8v4m", "web-7c5d9f8b4-q7z9t"]
+TOKEN = "tok-1"
+
+ARGS = None
+SUITE = {}
+
+
+def case(fn):
+    SUITE[fn.__name__[len("test_"):]] = fn
+    return fn
+
+
+class Skip(Exception):
+    pass
+
+
+def now_rfc3339(delta=0):
+    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=delta)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def make_seed(fresh=True, argo=False):
+    """seed_web.json with a fresh bad rollout (RS created a minute ago) and three pods."""
+    with open(os.path.join(ROOT, "tests", "fakeapi", "seed_web.json")) as f:
+        seed = json.load(f)
+    objs = seed["objects"]
+    by = {(o["kind"], o["metadata"]["name"]): o for o in objs}
+    if fresh:
+        by[("ReplicaSet", "web-" + BAD)]["metadata"]["creationTimestamp"] = now_rfc3339(-60)
+    pod = copy.deepcopy(by[("Pod", PODS[0])])
+    pod["metadata"]["name"] = PODS[2]
+    pod["metadata"]["uid"] = "cccc0000-0000-4000-8000-000000000009"
+    objs.append(pod)
+    if argo:
+        rs = copy.deepcopy(by[("ReplicaSet", "web-" + BAD)])
+        rs["metadata"].update({
+            "name": "web-ro-7d9f6c5b8", "uid": "abab0000-0000-4000-8000-00000000000a",
+            "labels": {"app": "web-ro", "rollouts-pod-template-hash": "7d9f6c5b8"},
+            "annotations": {"rollout.argoproj.io/revision": "2"},
+            "ownerReferences": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                                 "name": "web-ro", "uid": "9a9a0000-0000-4000-8000-000000000008",
+                                 "controller": True, "blockOwnerDeletion": True}]})
+        rs["spec"]["selector"] = {"matchLabels": {"app": "web-ro",
+                                                  "rollouts-pod-template-hash": "7d9f6c5b8"}}
+        rs["spec"]["template"]["metadata"]["labels"] = {
+            "app": "web-ro", "rollouts-pod-template-hash": "7d9f6c5b8"}
+        objs.append(rs)
+        p = copy.deepcopy(pod)
+        p["metadata"].update({
+            "name": "web-ro-7d9f6c5b8-abcde", "uid": "cccc0000-0000-4000-8000-00000000000b",
+            "labels": {"app": "web-ro", "rollouts-pod-template-hash": "7d9f6c5b8"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                 "name": "web-ro-7d9f6c5b8",
+                                 "uid": "abab0000-0000-4000-8000-00000000000a",
+                                 "controller": True, "blockOwnerDeletion": True}]})
+        objs.append(p)
+    return seed
+
+
+class Env:
+    """One fake API server for the suite; a fresh state, SA dir and configs per case."""
+
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="rollguard-kube-")
+        self.fa = FakeAPI(make_seed(), tls_dir=os.path.join(self.tmp, "tls"),
+                          tokens=[TOKEN]).start()
+        self.procs = []
+        self.n = 0
+
+    def reset(self, seed=None, options=None):
+        self.fa.reset()  # log, faults, tokens as at start
+        self.fa.load_state(seed or make_seed())
+        if options:
+            self.fa.set_options(**options)
+        self.fa.clear_log()
+        self.n += 1
+        self.dir = os.path.join(self.tmp, "case%d" % self.n)
+        self.sa = os.path.join(self.dir, "sa")
+        os.makedirs(self.sa)
+        self.write_token(TOKEN)
+        shutil.copy(self.fa.ca_file, os.path.join(self.sa, "ca.crt"))
+        with open(os.path.join(self.sa, "namespace"), "w") as f:
+            f.write(NS)
+
+    def write_token(self, tok):
+        path = os.path.join(self.sa, "token")
+        with open(path + ".tmp", "w") as f:
+            f.write(tok + "\n")
+        os.replace(path + ".tmp", path)
+
+    def config(self, mode="enforce", target="deployment", quorum=1, guard_window="30m",
+               listen=None, admin=None, timeout="2s", extra="", app_section=True):
+        self.cfg_n = getattr(self, "cfg_n", 0) + 1
+        path = os.path.join(self.dir, "c%d.yaml" % self.cfg_n)
+        with open(path, "w") as f:
+            f.write(
+                'listen: "127.0.0.1:%d"\n' % (listen or free_port()) +
+                'admin_listen: "%s"\n' % ("127.0.0.1:%d" % admin if admin else "") +
+                "log: {level: debug, format: json}\n" +
+                ("app:\n  liveness: {enabled: false}\n  readiness: {enabled: false}\n"
+                 '  metrics: {url: ""}\n' if app_section else "") +
+                "rollback:\n  mode: %s\n  target: %s\n  quorum: %d\n  guard_window: %s\n"
+                % (mode, target, quorum, guard_window) +
+                "kubernetes:\n  api_server: %s\n  service_account_dir: %s\n"
+                "  timeout: %s\n  lease_duration: 3s\n" % (self.fa.url, self.sa, timeout) +
+                extra)
+        return path
+
+    def env(self, pod=PODS[0], hash_=BAD, ns=NS):
+        e = dict(os.environ)
+        for k in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"):
+            e.pop(k, None)
+        if pod:
+            e["POD_NAME"] = pod
+        else:
+            e.pop("POD_NAME", None)
+        e["POD_NAMESPACE"] = ns
+        e["POD_TEMPLATE_HASH"] = hash_
+        return e
+
+    # -- the orchestrator, scripted ------------------------------------------------------
+    def driver(self, cfg, pod=PODS[0], hash_=BAD, fail_at=0, interval=300, duration=2500,
+               manual=None, dry_run=False, wait=True, until_done=False):
+        if ARGS.valgrind:  # everything is slower: stretch the script
+            duration *= 5
+            fail_at = fail_at * 5 if fail_at else fail_at
+        cmd = VALGRIND() + [ARGS.driver, "--config", cfg, "--interval", str(interval),
+                            "--duration", str(duration)]
+        if until_done:
+            cmd.append("--until-done")
+        if manual is not None:
+            cmd += ["--manual", str(manual)]
+        elif fail_at is not None:
+            cmd += ["--fail-at", str(fail_at)]
+        if dry_run:
+            cmd.append("--dry-run")
+        p = subprocess.Popen(cmd, env=self.env(pod, hash_), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        return self.finish(p) if wait else p
+
+    def finish(self, p, timeout=90):
+        out, err = p.communicate(timeout=timeout)
+        self.procs.remove(p)
+        if ARGS.verbose:
+            sys.stderr.write(err)
+        check_clean(err)
+        assert p.returncode == 0, "driver exit %s:\n%s" % (p.returncode, err[-3000:])
+        try:
+            status = json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            raise AssertionError("driver printed no status: rc=%s\n%s" % (p.returncode,
+                                                                           err[-3000:]))
+        return status, logs(err), err
+
+    # -- the real binary -----------------------------------------------------------------
+    def cli(self, cfg, *args, pod=PODS[0], hash_=BAD):
+        p = subprocess.run(VALGRIND() + [ARGS.binary, "rollback", "--config", cfg] + list(args),
+                           env=self.env(pod, hash_), capture_output=True, text=True,
+                           timeout=120)
+        if ARGS.verbose:
+            sys.stderr.write(p.stderr)
+        check_clean(p.stderr)
+        return p
+
+    def daemon(self, cfg, env):
+        p = subprocess.Popen([ARGS.binary, "--config", cfg], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        try:
+            _, err = p.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+        if p in self.procs:
+            self.procs.remove(p)
+        check_clean(err)
+        return err
+
+    def cleanup(self):
+        for p in list(self.procs):
+            if p.poll() is None:
+                p.kill()
+            p.communicate()
+        self.procs = []
+
+    # -- fake API views --------------------------------------------------------------------
+    def dep(self):
+        return self.fa.get_object("deployments", NS, "web")
+
+    def patches(self, applied=False, path=DEP):
+        out = [e for e in self.fa.requests(method="PATCH") if e["path"] == path]
+        # a PATCH whose answer was cut after it was applied counts as applied
+        return [e for e in out if e["status"] == 200 or str(e["status"]).startswith(
+            "closed-mid")] if applied else out
+
+    def writes(self):
+        return self.fa.requests(writes_only=True)
+
+    def events(self, reason=None):
+        evs = self.fa.list_objects("events", NS)
+        return [e for e in evs if reason is None or e.get("reason") == reason]
+
+    def lease(self):
+        return self.fa.get_object("leases", NS, "web-rollguard")
+
+    def image(self):
+        return self.dep()["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def VALGRIND():
+    return (["valgrind", "-q", "--error-exitcode=9", "--leak-check=full",
+             "--errors-for-leak-kinds=definite,indirect"] if ARGS.valgrind else [])
+
+
+def check_clean(err, rc=0):
+    """No sanitizer or valgrind report in a child's stderr, and a clean exit."""
+    for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                 "Invalid read", "Invalid write", "definitely lost"):
+        assert mark not in err, "%s in:\n%s" % (mark, err[-4000:])
+
+
+def logs(text):
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def events_named(lines, name):
+    return [l for l in lines if l.get("event") == name]
+
+
+def http(method, url, timeout=5):
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def wait_for(pred, timeout=15, step=0.1):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
+
+
+def normalise(v):
+    """Semantic equality as kubectl's equalIgnoreHash: drop nulls and empty maps/lists."""
+    if isinstance(v, dict):
+        out = {k: normalise(x) for k, x in v.items()}
+        return {k: x for k, x in out.items() if x not in (None, {}, [])}
+    if isinstance(v, list):
+        return [normalise(x) for x in v]
+    return v
+
+
+def assert_rolled_back_once(env, status=None):
+    applied = env.patches(applied=True)
+    assert len(applied) == 1, "applied PATCHes: %d" % len(applied)
+    assert env.image() == "registry.example/web:v1", env.image()
+    ann = env.dep()["metadata"]["annotations"]
+    assert ann.get("rollguard.io/rolled-back") == BAD, ann
+    if status is not None:
+        assert status["last"]["result"] == "rolled_back", status["last"]
+
+
+def assert_untouched_or_once(env):
+    applied = env.patches(applied=True)
+    assert len(applied) <= 1, "applied PATCHes: %d" % len(applied)
+    img = env.image()
+    if applied:
+        assert img == "registry.example/web:v1", img
+    else:
+        assert img == "registry.example/web:v2", img
+
+
+# ------------------------------------------------------------------------------------------
+# Cases
+# ------------------------------------------------------------------------------------------
+
+@case
+def test_happy_path(env):
+    env.reset()
+    st, lines, _ = env.driver(env.config())
+    assert_rolled_back_once(env, st)
+    p = env.patches()[0]
+    assert p["query"] == "fieldManager=rollguard", p["query"]
+    assert p["headers"]["Content-Type"] == "application/json-patch+json"
+    ops = p["json"]
+    assert [o["op"] for o in ops] == ["test", "test", "test", "replace", "replace"], ops
+    assert ops[0] == {"op": "test", "path": "/metadata/uid",
+                      "value": "6b3c8f2e-0000-4000-8000-000000000001"}
+    assert ops[1] == {"op": "test", "path": "/metadata/generation", "value": 2}
+    assert ops[2]["path"] == "/metadata/annotations/deployment.kubernetes.io~1revision"
+    # the foreign RS (revision 7) and the one without revision are not chosen
+    assert ops[3]["value"]["spec"]["containers"][0]["image"] == "registry.example/web:v1"
+    assert "pod-template-hash" not in ops[3]["value"]["metadata"]["labels"]
+    evs = env.events("RollbackTriggered")
+    assert len(evs) == 1, evs
+    ev = evs[0]
+    assert ev["type"] == "Warning" and ev["involvedObject"]["kind"] == "Deployment"
+    assert ev["involvedObject"]["uid"] == "6b3c8f2e-0000-4000-8000-000000000001"
+    assert "error_rate" in ev["message"] and "revision 2" in ev["message"], ev["message"]
+    assert json.loads(ev["metadata"]["annotations"]["rollguard.io/evidence"])["value"] == 0.2
+    lease = env.lease()
+    assert lease["spec"]["holderIdentity"] == "", lease["spec"]
+    assert lease["metadata"]["annotations"]["rollguard.io/rolled-back"] == BAD
+    done = events_named(lines, "rollback_performed")
+    assert len(done) == 1 and done[0]["to_revision"] == 1 and done[0]["from_revision"] == 2
+    assert done[0]["evidence"]["rule"] == "error_rate"
+    # the controller renumbered: the good RS is revision 3 now
+    rs = env.fa.get_object("replicasets", NS, "web-" + GOOD)
+    assert rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] == "3"
+
+
+@case
+def test_kubectl_comparison(env):
+    kubectl = shutil.which(os.environ.get("KUBECTL", "kubectl"))
+    if not kubectl:
+        raise Skip("kubectl not found on PATH (set KUBECTL=...)")
+    seed = make_seed()
+    env.reset(seed)
+    env.driver(env.config())
+    ours = env.dep()
+    ref = FakeAPI(copy.deepcopy(seed), tls_dir=os.path.join(env.tmp, "tls"),
+                  tokens=[TOKEN]).start()
+    try:
+        kdir = os.path.join(env.dir, "kube")
+        os.makedirs(kdir)
+        with open(os.path.join(kdir, "config"), "w") as f:
+            f.write("apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n"
+                    "    server: %s\n    certificate-authority: %s\nusers:\n- name: u\n"
+                    "  user:\n    token: %s\ncontexts:\n- name: c\n  context:\n"
+                    "    cluster: fake\n    user: u\n    namespace: prod\n"
+                    "current-context: c\n" % (ref.url, ref.ca_file, TOKEN))
+        p = subprocess.run([kubectl, "--cache-dir", os.path.join(kdir, "cache"), "rollout",
+                            "undo", "deployment/web", "-n", NS],
+                           env=dict(os.environ, KUBECONFIG=os.path.join(kdir, "config"),
+                                    HOME=kdir), capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.strip() == "deployment.apps/web rolled back", p.stdout
+        theirs = ref.get_object("deployments", NS, "web")
+        a = normalise(ours["spec"]["template"])
+        b = normalise(theirs["spec"]["template"])
+        assert a == b, "spec.template differs:\nrollguard %s\nkubectl   %s" % (
+            json.dumps(a, sort_keys=True), json.dumps(b, sort_keys=True))
+        # annotations: kubectl's set, plus rollguard's record
+        ann = dict(ours["metadata"]["annotations"])
+        assert ann.pop("rollguard.io/rolled-back") == BAD
+        assert ann == theirs["metadata"]["annotations"], (ann, theirs["metadata"]["annotations"])
+    finally:
+        ref.stop()
+
+
+@case
+def test_three_sidecars_race(env):
+    env.reset()
+    cfg = env.config()
+    ps = [env.driver(cfg, pod=pod, duration=4000, wait=False) for pod in PODS]
+    results = [env.finish(p) for p in ps]
+    assert_rolled_back_once(env)
+    assert len(env.patches()) == 1, "PATCH requests: %d" % len(env.patches())
+    outcomes = sorted(r[0]["last"]["result"] for r in results)
+    assert outcomes.count("rolled_back") == 1, outcomes
+    assert len(env.events("RollbackTriggered")) == 1
+
+
+@case
+def test_three_sidecars_quorum_three(env):
+    env.reset()
+    cfg = env.config(quorum=3)
+    ps = [env.driver(cfg, pod=pod, duration=5000, fail_at=i * 600, wait=False)
+          for i, pod in enumerate(PODS)]
+    results = [env.finish(p) for p in ps]
+    assert_rolled_back_once(env)
+    assert len(env.patches()) == 1
+    winners = [r for r in results if r[0]["last"]["result"] == "rolled_back"]
+    assert len(winners) == 1
+    assert events_named(winners[0][1], "rollback_performed")[0]["votes"] == 3
+
+
+@case
+def test_quorum_not_met(env):
+    env.reset()
+    cfg = env.config(quorum=3)
+    st, lines, _ = env.driver(cfg, pod=PODS[0], duration=2000)
+    st2, _, _ = env.driver(cfg, pod=PODS[1], duration=2000)
+    assert env.patches() == []
+    assert st["last"]["reason"] == "quorum_not_met", st["last"]
+    assert st2["last"]["reason"] == "quorum_not_met"
+    votes = env.lease()["metadata"]["annotations"]["rollguard.io/fail-votes"]
+    assert votes.startswith(BAD + ";") and PODS[0] in votes and PODS[1] in votes, votes
+    # the third vote completes the quorum
+    st3, _, _ = env.driver(cfg, pod=PODS[2], duration=2000)
+    assert_rolled_back_once(env, st3)
+
+
+@case
+def test_second_fail_after_undo(env):
+    seed = make_seed()
+    # only the good and the bad revision: after the undo nothing else is left to go to
+    seed["objects"] = [o for o in seed["objects"] if o["metadata"]["name"] != "web-84c6b5f9d7"]
+    env.reset(seed)
+    cfg = env.config()
+    env.driver(cfg, duration=2000)
+    assert_rolled_back_once(env)
+    n = env.fa.requests()[-1]["seq"]
+    # the same pod keeps failing for a while, and another pod of the bad revision starts
+    st, lines, _ = env.driver(cfg, pod=PODS[1], duration=3000, interval=200)
+    assert len(env.patches(applied=True)) == 1 and len(env.patches()) == 1
+    assert st["last"]["reason"] in ("already_rolled_back", "not_current_revision"), st["last"]
+    assert not st["identity"]["reapplied_bad_hash"]
+    assert env.events("BadRevisionReapplied") == []
+    # a handful of reads, no write
+    later = [e for e in env.fa.requests() if e["seq"] > n]
+    assert not [e for e in later if e["write"]], later
+    assert len(later) <= 6, [(e["method"], e["path"]) for e in later]
+    # a naive kubectl-style undo would now roll forward; rollguard's manual path refuses
+    p = env.cli(cfg)
+    assert p.returncode == 3, (p.returncode, p.stdout, p.stderr[-2000:])
+    assert "no_previous_revision" in p.stdout, p.stdout
+    assert len(env.patches(applied=True)) == 1
+    assert env.image() == "registry.example/web:v1"
+
+
+@case
+def test_paused(env):
+    seed = make_seed()
+    for o in seed["objects"]:
+        if o["kind"] == "Deployment":
+            o["spec"]["paused"] = True
+    env.reset(seed)
+    st, _, _ = env.driver(env.config())
+    assert env.patches() == []
+    assert st["last"]["reason"] == "paused", st["last"]
+    assert env.lease()["spec"]["holderIdentity"] == "", "the Lease was not released"
+
+
+@case
+def test_no_previous_revision(env):
+    seed = make_seed()
+    seed["objects"] = [o for o in seed["objects"]
+                       if not (o["kind"] == "ReplicaSet"
+                               and o["metadata"]["name"] in ("web-" + GOOD, "web-84c6b5f9d7"))]
+    env.reset(seed)
+    st, _, _ = env.driver(env.config())
+    assert env.patches() == []
+    assert st["last"]["reason"] == "no_previous_revision", st["last"]
+
+
+@case
+def test_template_already_equal(env):
+    env.reset()
+    cfg = env.config()
+    p = env.cli(cfg, "--to-revision", "2")
+    assert p.returncode == 3, (p.returncode, p.stdout, p.stderr[-2000:])
+    assert "template_already_equal" in p.stdout, p.stdout
+    assert env.patches() == []
+    p = env.cli(cfg, "--to-revision", "9")
+    assert p.returncode == 3 and "revision_not_found" in p.stdout, p.stdout
+
+
+@case
+def test_history_missing_revision_and_foreign_rs(env):
+    # the foreign RS has the highest revision (7); the ownerless-revision RS counts as 0
+    seed = make_seed()
+    env.reset(seed)
+    p = env.cli(env.config(), "--dry-run")
+    assert p.returncode == 0, p.stderr[-2000:]
+    patch = json.loads(p.stdout.split("would send ", 1)[1])
+    assert patch[3]["value"]["spec"]["containers"][0]["image"] == "registry.example/web:v1"
+    assert env.writes() == []
+    # with the good RS gone, the revision-less owned RS (revision 0) is the target, like kubectl
+    seed["objects"] = [o for o in seed["objects"] if o["metadata"]["name"] != "web-" + GOOD]
+    env.reset(seed)
+    p = env.cli(env.config(), "--dry-run")
+    assert p.returncode == 0, p.stdout + p.stderr[-2000:]
+    rs0 = env.fa.get_object("replicasets", NS, "web-84c6b5f9d7")
+    patch = json.loads(p.stdout.split("would send ", 1)[1])
+    want = copy.deepcopy(rs0["spec"]["template"])
+    want["metadata"]["labels"].pop("pod-template-hash")
+    assert patch[3]["value"] == want
+
+
+@case
+def test_token_rotation(env):
+    env.reset()
+    cfg = env.config()
+    p = env.driver(cfg, fail_at=1500, duration=4000, wait=False)
+    time.sleep(0.8)  # identity done with the old token
+    env.fa.rotate_token("tok-2", revoke_old=True)
+    env.write_token("tok-2")
+    st, lines, err = env.finish(p)
+    assert_rolled_back_once(env, st)
+    reqs = env.fa.requests()
+    assert [e for e in reqs if e["status"] == 401], "no 401 seen"
+    patch = env.patches()[0]
+    assert patch["auth"] == "ok"
+    assert "tok-2" not in err and TOKEN not in err, "a token reached the log"
+    assert "tok-2" not in json.dumps(st)
+    # 401 with no new token: one retry, then an error, no write
+    env.reset()
+    cfg = env.config()
+    p = env.driver(cfg, fail_at=1200, duration=3000, wait=False)
+    time.sleep(0.8)
+    env.fa.rotate_token("tok-3", revoke_old=True)
+    st, _, _ = env.finish(p)
+    assert env.patches() == []
+    assert st["last"]["result"] == "failed" and "401" in st["last"]["error"], st["last"]
+
+
+FAULTS = [
+    # (name, fault spec, expect rolled back)
+    ("403 on PATCH", {"type": "403", "method": "PATCH", "times": -1}, False),
+    ("401 on PATCH, token unchanged", {"type": "401", "method": "PATCH", "times": -1}, False),
+    ("429 APF on PATCH", {"type": "429-apf", "method": "PATCH", "retry_after": 1}, True),
+    ("429 Status on PATCH", {"type": "429-status", "method": "PATCH", "retry_after": 1}, True),
+    ("429 on the Lease", {"type": "429-apf", "path": "leases", "times": 2,
+                          "retry_after": 1}, True),
+    ("500 with Retry-After", {"type": "500", "method": "PATCH", "retry_after": 1}, True),
+    ("500 without Retry-After", {"type": "500", "method": "PATCH"}, True),
+    ("503 on GET deployment", {"type": "503", "method": "GET", "path": "deployments/web$",
+                               "times": 2}, True),
+    ("504 on LIST", {"type": "504", "path": "replicasets$"}, True),
+    ("409 on PATCH", {"type": "409", "method": "PATCH"}, True),
+    ("422 on PATCH", {"type": "422", "method": "PATCH"}, True),
+    ("409 on Lease PUT", {"type": "409", "method": ["PUT", "POST"], "path": "leases"}, True),
+    ("500 forever", {"type": "500", "method": "PATCH", "times": -1}, False),
+    ("PATCH applied, answer cut", {"type": "close-mid", "method": "PATCH"}, True),
+    ("PATCH dropped unanswered", {"type": "drop", "method": "PATCH"}, True),
+    ("slow PATCH past the timeout", {"type": "delay", "method": "PATCH", "delay": 3}, True),
+    ("connection refused once", {"type": "refuse"}, True),
+    ("404 on the Deployment", {"type": "status", "code": 404, "method": "GET",
+                               "path": "deployments/web$", "times": -1, "skip": 1}, False),
+]
+
+
+@case
+def test_fault_classes(env):
+    failures = []
+    for name, spec, expect in FAULTS:
+        if ARGS.fault and ARGS.fault not in name:
+            continue
+        env.reset()
+        cfg = env.config(timeout="2s")
+        env.fa.add_fault(dict(spec))
+        st, lines, err = env.driver(cfg, fail_at=300, duration=20000, until_done=True)
+        try:
+            assert_untouched_or_once(env)
+            rolled = len(env.patches(applied=True)) == 1
+            if expect:
+                assert rolled, "not rolled back: %s" % st["last"]
+                assert st["last"]["result"] == "rolled_back", st["last"]
+            else:
+                assert not rolled and env.image() == "registry.example/web:v2"
+                assert st["last"]["result"] in ("failed", "skipped"), st["last"]
+            # a later FAIL (a fresh sidecar) never adds a second undo or rolls forward
+            env.fa.clear_faults()
+            env.driver(cfg, pod=PODS[1], duration=5000, until_done=True)
+            assert_untouched_or_once(env) if not rolled else None
+            if rolled:
+                assert len(env.patches(applied=True)) == 1
+                assert env.image() == "registry.example/web:v1"
+            assert TOKEN not in err
+            print("    ok   fault: %s (%s)" % (name, "rolled back once" if rolled
+                                                else "untouched"))
+            # a delayed request may still be in the fake's hands: let it land before the reset
+            time.sleep(spec.get("delay", 0))
+        except AssertionError as e:
+            failures.append("%s: %s" % (name, e))
+            print("    FAIL fault: %s: %s" % (name, e))
+    assert not failures, "; ".join(failures)
+
+
+@case
+def test_dry_run_sends_no_write(env):
+    env.reset()
+    cfg = env.config(mode="dry-run")
+    st, lines, _ = env.driver(cfg, duration=2500)
+    assert env.writes() == [], [(e["method"], e["path"]) for e in env.writes()]
+    assert st["last"]["result"] == "dry_run", st["last"]
+    assert st["last"]["patch"][3]["value"]["spec"]["containers"][0]["image"] == \
+        "registry.example/web:v1"
+    dr = events_named(lines, "rollback_dry_run")
+    assert len(dr) == 1 and dr[0]["patch"] == st["last"]["patch"], "one log line with the patch"
+    # the CLI's --dry-run in enforce mode writes nothing either
+    p = env.cli(env.config(), "--dry-run")
+    assert p.returncode == 0 and "would send" in p.stdout, p.stdout
+    assert env.writes() == []
+
+
+@case
+def test_argo_abort(env):
+    for subresource in (True, False):
+        env.reset(make_seed(argo=True),
+                  options={"rollouts_status_subresource": subresource})
+        st, _, _ = env.driver(env.config(target="argo-rollout"), pod="web-ro-7d9f6c5b8-abcde",
+                              hash_="7d9f6c5b8")
+        ps = [e for e in env.fa.requests(method="PATCH")]
+        assert st["last"]["result"] == "rolled_back", st["last"]
+        ok = [e for e in ps if e["status"] == 200]
+        assert len(ok) == 1, [(e["path"], e["status"]) for e in ps]
+        assert ok[0]["path"] == ROLLOUT + ("/status" if subresource else ""), ok[0]["path"]
+        assert ok[0]["headers"]["Content-Type"] == "application/merge-patch+json"
+        assert ok[0]["json"] == {"status": {"abort": True}}
+        if not subresource:
+            assert ps[0]["path"] == ROLLOUT + "/status" and ps[0]["status"] == 404
+        ro = env.fa.get_object("rollouts.argoproj.io", NS, "web-ro")
+        assert ro["status"]["abort"] is True
+        evs = env.events("RollbackTriggered")
+        assert len(evs) == 1 and evs[0]["involvedObject"]["kind"] == "Rollout"
+        # aborting again is refused
+        st, _, _ = env.driver(env.config(target="argo-rollout"), pod="web-ro-7d9f6c5b8-abcde",
+                              hash_="7d9f6c5b8", duration=1500)
+        assert len([e for e in env.fa.requests(method="PATCH") if e["status"] == 200]) == 1
+
+
+@case
+def test_guard_window_expired(env):
+    env.reset(make_seed(fresh=False))  # the bad RS is months old
+    st, lines, _ = env.driver(env.config(), duration=2500)
+    assert env.writes() == []
+    assert st["last"]["reason"] == "outside_guard_window", st["last"]
+    # identity only: pod, RS, Deployment; no Lease, no list
+    paths = [(e["method"], e["path"]) for e in env.fa.requests()]
+    assert len(paths) == 3, paths
+
+
+@case
+def test_healthy_traffic_no_write(env):
+    env.reset()
+    st, _, _ = env.driver(env.config(), fail_at=None, interval=100, duration=3000)
+    assert env.writes() == []
+    # start: pod, RS, Deployment, Lease (a fresh revision reads the stable baseline once);
+    # nothing after that however many verdicts
+    n = len(env.fa.requests())
+    assert n <= 5, [(e["method"], e["path"]) for e in env.fa.requests()]
+    assert st["last"]["result"] == "none"
+
+
+@case
+def test_gitops_reapply(env):
+    env.reset()
+    cfg = env.config()
+    env.driver(cfg, duration=2000)
+    assert_rolled_back_once(env)
+    # a GitOps tool re-applies the bad template (and keeps rollguard's record)
+    bad_rs = env.fa.get_object("replicasets", NS, "web-" + BAD)
+    d = env.dep()
+    t = copy.deepcopy(bad_rs["spec"]["template"])
+    t["metadata"]["labels"].pop("pod-template-hash")
+    d["spec"]["template"] = t
+    env.fa.put_object(d, controller=True)
+    assert env.image() == "registry.example/web:v2"
+    n = len(env.patches())
+    ps = [env.driver(cfg, pod=pod, duration=2500, wait=False) for pod in PODS[:2]]
+    results = [env.finish(p) for p in ps]
+    assert len(env.patches()) == n, "rolled back a second time"
+    assert env.image() == "registry.example/web:v2", "flip-flopped"
+    warn = env.events("BadRevisionReapplied")
+    assert len(warn) == 1, warn
+    assert warn[0]["type"] == "Warning"
+    for st, _, _ in results:
+        assert st["identity"]["reapplied_bad_hash"] is True
+        assert st["last"]["reason"] == "already_rolled_back", st["last"]
+
+
+@case
+def test_manual_cli(env):
+    env.reset()
+    cfg = env.config(mode="enforce")
+    p = env.cli(cfg)
+    assert p.returncode == 0, (p.stdout, p.stderr[-2000:])
+    assert p.stdout.strip() == "deployment.apps/web rolled back", p.stdout
+    assert_rolled_back_once(env)
+    assert len(env.events("RollbackTriggered")) == 1
+    # mode off refuses
+    env.reset()
+    p = env.cli(env.config(mode="off"))
+    assert p.returncode == 3 and "mode_off" in p.stdout, p.stdout
+    assert env.writes() == []
+    # not in a cluster
+    p = subprocess.run([ARGS.binary, "rollback", "--config", env.config()],
+                       env=env.env(pod=None), capture_output=True, text=True, timeout=30)
+    assert p.returncode == 3 and "not_in_cluster" in p.stdout, p.stdout
+    # usage
+    p = env.cli(cfg, "--to-revision", "-1")
+    assert p.returncode == 2
+
+
+@case
+def test_admin_post_rollback(env):
+    env.reset()
+    port, admin = free_port(), free_port()
+    cfg = env.config(listen=port, admin=admin)
+    d = env.daemon(cfg, env.env())
+    try:
+        st = wait_for(lambda: json.loads(http("GET", "http://127.0.0.1:%d/status" % port)[1])
+                      ["rollback"]["identity"]["known"] if _up(port) else False)
+        assert st, "identity never known"
+        code, body = http("POST", "http://127.0.0.1:%d/rollback" % port)
+        assert code in (404, 405), (code, body)  # not on the public listener
+        code, body = http("GET", "http://127.0.0.1:%d/rollback" % admin)
+        assert code == 405
+        code, body = http("POST", "http://127.0.0.1:%d/rollback?dry_run=1" % admin)
+        assert code == 202, (code, body)
+        rid = json.loads(body)["id"]
+        last = wait_for(lambda: _last(port, rid))
+        assert last and last["result"] == "dry_run", last
+        assert env.writes() == []
+        code, body = http("POST", "http://127.0.0.1:%d/rollback?force=1" % admin)
+        assert code == 400
+        code, body = http("POST", "http://127.0.0.1:%d/rollback" % admin)
+        assert code == 202, (code, body)
+        rid = json.loads(body)["id"]
+        last = wait_for(lambda: _last(port, rid))
+        assert last and last["result"] == "rolled_back", last
+        assert_rolled_back_once(env)
+        m = http("GET", "http://127.0.0.1:%d/metrics" % port)[1]
+        assert 'rollguard_rollbacks_total{target="deployment",result="rolled_back"} 1' in m
+        assert 'rollguard_kube_requests_total{verb="patch",code="200"} 1' in m, m[-3000:]
+        assert 'rollguard_rollback_skipped_total{reason="paused"} 0' in m
+        status = http("GET", "http://127.0.0.1:%d/status" % port)[1]
+        assert TOKEN not in status and TOKEN not in m
+    finally:
+        err = env.stop(d)
+    assert TOKEN not in err
+
+
+def _up(port):
+    try:
+        return http("GET", "http://127.0.0.1:%d/livez" % port, timeout=1)[0] == 200
+    except OSError:
+        return False
+
+
+def _last(port, rid):
+    try:
+        st = json.loads(http("GET", "http://127.0.0.1:%d/status" % port)[1])["rollback"]
+    except OSError:
+        return None
+    return st["last"] if st["last"]["id"] == rid and not st["busy"] else None
+
+
+@case
+def test_not_in_cluster_daemon(env):
+    env.reset()
+    port = free_port()
+    cfg = env.config(listen=port)
+    e = env.env(pod=None)
+    d = env.daemon(cfg, e)
+    try:
+        assert wait_for(lambda: _up(port)), "daemon did not come up"
+        st = json.loads(http("GET", "http://127.0.0.1:%d/status" % port)[1])["rollback"]
+        assert st["in_cluster"] is False and "POD_NAME" in st["disabled_reason"], st
+        m = http("GET", "http://127.0.0.1:%d/metrics" % port)[1]
+        assert "rollguard_rollback_enabled 0" in m
+    finally:
+        err = env.stop(d)
+    lines = events_named(logs(err), "rollback_disabled")
+    assert len(lines) == 1, err[-2000:]
+    assert env.fa.requests() == []
+
+
+class Traffic:
+    """rate requests/s into a FakeApp's counters, a fraction of them 500s (changeable)."""
+
+    def __init__(self, app, rate=100, errors=0.0, latency=0.02):
+        import threading
+        self.app, self.rate, self.errors, self.latency = app, rate, errors, latency
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self):
+        carry = owed = 0.0
+        while not self._stop.wait(0.1):
+            carry += self.rate * 0.1
+            n = int(carry)
+            carry -= n
+            owed += n * self.errors
+            e = int(owed)
+            owed -= e
+            if n - e:
+                self.app.advance_metrics(200, n - e, self.latency)
+            if e:
+                self.app.advance_metrics(500, e, self.latency)
+
+    def stop(self):
+        self._stop.set()
+        self._t.join()
+
+
+def fleet(env, quorum):
+    """Three real daemons, one per pod of the bad revision, each with its own fake app."""
+    apps, traffic, daemons, ports = [], [], [], []
+    for pod in PODS:
+        app = FakeApp()
+        app.start()
+        apps.append(app)
+        traffic.append(Traffic(app))
+        port = free_port()
+        ports.append(port)
+        cfg = env.config(quorum=quorum, listen=port, extra=(
+            "app:\n  liveness: {enabled: false}\n  readiness: {enabled: false}\n"
+            "  metrics: {url: \"%s\", interval: 1s, timeout: 500ms}\n"
+            "analysis: {interval: 1s, window: 5s, warmup: 2s, baseline_window: 10s,\n"
+            "  error_rate: {max: 0.05, min_requests: 50}, latency: {min_samples: 50},\n"
+            "  consecutive_breaches: 2}\n" % app.url("/metrics")), app_section=False)
+        daemons.append(env.daemon(cfg, env.env(pod=pod)))
+    return apps, traffic, daemons, ports
+
+
+@case
+def test_e2e_three_daemons_bad_revision(env):
+    """The acceptance run: three real sidecars, the apps begin returning 20% errors."""
+    if FakeApp is None:
+        raise Skip("tests/integration/fakeapp.py is not available")
+    env.reset()
+    apps, traffic, daemons, ports = fleet(env, quorum=2)
+    try:
+        for port in ports:
+            assert wait_for(lambda: _up(port) and json.loads(http(
+                "GET", "http://127.0.0.1:%d/status" % port)[1])["rollback"]["identity"]["known"],
+                timeout=20), "a daemon did not come up"
+        time.sleep(ARGS.healthy_s)  # healthy: warm-up, baseline, PASS verdicts
+        assert env.writes() == [], "writes during healthy traffic: %r" % [
+            (e["method"], e["path"]) for e in env.writes()]
+        t0 = time.time()
+        for t in traffic:
+            t.errors = 0.20
+        patch = wait_for(lambda: env.patches(applied=True), timeout=60, step=0.05)
+        assert patch, "no PATCH within 60 s of the fault"
+        fault_to_patch = patch[0]["time"] - t0
+        time.sleep(3)  # the leader's Event and Lease release
+        assert_rolled_back_once(env)
+        evs = env.events("RollbackTriggered")
+        assert len(evs) == 1, evs
+        ev = json.loads(evs[0]["metadata"]["annotations"]["rollguard.io/evidence"])
+        assert ev["outcome"] == "FAIL" and ev["rule"] == "error_rate", ev
+        seq = env.fa.requests()[-1]["seq"]
+        time.sleep(ARGS.quiet_s)  # the apps keep failing: no further write
+        later = [e for e in env.fa.requests() if e["seq"] > seq]
+        assert not [e for e in later if e["write"]], [(e["method"], e["path"]) for e in later]
+        statuses = [json.loads(http("GET", "http://127.0.0.1:%d/status" % p)[1])["rollback"]
+                    for p in ports]
+        results = sorted(s["last"]["result"] for s in statuses)
+        assert results.count("rolled_back") == 1, results
+        leader = [s for s in statuses if s["last"]["result"] == "rolled_back"][0]
+        print("    fault-to-PATCH %.2f s (first FAIL verdict to PATCH %.2f s); requests "
+              "per pod %s; reads after the undo in %d s: %d" % (
+                  fault_to_patch, leader["last"]["fail_to_patch_ms"] / 1000.0,
+                  [s["api_requests"] for s in statuses], ARGS.quiet_s, len(later)))
+    finally:
+        for t in traffic:
+            t.stop()
+        for d in daemons:
+            env.stop(d)
+        for a in apps:
+            a.stop()
+
+
+@case
+def test_e2e_healthy_no_write(env):
+    """Healthy traffic through real daemons: verdicts PASS, no write, reads only at start."""
+    if FakeApp is None:
+        raise Skip("tests/integration/fakeapp.py is not available")
+    env.reset()
+    apps, traffic, daemons, ports = fleet(env, quorum=1)
+    try:
+        time.sleep(ARGS.healthy_long_s)
+        assert env.writes() == [], [(e["method"], e["path"]) for e in env.writes()]
+        n = len(env.fa.requests())
+        assert n <= 4 * len(PODS), [(e["method"], e["path"]) for e in env.fa.requests()]
+        for port in ports:
+            st = json.loads(http("GET", "http://127.0.0.1:%d/status" % port)[1])
+            assert st["analysis"]["outcome"] != "FAIL", st["analysis"]
+        print("    %d s of healthy traffic, 3 pods: %d API requests (all at start), 0 writes"
+              % (ARGS.healthy_long_s, n))
+    finally:
+        for t in traffic:
+            t.stop()
+        for d in daemons:
+            env.stop(d)
+        for a in apps:
+            a.stop()
+
+
+# ------------------------------------------------------------------------------------------
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=os.path.join(ROOT, "build", "rollguard"))
+    ap.add_argument("--driver", default=None)
+    ap.add_argument("-k", default=None)
+    ap.add_argument("--fault", default=None, help="only fault classes whose name has this")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--acceptance", action="store_true",
+                    help="the issue's durations: 5 min healthy, 1 min quiet after the undo")
+    ap.add_argument("--valgrind", action="store_true",
+                    help="run the driver and the CLI under valgrind (slow; use -k)")
+    ARGS = ap.parse_args()
+    ARGS.healthy_s = 8
+    ARGS.quiet_s = 60 if ARGS.acceptance else 10
+    ARGS.healthy_long_s = 300 if ARGS.acceptance else 12
+    if not ARGS.driver:
+        ARGS.driver = os.path.join(os.path.dirname(os.path.abspath(ARGS.binary)), "kube_driver")
+    for b in (ARGS.binary, ARGS.driver):
+        if not os.access(b, os.X_OK):
+            print("missing executable %s (make %s)" % (b, b))
+            print("0 passed, 1 failed")
+            return 1
+    env = Env()
+    passed = failed = skipped = 0
+    try:
+        for name, fn in SUITE.items():
+            if ARGS.k and ARGS.k not in name:
+                continue
+            t0 = time.time()
+            try:
+                fn(env)
+                passed += 1
+                print("ok      %s (%.1fs)" % (name, time.time() - t0))
+            except Skip as e:
+                skipped += 1
+                print("SKIPPED %s: %s" % (name, e))
+            except Exception as e:  # noqa: BLE001 - report every kind of failure
+                failed += 1
+                print("FAIL    %s (%.1fs): %s" % (name, time.time() - t0, e))
+                if ARGS.verbose or not isinstance(e, AssertionError):
+                    traceback.print_exc(file=sys.stdout)
+            finally:
+                env.cleanup()
+            sys.stdout.flush()
+    finally:
+        env.cleanup()
+        env.fa.stop()
+        shutil.rmtree(env.tmp, ignore_errors=True)
+    print("%d passed, %d failed%s" % (passed, failed,
+                                      ", %d skipped" % skipped if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
