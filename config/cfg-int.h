@@ -17,6 +17,8 @@
 
 #include "cfg.h"
 
+#define CFG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Upper bound on the number of keys in the table (checked at compile time). */
 #define CFG_KEYS_MAX 96
 /* Longest dotted path the loader tracks; longer keys cannot be known ones. */
@@ -57,11 +59,11 @@ void cfg_build_nomem(struct cfg_build *b);
 
 /*
  * A scalar value (NUL-terminated, no NUL inside) for the key with id (from
- * cfg_key_lookup, not a section). plain: the scalar was not quoted (so it
- * may be a YAML null). val is the value's position, key the key's.
- * Problems go to the error list.
+ * cfg_key_lookup, not a section). null: the scalar is a YAML null (empty,
+ * ~ or null, unquoted), which no key accepts. val is the value's position,
+ * key the key's. Problems go to the error list.
  */
-void cfg_build_scalar(struct cfg_build *b, int id, const char *text, bool plain,
+void cfg_build_scalar(struct cfg_build *b, int id, const char *text, bool null,
                       struct cfg_mark val, struct cfg_mark key);
 
 /*

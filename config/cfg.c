@@ -22,8 +22,6 @@
 
 #include "cfg-int.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 /* Longest string value a key accepts (urls, paths, selectors). */
 #define CFG_STRING_MAX 1024
 
@@ -207,7 +205,7 @@ static const struct cfg_key keys[] = {
            "/var/run/secrets/kubernetes.io/serviceaccount", "token, ca.crt and namespace"),
 };
 
-_Static_assert(ARRAY_SIZE(keys) <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
+_Static_assert(CFG_ARRAY_SIZE(keys) <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
 _Static_assert(sizeof(enum cfg_log_level) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum cfg_rollback_target) == sizeof(int), "enums are stored as int");
 
@@ -269,7 +267,7 @@ static bool is_string_type(enum cfg_type t)
 
 static int key_index(const char *path)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++)
         if (strcmp(keys[i].path, path) == 0)
             return (int) i;
     return -ENOENT;
@@ -307,12 +305,6 @@ static void add_err(struct cfg_errs *errs, struct cfg_mark at, const char *fmt, 
 static const struct cfg_mark nowhere = {0, 0};
 
 /* ---- values ------------------------------------------------------------ */
-
-static bool is_yaml_null(const char *s)
-{
-    return !*s || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
-           strcmp(s, "NULL") == 0;
-}
 
 static void range_text(const struct cfg_key *k, char *buf, size_t size)
 {
@@ -505,7 +497,7 @@ int cfg_key_lookup(const char *path, bool *is_section)
 
     if (n == 0)
         return -ENOENT;
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++) {
         if (strcmp(keys[i].path, path) == 0) {
             *is_section = false;
             return (int) i;
@@ -564,7 +556,7 @@ bool cfg_key_suggest(const char *path, char *out, size_t size)
     best = limit + 1;
 
     /* Candidates: every key and every section (each prefix of a key). */
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++) {
         const char *k = keys[i].path;
 
         for (const char *end = k;; end++) {
@@ -606,7 +598,7 @@ void cfg_build_nomem(struct cfg_build *b)
     b->nomem = true;
 }
 
-void cfg_build_scalar(struct cfg_build *b, int id, const char *text, bool plain,
+void cfg_build_scalar(struct cfg_build *b, int id, const char *text, bool null,
                       struct cfg_mark val, struct cfg_mark key)
 {
     const struct cfg_key *k = &keys[id];
@@ -615,7 +607,7 @@ void cfg_build_scalar(struct cfg_build *b, int id, const char *text, bool plain,
 
     b->set[id] = true;
     b->at[id] = key;
-    if (plain && is_yaml_null(text)) {
+    if (null) {
         b->bad[id] = true;
         cfg_build_err(b, key, "%s: a value is required%s", k->path,
                       (k->flags & K_EMPTY) ? " (write \"\" for an empty one)" : "");
@@ -642,7 +634,7 @@ void cfg_build_wrong_node(struct cfg_build *b, int id, const char *what, struct 
 
 int cfg_build_section(struct cfg_build *b, const char *path, struct cfg_mark key)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(probes); i++) {
         size_t n = strlen(probes[i].path);
         const char *sub = path + n;
         bool http, tcp;
@@ -680,7 +672,7 @@ struct cfg *cfg_unref(struct cfg *c)
 {
     if (!c || --c->refs > 0)
         return NULL;
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++)
         if (is_string_type(keys[i].type))
             free(*(char **) field(c, &keys[i]));
     free(c);
@@ -699,7 +691,7 @@ static int defaults_new(struct cfg **ret, struct cfg_errs *errs)
         return -ENOMEM;
     }
     c->refs = 1;
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++) {
         r = value_set(c, &keys[i], keys[i].def, err, sizeof(err));
         if (r < 0) {
             if (r == -ENOMEM)
@@ -737,7 +729,7 @@ static int apply_preset(struct cfg_build *b)
 {
     char err[170];
 
-    for (size_t i = 0; i < ARRAY_SIZE(preset_values); i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(preset_values); i++) {
         const struct preset_value *pv = &preset_values[i];
         int id = key_index(pv->path);
         int r;
@@ -773,7 +765,7 @@ static void check_le(struct cfg_build *b, const char *small, const char *big)
 
 static int probes_finish(struct cfg_build *b)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(probes); i++) {
         struct cfg_probe *p = (struct cfg_probe *) ((char *) b->c + probes[i].off);
         bool tcp = b->tcp_at[i].line != 0;
         char path[64], timeout[64], period[64];
@@ -926,13 +918,13 @@ static void hash_render(struct cfg *c)
 {
     struct out o = {.hashing = true, .fnv = 0xcbf29ce484222325ULL};
 
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++) {
         out_puts(&o, keys[i].path);
         out_puts(&o, "=");
         out_value(&o, c, &keys[i]);
         out_puts(&o, "\n");
     }
-    for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(probes); i++) {
         const struct cfg_probe *p = (const struct cfg_probe *) ((const char *) c + probes[i].off);
         out_printf(&o, "%s.kind=%s\n", probes[i].path, cfg_probe_kind_name(p->kind));
     }
@@ -1119,37 +1111,37 @@ static const char *name_of(const char *const *names, size_t n, int v)
 
 const char *cfg_log_level_name(enum cfg_log_level l)
 {
-    return name_of(log_level_names, ARRAY_SIZE(log_level_names), (int) l);
+    return name_of(log_level_names, CFG_ARRAY_SIZE(log_level_names), (int) l);
 }
 
 const char *cfg_log_format_name(enum cfg_log_format f)
 {
-    return name_of(log_format_names, ARRAY_SIZE(log_format_names), (int) f);
+    return name_of(log_format_names, CFG_ARRAY_SIZE(log_format_names), (int) f);
 }
 
 const char *cfg_rollback_mode_name(enum cfg_rollback_mode m)
 {
-    return name_of(mode_names, ARRAY_SIZE(mode_names), (int) m);
+    return name_of(mode_names, CFG_ARRAY_SIZE(mode_names), (int) m);
 }
 
 const char *cfg_rollback_target_name(enum cfg_rollback_target t)
 {
-    return name_of(target_names, ARRAY_SIZE(target_names), (int) t);
+    return name_of(target_names, CFG_ARRAY_SIZE(target_names), (int) t);
 }
 
 const char *cfg_preset_name(enum cfg_preset p)
 {
-    return name_of(preset_names, ARRAY_SIZE(preset_names), (int) p);
+    return name_of(preset_names, CFG_ARRAY_SIZE(preset_names), (int) p);
 }
 
 const char *cfg_probe_kind_name(enum cfg_probe_kind k)
 {
-    return name_of(kind_names, ARRAY_SIZE(kind_names), (int) k);
+    return name_of(kind_names, CFG_ARRAY_SIZE(kind_names), (int) k);
 }
 
 const char *cfg_latency_unit_name(enum cfg_latency_unit u)
 {
-    return name_of(unit_names, ARRAY_SIZE(unit_names), (int) u);
+    return name_of(unit_names, CFG_ARRAY_SIZE(unit_names), (int) u);
 }
 
 /* Markdown cell text: '|' would end the cell. */
@@ -1171,7 +1163,7 @@ size_t cfg_render_reference(char *buf, size_t size)
         buf[0] = '\0';
     out_puts(&o, "| key | type | default | bounds / values | meaning |\n");
     out_puts(&o, "|---|---|---|---|---|\n");
-    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++) {
         const struct cfg_key *k = &keys[i];
         char range[96];
 

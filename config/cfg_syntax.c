@@ -16,8 +16,6 @@
 
 #include "cfg-int.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 const char *cfg_show(const char *s, size_t len, char *buf, size_t size)
 {
     size_t n = 0, i = 0;
@@ -50,12 +48,14 @@ const char *cfg_show(const char *s, size_t len, char *buf, size_t size)
 
 /* ---- durations -------------------------------------------------------- */
 
+/* Largest first: the order a duration must write them in. */
+static const struct {
+    const char *name;
+    uint64_t ms;
+} units[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
+
 int cfg_duration_parse(const char *s, uint64_t *ret_ms, char *err, size_t errlen)
 {
-    static const struct {
-        const char *name;
-        uint64_t ms;
-    } units[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
     uint64_t total = 0;
     size_t last = 0; /* index + 1 of the previous unit */
     const char *p = s;
@@ -70,7 +70,7 @@ int cfg_duration_parse(const char *s, uint64_t *ret_ms, char *err, size_t errlen
     }
     while (*p) {
         uint64_t n = 0;
-        size_t u, digits = 0;
+        size_t u = CFG_ARRAY_SIZE(units), digits = 0;
 
         if (!isdigit((unsigned char) *p)) {
             snprintf(err, errlen, "expected a number, e.g. 10s or 1m30s");
@@ -89,16 +89,15 @@ int cfg_duration_parse(const char *s, uint64_t *ret_ms, char *err, size_t errlen
                      digits > 12 ? 12 : (int) digits, p - digits);
             return -EINVAL;
         }
-        /* "ms" before "m": the longest name that matches. */
-        if (p[0] == 'm' && p[1] == 's')
-            u = 3;
-        else if (*p == 'h')
-            u = 0;
-        else if (*p == 'm')
-            u = 1;
-        else if (*p == 's')
-            u = 2;
-        else {
+        /* The longest name that matches: "ms", not "m". */
+        for (size_t i = 0; i < CFG_ARRAY_SIZE(units); i++) {
+            size_t len = strlen(units[i].name);
+
+            if (strncmp(p, units[i].name, len) == 0 &&
+                (u == CFG_ARRAY_SIZE(units) || len > strlen(units[u].name)))
+                u = i;
+        }
+        if (u == CFG_ARRAY_SIZE(units)) {
             snprintf(err, errlen, "unknown unit; use ms, s, m or h");
             return -EINVAL;
         }
@@ -121,10 +120,6 @@ int cfg_duration_parse(const char *s, uint64_t *ret_ms, char *err, size_t errlen
 /* Canonical text of a duration: largest units first, "0s" for zero. */
 void cfg_duration_render(uint64_t ms, char *buf, size_t size)
 {
-    static const struct {
-        const char *name;
-        uint64_t ms;
-    } units[] = {{"h", 3600000}, {"m", 60000}, {"s", 1000}, {"ms", 1}};
     size_t n = 0;
 
     buf[0] = '\0';
@@ -132,7 +127,7 @@ void cfg_duration_render(uint64_t ms, char *buf, size_t size)
         snprintf(buf, size, "0s");
         return;
     }
-    for (size_t i = 0; i < ARRAY_SIZE(units) && n < size; i++) {
+    for (size_t i = 0; i < CFG_ARRAY_SIZE(units) && n < size; i++) {
         if (ms >= units[i].ms) {
             int w = snprintf(buf + n, size - n, "%" PRIu64 "%s", ms / units[i].ms, units[i].name);
             if (w < 0)

@@ -312,8 +312,7 @@ static int walk_leaf(struct walk *w, int id, const char *path, struct cfg_mark k
         if (strlen(v) != ev.data.scalar.length)
             cfg_build_err(w->b, at, "%s: NUL characters are not allowed", path);
         else
-            cfg_build_scalar(w->b, id, v, ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE, at,
-                             key);
+            cfg_build_scalar(w->b, id, v, is_plain_null(&ev), at, key);
         break;
     }
     case YAML_MAPPING_START_EVENT:

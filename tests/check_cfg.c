@@ -355,6 +355,8 @@ START_TEST(test_hash_sensitive)
         "app: {metrics: {url: \"\"}}",
         "app: {liveness: {enabled: false}}",
         "app: {readiness: {tcp: {}}}",
+        "app: {metrics: {requests: {error_match: \"5\\t.\"}}}",
+        "app: {metrics: {requests: {error_match: \"5 .\"}}}",
         "admin_listen: \"\"",
         "kubernetes: {service_account_dir: /sa}",
     };
@@ -408,6 +410,13 @@ START_TEST(test_err_wrong_type)
     one_err("- listen\n", 1, 1, "the top level must be a mapping");
     one_err("hello\n", 1, 1, "the top level must be a mapping");
     one_err("? [a]\n: b\n", 1, 3, "a key must be a plain name");
+    one_err("*a\n", 1, 1, "aliases (*a) are not supported");
+    one_err("app: *a\n", 1, 6, "aliases (*a) are not supported");
+    one_err("app: {metrics: !!map {}}\n", 1, 16, "tags (tag:yaml.org,2002:map) are not supported");
+    /* Values are quoted in messages with control characters masked and long ones cut. */
+    one_err("listen: \"a\\tb\\u00e9\"\n", 1, 9, "listen: \"a?b\xc3\xa9\": bad character '?' in the host");
+    one_err("listen: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", 1, 9,
+            "listen: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": expected host:port");
 }
 END_TEST
 
@@ -541,6 +550,15 @@ START_TEST(test_err_encoding)
     one_err(bom_bad, 1, 1, "invalid UTF-8");
     one_err(ctrl, 1, 11, "control characters are not allowed");
     one_err("listen: \"a\\0b\"\n", 1, 9, "listen: NUL characters are not allowed");
+    /* 4-byte characters are fine; past U+10FFFF, overlong forms and 0xf5 are not. */
+    one_err("# \xf0\x9f\x9a\x80\nlog: {level: \"\xf0\x9f\x9a\x80\"}\n", 2, 14, "is not one of");
+    one_err("listen: \"\xf4\x90\x80\x80\"\n", 1, 10, "invalid UTF-8 (byte 0xf4)");
+    one_err("listen: \"\xf0\x80\x80\x80\"\n", 1, 10, "invalid UTF-8 (byte 0xf0)");
+    one_err("listen: \"\xe0\x80\x80\"\n", 1, 10, "invalid UTF-8 (byte 0xe0)");
+    one_err("listen: \"\xf5\x80\x80\x80\"\n", 1, 10, "invalid UTF-8 (byte 0xf5)");
+    /* NEL and LS end a line for libyaml; the byte check counts lines the same way. */
+    one_err("# a\xc2\x85listen: \"x\"\n", 2, 9, "listen: \"x\": expected host:port");
+    one_err("#\xe2\x80\xa8\xff\n", 2, 1, "invalid UTF-8 (byte 0xff)");
     /* A BOM and CRLF line ends are fine and do not shift positions. */
     one_err("\xef\xbb\xbflisten: \":1\"\r\nlog:\r\n  level: loud\r\n", 3, 10,
             "\"loud\" is not one of");
@@ -582,6 +600,12 @@ START_TEST(test_err_collect_all)
     ck_assert(has_err(6, 26, "app.liveness.period"));
     for (unsigned i = 1; i < errs.n; i++)
         ck_assert_uint_ge(errs.e[i].line, errs.e[i - 1].line);
+
+    /* Cross-field errors are found after the walk, but listed in file order. */
+    ck_assert_int_eq(parse("analysis:\n  window: 45s\nfoo: 1\n", &c), -EINVAL);
+    ck_assert_uint_eq(errs.n, 2);
+    ck_assert(strstr(errs.e[0].msg, "analysis.window") && errs.e[0].line == 2);
+    ck_assert(strstr(errs.e[1].msg, "unknown key \"foo\"") && errs.e[1].line == 3);
 
     for (int i = 0; i < 40; i++)
         n += (size_t) snprintf(big + n, sizeof(big) - n, "k%d: 1\n", i);
@@ -831,6 +855,9 @@ START_TEST(test_addresses)
     cfg_unref(c);
 
     one_err("listen: \"::1:8080\"\n", 1, 9, "needs brackets");
+    one_err("listen: \"[]:80\"\n", 1, 9, "empty IPv6 address");
+    one_err("listen: \"[::g]:80\"\n", 1, 9, "bad IPv6 address");
+    one_err("listen: \"[::1]80\"\n", 1, 9, "expected :port after ]");
     one_err("listen: \"[::1\"\n", 1, 9, "missing ]");
     one_err("listen: \"[::1]\"\n", 1, 9, "expected host:port");
     one_err("listen: localhost\n", 1, 9, "expected host:port");
@@ -879,6 +906,9 @@ START_TEST(test_strings)
     ck_assert_str_eq(c->metrics.requests_metric, "ns:req_total");
     ck_assert_str_eq(c->metrics.error_label, "status_class");
     cfg_unref(c);
+    c = ok("app: {metrics: {selector: '   '}}\n"); /* spaces only: no matchers */
+    ck_assert_str_eq(c->metrics.selector, "   ");
+    cfg_unref(c);
 
     one_err("app: {metrics: {selector: 'a=b'}}\n", 1, 27, "in double quotes (at character 3)");
     one_err("app: {metrics: {selector: 'a=\"b'}}\n", 1, 27, "not closed");
@@ -887,6 +917,11 @@ START_TEST(test_strings)
     one_err("app: {metrics: {selector: 'a=~\"b\"'}}\n", 1, 27, "regular expression");
     one_err("app: {metrics: {selector: 'a=\"\\n\"'}}\n", 1, 27, "only \\\\ and \\\" escapes");
     one_err("app: {metrics: {selector: 'a=\"b\" c=\"d\"'}}\n", 1, 27, "expected , between");
+    one_err("app: {metrics: {selector: 'a'}}\n", 1, 27, "expected = or != after the label name");
+    one_err("app: {metrics: {requests: {metric: \"a-b\"}}}\n", 1, 36,
+            "not a metric name: only letters, digits, _ and : (at character 2)");
+    one_err("app: {metrics: {requests: {error_label: \"1a\"}}}\n", 1, 41,
+            "not a label name: must start with a letter or _");
     one_err("app: {metrics: {requests: {metric: 2xx}}}\n", 1, 36, "not a metric name");
     one_err("app: {metrics: {requests: {error_label: \"a:b\"}}}\n", 1, 41, "not a label name");
     one_err("app: {metrics: {requests: {error_match: \"\"}}}\n", 1, 41, "must not be empty");
@@ -1019,6 +1054,37 @@ START_TEST(test_load)
 }
 END_TEST
 
+/* A file whose size stat does not know (procfs says 0) is still read whole. */
+START_TEST(test_load_unknown_size)
+{
+    struct cfg *c = NULL;
+
+    /* "Name:\tcheck_rollguard" and so on: one unknown key per line, 20+ lines. */
+    ck_assert_int_eq(cfg_load("/proc/self/status", &c, &errs), -EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_str_eq(errs.e[0].msg, "unknown key \"Name\"");
+    ck_assert_uint_ge(errs.n + errs.dropped, 20);
+    ck_assert_uint_ge(errs.e[errs.n - 1].line, 20);
+}
+END_TEST
+
+START_TEST(test_parse_args)
+{
+    struct cfg *c = NULL;
+
+    ck_assert_int_eq(cfg_parse(NULL, 0, NULL, &c, NULL), 0); /* no bytes: the defaults */
+    ck_assert_str_eq(c->source, "(config)");
+    cfg_unref(c);
+    c = NULL;
+    ck_assert_int_eq(cfg_parse("foo: 1", 6, "x", &c, NULL), -EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(cfg_parse("", 0, "x", NULL, &errs), -EINVAL);
+    ck_assert_int_eq(cfg_parse(NULL, 3, "x", &c, &errs), -EINVAL);
+    ck_assert_str_eq(errs.e[0].msg, "internal: bad arguments");
+    ck_assert_int_eq(cfg_load("/nonexistent/x", &c, NULL), -ENOENT);
+}
+END_TEST
+
 START_TEST(test_load_oversize)
 {
     char path[128];
@@ -1108,6 +1174,8 @@ Suite *cfg_suite(void)
     tcase_add_checked_fixture(io, tmp_setup, tmp_teardown);
     tcase_add_test(io, test_load);
     tcase_add_test(io, test_load_oversize);
+    tcase_add_test(io, test_load_unknown_size);
+    tcase_add_test(tc, test_parse_args);
     suite_add_tcase(s, io);
     return s;
 }

@@ -33,6 +33,8 @@ struct upstream_rt {
     uint32_t delay_ms;
     bool close;
     char hname[64], hvalue[256];
+    bool has_text;
+    char text[UPSTREAM_BODY_MAX]; /* a body given verbatim, instead of body_size 'x's */
     unsigned count;
 };
 
@@ -103,7 +105,9 @@ static void upstream_reply(const struct upstream_rt *rt, struct evhttp_request *
     b = evbuffer_new();
     if (!b)
         abort();
-    while (left) {
+    if (rt->has_text)
+        evbuffer_add(b, rt->text, strlen(rt->text));
+    while (!rt->has_text && left) {
         size_t n = left < sizeof chunk ? left : sizeof chunk;
 
         evbuffer_add(b, chunk, n);
@@ -285,7 +289,20 @@ void upstream_route(struct upstream *u, const char *path, int status, size_t bod
     rt->body_size = body_size;
     rt->delay_ms = delay_ms;
     rt->close = false;
+    rt->has_text = false;
     rt->hname[0] = rt->hvalue[0] = '\0';
+}
+
+void upstream_route_text(struct upstream *u, const char *path, int status, const char *text)
+{
+    struct upstream_rt *rt;
+
+    upstream_route(u, path, status, 0, 0);
+    rt = upstream_get(u, path);
+    if (strlen(text) >= sizeof(rt->text))
+        abort(); /* a test bug */
+    strcpy(rt->text, text);
+    rt->has_text = true;
 }
 
 void upstream_route_close(struct upstream *u, const char *path)

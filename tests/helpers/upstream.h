@@ -35,6 +35,8 @@ char *upstream_url(const struct upstream *u, const char *path, char *buf, size_t
  */
 void upstream_route(struct upstream *u, const char *path, int status, size_t body_size,
                     uint32_t delay_ms);
+/* Answer path with status and exactly text as the body (under 4 KiB). */
+void upstream_route_text(struct upstream *u, const char *path, int status, const char *text);
 /* Close the connection without a reply (after the path's delay). */
 void upstream_route_close(struct upstream *u, const char *path);
 /* Add one response header to path's replies. */

@@ -1,0 +1,262 @@
+/*
+ * scraper — the I/O half of app metrics: a timer, one GET through curlm
+ * at a time, and the bookkeeping of good pages. Parsing and deltas are
+ * scrape.c's (pure). Never blocks; never overlaps two fetches; never
+ * turns a failed scrape into zero traffic.
+ */
+#include "probes/scraper.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "probes/curlm.h"
+#include "probes/scrape.h"
+
+#ifndef ROLLGUARD_VERSION
+#define ROLLGUARD_VERSION "0.0.0"
+#endif
+
+struct scraper {
+    struct event_base *base;
+    struct curlm *m;
+    struct curlm_req *req;
+    struct event *timer;
+    char *url;
+    uint32_t interval_ms, timeout_ms, max_bytes;
+    struct scrape_spec spec;
+    struct scrape_totals prev;
+    uint64_t prev_ms;       /* monotonic time of prev */
+    uint64_t started_ms;    /* of the fetch in flight */
+    bool stopped;
+    scraper_fn *cb;
+    void *arg;
+    struct scraper_stats stats;
+};
+
+static const char *const scraper_names[SCRAPER_RESULT_COUNT] = {
+    "ok", "unreachable", "http_error", "too_big", "parse_error", "no_metric", "error",
+};
+
+const char *scraper_result_name(enum scraper_result r)
+{
+    return (unsigned) r < SCRAPER_RESULT_COUNT ? scraper_names[r] : "error";
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void arm(struct scraper *s, uint64_t ms)
+{
+    struct timeval tv = {.tv_sec = (time_t) (ms / 1000), .tv_usec = (suseconds_t) (ms % 1000) * 1000};
+
+    evtimer_add(s->timer, &tv);
+}
+
+static double unit_scale(enum cfg_latency_unit u)
+{
+    return u == CFG_UNIT_SECONDS ? 1.0 : u == CFG_UNIT_MILLISECONDS ? 0.001 : 0.0;
+}
+
+static int spec_from(const struct cfg_metrics *c, struct scrape_spec *spec, char *err, size_t errlen)
+{
+    struct promtext_err perr = {0};
+    int r = scrape_spec_init(spec, c->requests_metric, c->error_label, c->error_match, c->selector,
+                             c->latency_histogram, unit_scale(c->latency_unit), &perr);
+
+    if (r < 0)
+        snprintf(err, errlen, "app.metrics: %s", perr.msg);
+    return r;
+}
+
+/* Reports one finished scrape; a failure hands on an invalid (no data) delta. */
+static void finish(struct scraper *s, enum scraper_result r, const char *why)
+{
+    struct sample_delta d;
+
+    s->stats.scrapes[r]++;
+    s->stats.last = r;
+    snprintf(s->stats.last_error, sizeof(s->stats.last_error), "%s", why ? why : "");
+    if (r == SCRAPER_OK || r == SCRAPER_NO_METRIC)
+        return; /* OK delivered its own delta; an absent counter is quiet, not broken */
+    memset(&d, 0, sizeof(d));
+    d.valid = false;
+    s->cb(&d, s->arg);
+}
+
+static void on_page(const struct curlm_result *res, void *arg)
+{
+    struct scraper *s = arg;
+    struct scrape_totals cur;
+    struct promtext_err perr = {0};
+    struct sample_delta d;
+    uint64_t now = now_ms();
+    char why[256];
+    int r;
+
+    s->req = NULL;
+    s->stats.last_duration_us = res->total_us;
+    s->stats.last_bytes = res->body_len;
+    if (res->fail == CURLM_ERR_TOOBIG) {
+        snprintf(why, sizeof(why), "page larger than app.metrics.max_bytes (%u)", s->max_bytes);
+        finish(s, SCRAPER_TOO_BIG, why);
+    } else if (res->fail == CURLM_ERR_INTERNAL) {
+        finish(s, SCRAPER_ERROR, res->error);
+    } else if (res->fail != CURLM_FAIL_NONE) {
+        finish(s, SCRAPER_UNREACHABLE, res->error);
+    } else if (res->status != 200) {
+        snprintf(why, sizeof(why), "metrics page answered HTTP %ld", res->status);
+        finish(s, SCRAPER_HTTP_ERROR, why);
+    } else if ((r = scrape_extract(&s->spec, res->body, res->body_len, res->content_type, &cur,
+                                   &perr)) == -ENOENT) {
+        finish(s, SCRAPER_NO_METRIC, perr.msg);
+    } else if (r < 0) {
+        snprintf(why, sizeof(why), "line %u column %u: %s", perr.line, perr.column, perr.msg);
+        finish(s, SCRAPER_PARSE_ERROR, why);
+    } else {
+        if (s->stats.primed) {
+            scrape_delta(&s->prev, &cur, (double) (now - s->prev_ms) / 1000.0, &d);
+            if (d.reset)
+                s->stats.resets++;
+            s->cb(&d, s->arg);
+        }
+        s->prev = cur;
+        s->prev_ms = now;
+        s->stats.primed = true;
+        finish(s, SCRAPER_OK, NULL);
+    }
+    if (s->stopped)
+        return;
+    /* Keep the cadence from the start of the fetch, never two at once. */
+    {
+        uint64_t spent = now - s->started_ms;
+        arm(s, spent < s->interval_ms ? s->interval_ms - spent : 0);
+    }
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    static const char *const headers[] = {
+        "Accept: application/openmetrics-text;version=1.0.0;q=0.8,"
+        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        NULL,
+    };
+    struct scraper *s = arg;
+    struct curlm_opts o = {
+        .url = s->url,
+        .headers = headers,
+        .timeout_ms = s->timeout_ms,
+        .max_body = s->max_bytes,
+    };
+    int r;
+
+    (void) fd;
+    (void) what;
+    if (s->stopped || s->req)
+        return;
+    s->started_ms = now_ms();
+    r = curlm_start(s->m, &o, on_page, s, &s->req);
+    if (r < 0) {
+        char why[100];
+
+        snprintf(why, sizeof(why), "could not start the scrape: %s", strerror(-r));
+        finish(s, SCRAPER_ERROR, why);
+        arm(s, s->interval_ms);
+    }
+}
+
+int scraper_new(struct event_base *base, struct curlm *m, const struct cfg_metrics *c,
+                scraper_fn *cb, void *arg, struct scraper **ret, char *err, size_t errlen)
+{
+    struct scraper *s = calloc(1, sizeof(*s));
+    int r;
+
+    if (!s)
+        return -ENOMEM;
+    s->base = base;
+    s->m = m;
+    s->cb = cb;
+    s->arg = arg;
+    r = spec_from(c, &s->spec, err, errlen);
+    if (r < 0)
+        goto fail;
+    r = -ENOMEM;
+    s->url = strdup(c->url);
+    s->timer = evtimer_new(base, on_timer, s);
+    if (!s->url || !s->timer)
+        goto fail;
+    s->interval_ms = c->interval_ms;
+    s->timeout_ms = c->timeout_ms;
+    s->max_bytes = c->max_bytes;
+    /* The first page soon after start, spread so pods do not scrape in step. */
+    arm(s, (uint64_t) (rand() % (int) (s->interval_ms > 1000 ? 1000 : s->interval_ms)));
+    *ret = s;
+    return 0;
+fail:
+    scraper_free(s);
+    return r;
+}
+
+struct scraper *scraper_free(struct scraper *s)
+{
+    if (!s)
+        return NULL;
+    curlm_cancel(s->req);
+    if (s->timer)
+        event_free(s->timer);
+    free(s->url);
+    free(s);
+    return NULL;
+}
+
+int scraper_apply(struct scraper *s, const struct cfg_metrics *c, char *err, size_t errlen)
+{
+    struct scrape_spec spec;
+    char *url;
+    int r = spec_from(c, &spec, err, errlen);
+
+    if (r < 0)
+        return r;
+    url = strdup(c->url);
+    if (!url)
+        return -ENOMEM;
+    if (strcmp(url, s->url) || memcmp(&spec, &s->spec, sizeof(spec))) {
+        /* Another page or selection: totals are not comparable any more. */
+        s->stats.primed = false;
+        curlm_cancel(s->req);
+        s->req = NULL;
+    }
+    free(s->url);
+    s->url = url;
+    s->spec = spec;
+    if (c->interval_ms != s->interval_ms && !s->stopped && !s->req)
+        arm(s, c->interval_ms);
+    s->interval_ms = c->interval_ms;
+    s->timeout_ms = c->timeout_ms;
+    s->max_bytes = c->max_bytes;
+    if (!s->stopped && !s->req && !evtimer_pending(s->timer, NULL))
+        arm(s, 0);
+    return 0;
+}
+
+void scraper_stop(struct scraper *s)
+{
+    s->stopped = true;
+    evtimer_del(s->timer);
+    curlm_cancel(s->req);
+    s->req = NULL;
+}
+
+const struct scraper_stats *scraper_stats_get(const struct scraper *s)
+{
+    return &s->stats;
+}

@@ -1,0 +1,69 @@
+/*
+ * scraper — fetches the app's metrics page every interval and turns each
+ * pair of good pages into one struct sample_delta.
+ *
+ * Owns its timer, its in-flight request and the last good totals. A page
+ * that cannot be fetched or parsed yields a delta with valid = false (no
+ * data, never zero); the first good page only primes.
+ */
+#ifndef ROLLGUARD_SCRAPER_H
+#define ROLLGUARD_SCRAPER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/cfg.h"
+#include "sidecar/sample.h"
+
+struct event_base;
+struct curlm;
+struct scraper;
+
+enum scraper_result {
+    SCRAPER_OK,
+    SCRAPER_UNREACHABLE, /* no answer: refused, timeout, DNS, reset */
+    SCRAPER_HTTP_ERROR,  /* answered with a status other than 200 */
+    SCRAPER_TOO_BIG,     /* page over app.metrics.max_bytes */
+    SCRAPER_PARSE_ERROR, /* malformed page or histogram */
+    SCRAPER_NO_METRIC,   /* valid page without the request counter */
+    SCRAPER_ERROR,       /* could not be attempted (our side) */
+    SCRAPER_RESULT_COUNT
+};
+
+struct scraper_stats {
+    uint64_t scrapes[SCRAPER_RESULT_COUNT];
+    uint64_t resets;          /* counter resets seen (app restarts) */
+    enum scraper_result last;
+    uint64_t last_duration_us;
+    uint64_t last_bytes;
+    char last_error[256];
+    bool primed;              /* a good page is held */
+};
+
+/* Called after every scrape but the priming one; d->valid says whether it holds data. */
+typedef void scraper_fn(const struct sample_delta *d, void *arg);
+
+/*
+ * A scraper for c (copied). Returns 0 and *ret; -EINVAL with a message
+ * in err when the selector/metric names are unusable; -ENOMEM.
+ */
+int scraper_new(struct event_base *base, struct curlm *m, const struct cfg_metrics *c,
+                scraper_fn *cb, void *arg, struct scraper **ret, char *err, size_t errlen);
+
+/* Cancels the timer and any request. NULL-safe; returns NULL. */
+struct scraper *scraper_free(struct scraper *s);
+
+/*
+ * New settings, keeping the primed totals when the selection did not
+ * change (otherwise the next good page primes again). Returns 0 or -EINVAL
+ * (err filled; the old settings stay).
+ */
+int scraper_apply(struct scraper *s, const struct cfg_metrics *c, char *err, size_t errlen);
+
+/* Stop scraping; stats stay readable. */
+void scraper_stop(struct scraper *s);
+
+const struct scraper_stats *scraper_stats_get(const struct scraper *s);
+const char *scraper_result_name(enum scraper_result r);
+
+#endif

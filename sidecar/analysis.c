@@ -1,0 +1,949 @@
+/*
+ * analysis — the rules, their sequential tests, and the verdict.
+ *
+ * Owns the window and rolling baseline of one pod, the CUSUM state of the
+ * error and latency tests, the breach streak, and the verdict's JSON form.
+ * Never does I/O, never reads the clock, never logs, allocates only in
+ * init and on a config change that resizes the rings. Never turns missing
+ * data (warmup, failed scrapes, too few requests, no baseline) into FAIL.
+ */
+#include "sidecar/analysis.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static double analysis_clamp(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* One-sided Wilson score lower bound of x successes in n trials. */
+static double analysis_wilson_lower(double x, double n, double z)
+{
+    double p, z2, center, half;
+
+    if (!(n > 0))
+        return 0;
+    p = analysis_clamp(x / n, 0, 1);
+    z2 = z * z;
+    center = p + z2 / (2 * n);
+    half = z * sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+    return (center - half) / (1 + z2 / n);
+}
+
+__attribute__((format(printf, 3, 4))) static void analysis_reason(char *buf, size_t size,
+                                                                  const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+}
+
+static void analysis_cusum_arm(struct analysis_cusum *c, double p0, double p1)
+{
+    c->p0 = p0;
+    c->p1 = p1;
+    c->w_hit = log(p1 / p0);
+    c->w_miss = log((1 - p1) / (1 - p0));
+    c->armed = true;
+}
+
+static void analysis_cusum_disarm(struct analysis_cusum *c)
+{
+    c->armed = false;
+    c->s = 0;
+    c->run_n = 0;
+    c->run_x = 0;
+}
+
+/* Adds a batch of n trials with x hits (errors, slow requests). */
+static void analysis_cusum_update(struct analysis_cusum *c, double n, double x, double cap)
+{
+    double s;
+
+    if (!c->armed || !(n > 0))
+        return;
+    x = analysis_clamp(x, 0, n);
+    s = c->s + x * c->w_hit + (n - x) * c->w_miss;
+    if (s <= 0) {
+        c->s = 0;
+        c->run_n = 0;
+        c->run_x = 0;
+        return;
+    }
+    if (c->s == 0) {
+        c->run_n = 0;
+        c->run_x = 0;
+    }
+    c->run_n += n;
+    c->run_x += x;
+    c->s = s > cap ? cap : s;
+}
+
+/* ---- params, init --------------------------------------------------------- */
+
+int analysis_params_check(const struct analysis_params *p)
+{
+    if (p->interval_ms == 0 || p->window_ms < p->interval_ms ||
+        p->window_ms / p->interval_ms > WINDOW_MAX_SLOTS)
+        return -EINVAL;
+    if (p->baseline_window_ms < p->interval_ms)
+        return -EINVAL;
+    if (!(p->error_rate_max > 0 && p->error_rate_max < 1))
+        return -EINVAL;
+    if (!(p->latency_quantile > 0 && p->latency_quantile < 1))
+        return -EINVAL;
+    if (!(p->latency_max_increase > 0 && p->latency_max_increase < 100))
+        return -EINVAL;
+    if (memchr(p->config_hash, '\0', sizeof(p->config_hash)) == NULL)
+        return -EINVAL;
+    return 0;
+}
+
+static unsigned analysis_nslots(const struct analysis_params *p)
+{
+    return p->window_ms / p->interval_ms;
+}
+
+static void analysis_arm_default(struct analysis *a)
+{
+    double max = a->p.error_rate_max;
+
+    analysis_cusum_arm(&a->err, ANALYSIS_ERR_P0_MAX * max,
+                       fmin(ANALYSIS_ERR_P1_FACTOR * max, (1 + max) / 2));
+    a->err_base = NAN;
+}
+
+int analysis_init(struct analysis *a, const struct analysis_params *p, int64_t now_ms)
+{
+    int r;
+
+    memset(a, 0, sizeof(*a));
+    r = analysis_params_check(p);
+    if (r < 0)
+        return r;
+    a->p = *p;
+    r = window_init(&a->win, analysis_nslots(p), now_ms);
+    if (r < 0)
+        goto fail;
+    r = baseline_init(&a->base, p->baseline_window_ms, p->interval_ms, now_ms);
+    if (r < 0)
+        goto fail;
+    a->warm_until_ms = now_ms + p->warmup_ms;
+    a->initial_warmup = true;
+    a->lat_t = a->lat_q0 = a->lat_base = NAN;
+    snprintf(a->lat_reason, sizeof(a->lat_reason), "no baseline yet");
+    analysis_arm_default(a);
+    return 0;
+fail:
+    analysis_done(a);
+    return r;
+}
+
+void analysis_done(struct analysis *a)
+{
+    if (!a)
+        return;
+    window_done(&a->win);
+    baseline_done(&a->base);
+}
+
+int analysis_set_params(struct analysis *a, const struct analysis_params *p, int64_t now_ms)
+{
+    struct window w;
+    struct baseline b;
+    int r;
+
+    r = analysis_params_check(p);
+    if (r < 0)
+        return r;
+    if (p->interval_ms == a->p.interval_ms && p->window_ms == a->p.window_ms &&
+        p->baseline_window_ms == a->p.baseline_window_ms) {
+        a->p = *p;
+        return 0;
+    }
+    r = window_init(&w, analysis_nslots(p), now_ms);
+    if (r < 0)
+        return r;
+    r = baseline_init(&b, p->baseline_window_ms, p->interval_ms, now_ms);
+    if (r < 0) {
+        window_done(&w);
+        return r;
+    }
+    window_done(&a->win);
+    baseline_done(&a->base);
+    a->win = w;
+    a->base = b;
+    a->p = *p;
+    analysis_cusum_disarm(&a->lat);
+    return 0;
+}
+
+/* ---- observations ---------------------------------------------------------- */
+
+int analysis_observe_delta(struct analysis *a, const struct sample_delta *d, int64_t now_ms)
+{
+    double cap = ANALYSIS_CAP_FACTOR;
+    int r;
+
+    if (!a->scrape_seen) {
+        /* from now on the error test judges scraped traffic only */
+        a->scrape_seen = true;
+        a->err.s = a->err.run_n = a->err.run_x = 0;
+    }
+    r = window_add_delta(&a->win, d);
+    if (r < 0) {
+        static const struct sample_delta failed = {.valid = false};
+        (void) window_add_delta(&a->win, &failed);
+        return r;
+    }
+    if (r == WINDOW_LAYOUT_CHANGED && a->lat_src == ANALYSIS_SRC_SCRAPE) {
+        analysis_cusum_disarm(&a->lat);
+        snprintf(a->lat_reason, sizeof(a->lat_reason), "histogram layout changed");
+    }
+    if (!d->valid)
+        return 0;
+    if (d->reset && now_ms + (int64_t) a->p.warmup_ms > a->warm_until_ms)
+        a->warm_until_ms = now_ms + a->p.warmup_ms;
+    if (now_ms < a->warm_until_ms)
+        return 0;
+    analysis_cusum_update(&a->err, (double) d->requests, (double) d->errors,
+                          cap * ANALYSIS_ERR_H);
+    if (a->lat.armed && a->lat_src == ANALYSIS_SRC_SCRAPE && d->has_hist) {
+        double n = 0;
+        for (unsigned i = 0; i < d->hist.n; i++)
+            n += (double) d->hist.count[i];
+        analysis_cusum_update(&a->lat, n,
+                              window_hist_count_above(a->lat_t, d->hist.le, d->hist.count,
+                                                      d->hist.n),
+                              cap * ANALYSIS_LAT_H);
+    }
+    return 0;
+}
+
+void analysis_observe_probe(struct analysis *a, double latency_s, bool ok,
+                            int32_t liveness_consecutive_failures, int64_t now_ms)
+{
+    if (isnan(latency_s))
+        latency_s = 0;
+    (void) window_add_probe(&a->win, latency_s, ok);
+    if (liveness_consecutive_failures >= 0) {
+        a->liveness_seen = true;
+        a->liveness_failures = (uint32_t) liveness_consecutive_failures;
+    }
+    if (now_ms < a->warm_until_ms)
+        return;
+    if (!a->scrape_seen)
+        analysis_cusum_update(&a->err, 1, ok ? 0 : 1, ANALYSIS_CAP_FACTOR * ANALYSIS_ERR_H);
+    if (a->lat.armed && a->lat_src == ANALYSIS_SRC_PROBE)
+        analysis_cusum_update(&a->lat, 1, latency_s > a->lat_t ? 1 : 0,
+                              ANALYSIS_CAP_FACTOR * ANALYSIS_LAT_H);
+}
+
+void analysis_set_stable_baseline(struct analysis *a, const struct baseline_summary *s)
+{
+    if (!s) {
+        a->has_stable = false;
+        return;
+    }
+    a->stable = *s;
+    a->stable.revision[sizeof(a->stable.revision) - 1] = '\0';
+    a->has_stable = true;
+}
+
+/* ---- baselines ---------------------------------------------------------------- */
+
+static bool analysis_rolling_spans(const struct analysis *a)
+{
+    return (double) baseline_span_ms(&a->base) >=
+           ANALYSIS_BASELINE_MIN_SPAN * (double) a->p.baseline_window_ms;
+}
+
+static enum analysis_source analysis_latency_source(const struct analysis *a)
+{
+    if (a->win.hist_n > 0)
+        return ANALYSIS_SRC_SCRAPE;
+    if (a->win.total.probes > 0 || baseline_total(&a->base)->probes > 0)
+        return ANALYSIS_SRC_PROBE;
+    return ANALYSIS_SRC_NONE;
+}
+
+/* Sets err.p0/p1 for the next interval from the best baseline available. */
+static void analysis_arm_error(struct analysis *a)
+{
+    const struct window_counts *t = baseline_total(&a->base);
+    double max = a->p.error_rate_max, base = NAN;
+    uint64_t need = (uint64_t) ANALYSIS_BASELINE_MIN_COUNT * a->p.error_min_requests;
+
+    if (!a->scrape_seen) {
+        analysis_arm_default(a);
+        return;
+    }
+    if (a->has_stable && a->stable.requests >= need && !isnan(a->stable.error_rate))
+        base = a->stable.error_rate;
+    else if (analysis_rolling_spans(a) && t->requests >= need && t->requests > 0)
+        base = (double) t->errors / (double) t->requests;
+    analysis_cusum_arm(&a->err,
+                       isnan(base) ? ANALYSIS_ERR_P0_MAX * max
+                                   : analysis_clamp(base, ANALYSIS_ERR_P0_MIN * max,
+                                                    ANALYSIS_ERR_P0_MAX * max),
+                       fmin(ANALYSIS_ERR_P1_FACTOR * max, (1 + max) / 2));
+    a->err_base = base;
+}
+
+__attribute__((format(printf, 2, 3))) static void analysis_lat_unarm(struct analysis *a,
+                                                                      const char *fmt, ...)
+{
+    va_list ap;
+
+    analysis_cusum_disarm(&a->lat);
+    a->lat_t = NAN;
+    va_start(ap, fmt);
+    vsnprintf(a->lat_reason, sizeof(a->lat_reason), fmt, ap);
+    va_end(ap);
+}
+
+/* Sets T, q0 and the latency test for the next interval. */
+static void analysis_arm_latency(struct analysis *a)
+{
+    const struct window_counts *t = baseline_total(&a->base);
+    enum analysis_source src = analysis_latency_source(a);
+    double q = a->p.latency_quantile, m = a->p.latency_max_increase;
+    double need = (double) ANALYSIS_BASELINE_MIN_COUNT * a->p.latency_min_samples;
+    double b = NAN, thr, q0 = NAN, p1 = 1 - q;
+    enum baseline_source want =
+        src == ANALYSIS_SRC_SCRAPE ? BASELINE_SRC_HISTOGRAM : BASELINE_SRC_PROBE;
+
+    if (src != a->lat_src)
+        analysis_cusum_disarm(&a->lat);
+    a->lat_src = src;
+    a->lat_base = a->lat_q0 = NAN;
+    if (src == ANALYSIS_SRC_NONE) {
+        analysis_lat_unarm(a, "no latency data");
+        return;
+    }
+    if (a->has_stable && a->stable.latency_source == want &&
+        (double) a->stable.latency_samples >= need) {
+        b = baseline_summary_quantile(&a->stable, q);
+        thr = (1 + m) * b;
+        q0 = baseline_summary_exceed(&a->stable, thr);
+    } else if (analysis_rolling_spans(a) && src == ANALYSIS_SRC_SCRAPE &&
+               (double) t->hist_total >= need && a->base.hist_n == a->win.hist_n &&
+               memcmp(a->base.le, a->win.le, a->win.hist_n * sizeof(a->win.le[0])) == 0) {
+        b = window_hist_quantile(q, a->base.le, t->hist, a->base.hist_n);
+        thr = (1 + m) * b;
+        q0 = window_hist_count_above(thr, a->base.le, t->hist, a->base.hist_n) /
+             (double) t->hist_total;
+    } else if (analysis_rolling_spans(a) && src == ANALYSIS_SRC_PROBE &&
+               (double) t->probe_latency.count >= need) {
+        if (sketch_quantile(&t->probe_latency, q, &b) < 0)
+            b = NAN;
+        thr = (1 + m) * b;
+        q0 = sketch_count_above(&t->probe_latency, thr) / (double) t->probe_latency.count;
+    } else {
+        analysis_lat_unarm(a, "no baseline");
+        return;
+    }
+    if (!(b > 0) || !isfinite(thr) || isnan(q0)) {
+        analysis_lat_unarm(a, "baseline has no latency at q=%g", q);
+        return;
+    }
+    if (src == ANALYSIS_SRC_SCRAPE && a->win.hist_n >= 2 && isinf(a->win.le[a->win.hist_n - 1]) &&
+        thr >= a->win.le[a->win.hist_n - 2]) {
+        analysis_lat_unarm(a, "threshold %.4gs beyond the highest finite bucket %.4gs", thr,
+                           a->win.le[a->win.hist_n - 2]);
+        return;
+    }
+    q0 = fmax(q0, 1e-4);
+    if (q0 >= 0.8 * p1) {
+        analysis_lat_unarm(a, "buckets cannot resolve the threshold (slow share %.3f vs %.3f)",
+                           q0, p1);
+        return;
+    }
+    a->lat_t = thr;
+    a->lat_q0 = q0;
+    a->lat_base = b;
+    a->lat_reason[0] = '\0';
+    analysis_cusum_arm(&a->lat, q0, p1);
+}
+
+/* ---- the tick ------------------------------------------------------------------- */
+
+static void analysis_ev_init(struct verdict_evidence *e, enum analysis_rule r, int64_t span)
+{
+    memset(e, 0, sizeof(*e));
+    e->rule = r;
+    e->state = VERDICT_RULE_OFF;
+    e->value = e->baseline = e->threshold = e->slow = NAN;
+    e->run_n = e->run_x = e->p0 = e->p1 = NAN;
+    e->statistic = e->bound = e->confidence_bound = e->confidence_limit = NAN;
+    e->window_ms = span;
+}
+
+static void analysis_ev_cusum(struct verdict_evidence *e, const struct analysis_cusum *c,
+                              double h)
+{
+    e->run_n = c->run_n;
+    e->run_x = c->run_x;
+    e->statistic = c->s;
+    e->bound = h;
+    if (c->armed) {
+        e->p0 = c->p0;
+        e->p1 = c->p1;
+    }
+}
+
+/* Wilson gate over the run or the window, whichever clears the limit. */
+static double analysis_gate(double run_n, double run_x, double win_n, double win_x,
+                            double min_n, double min_x, double z)
+{
+    double lb = 0;
+
+    if (run_n >= min_n && run_x >= min_x)
+        lb = analysis_wilson_lower(run_x, run_n, z);
+    if (win_n >= min_n && win_x >= min_x)
+        lb = fmax(lb, analysis_wilson_lower(win_x, win_n, z));
+    return lb;
+}
+
+/*
+ * The newest traffic's own rate: hits over count in the latest slots,
+ * newest first, merged until they hold ANALYSIS_RECENT_MIN samples (or the
+ * window ends). Returns the rate, or NaN when the whole window holds fewer
+ * samples than that (too thin to contradict the sequential test).
+ */
+static double analysis_recent_rate(const struct analysis *a, enum analysis_rule rule)
+{
+    double n = 0, x = 0;
+
+    for (unsigned age = 0; age < a->win.used; age++) {
+        const struct window_counts *s = window_slot(&a->win, age);
+        if (rule == ANALYSIS_RULE_ERROR_RATE) {
+            if (a->scrape_seen) {
+                n += (double) s->requests;
+                x += (double) s->errors;
+            } else {
+                n += (double) s->probes;
+                x += (double) s->probe_failures;
+            }
+        } else if (a->lat_src == ANALYSIS_SRC_SCRAPE) {
+            n += (double) s->hist_total;
+            x += window_hist_count_above(a->lat_t, a->win.le, s->hist, a->win.hist_n);
+        } else {
+            n += (double) s->probe_latency.count;
+            x += sketch_count_above(&s->probe_latency, a->lat_t);
+        }
+        if (n >= ANALYSIS_RECENT_MIN)
+            return x / n;
+    }
+    return NAN;
+}
+
+static void analysis_rule_error(struct analysis *a, const struct window_counts *slot,
+                                bool warm, struct verdict_evidence *e)
+{
+    const struct window_counts *w = &a->win.total;
+    double n, x, lb, recent;
+
+    if (a->scrape_seen) {
+        e->source = ANALYSIS_SRC_SCRAPE;
+        n = (double) w->requests;
+        x = (double) w->errors;
+    } else if (w->probes > 0 || a->err.run_n > 0) {
+        e->source = ANALYSIS_SRC_PROBE;
+        n = (double) w->probes;
+        x = (double) w->probe_failures;
+    } else {
+        snprintf(e->reason, sizeof(e->reason), "no traffic observed");
+        e->state = VERDICT_RULE_INCONCLUSIVE;
+        return;
+    }
+    e->value = n > 0 ? x / n : NAN;
+    e->baseline = a->err_base;
+    e->threshold = a->p.error_rate_max;
+    e->confidence_limit = a->p.error_rate_max;
+    analysis_ev_cusum(e, &a->err, ANALYSIS_ERR_H);
+    e->state = VERDICT_RULE_INCONCLUSIVE;
+    if (warm) {
+        snprintf(e->reason, sizeof(e->reason), "warming up");
+        return;
+    }
+    if (a->scrape_seen && slot->scrapes == 0) {
+        analysis_reason(e->reason, sizeof(e->reason),
+                        "no valid scrape in the last interval (%u failed)",
+                        slot->scrape_failures);
+        return;
+    }
+    lb = analysis_gate(a->err.run_n, a->err.run_x, n, x, a->p.error_min_requests,
+                       ANALYSIS_MIN_ERRORS, ANALYSIS_ERR_Z);
+    e->confidence_bound = lb;
+    recent = analysis_recent_rate(a, ANALYSIS_RULE_ERROR_RATE);
+    if (a->err.s >= ANALYSIS_ERR_H && lb > a->p.error_rate_max &&
+        !(recent <= a->p.error_rate_max)) {
+        e->state = VERDICT_RULE_BREACH;
+        analysis_reason(e->reason, sizeof(e->reason),
+                        "error rate above %g: lower bound %.4f, CUSUM %.1f >= %.1f",
+                        a->p.error_rate_max, lb, a->err.s, ANALYSIS_ERR_H);
+        return;
+    }
+    if (n < a->p.error_min_requests) {
+        analysis_reason(e->reason, sizeof(e->reason), "too few requests: %.0f < %u", n,
+                        a->p.error_min_requests);
+        return;
+    }
+    e->state = VERDICT_RULE_PASS;
+}
+
+static void analysis_rule_latency(struct analysis *a, const struct window_counts *slot,
+                                  bool warm, struct verdict_evidence *e)
+{
+    const struct window_counts *w = &a->win.total;
+    double n = 0, x = NAN, lb, limit, recent;
+
+    e->source = a->lat_src;
+    if (a->lat_src == ANALYSIS_SRC_NONE) {
+        snprintf(e->reason, sizeof(e->reason), "no latency data");
+        return; /* OFF */
+    }
+    if (a->lat_src == ANALYSIS_SRC_SCRAPE) {
+        n = (double) w->hist_total;
+        e->value = window_hist_quantile(a->p.latency_quantile, a->win.le, w->hist,
+                                        a->win.hist_n);
+        if (a->lat.armed)
+            x = window_hist_count_above(a->lat_t, a->win.le, w->hist, a->win.hist_n);
+    } else {
+        double v;
+        n = (double) w->probe_latency.count;
+        e->value = sketch_quantile(&w->probe_latency, a->p.latency_quantile, &v) == 0 ? v : NAN;
+        if (a->lat.armed)
+            x = sketch_count_above(&w->probe_latency, a->lat_t);
+    }
+    e->samples = (uint64_t) n;
+    e->slow = x;
+    e->baseline = a->lat_base;
+    e->threshold = a->lat_t;
+    analysis_ev_cusum(e, &a->lat, ANALYSIS_LAT_H);
+    e->state = VERDICT_RULE_INCONCLUSIVE;
+    if (warm) {
+        snprintf(e->reason, sizeof(e->reason), "warming up");
+        return;
+    }
+    if (a->lat_src == ANALYSIS_SRC_SCRAPE && slot->scrapes == 0) {
+        analysis_reason(e->reason, sizeof(e->reason),
+                        "no valid scrape in the last interval (%u failed)",
+                        slot->scrape_failures);
+        return;
+    }
+    if (!a->lat.armed) {
+        snprintf(e->reason, sizeof(e->reason), "%s", a->lat_reason);
+        return;
+    }
+    limit = a->lat_q0 + ANALYSIS_LAT_GATE * (a->lat.p1 - a->lat_q0);
+    e->confidence_limit = limit;
+    lb = analysis_gate(a->lat.run_n, a->lat.run_x, n, x, a->p.latency_min_samples, 1,
+                       ANALYSIS_LAT_Z);
+    e->confidence_bound = lb;
+    recent = analysis_recent_rate(a, ANALYSIS_RULE_LATENCY);
+    if (a->lat.s >= ANALYSIS_LAT_H && lb > limit && !(recent <= limit)) {
+        e->state = VERDICT_RULE_BREACH;
+        analysis_reason(e->reason, sizeof(e->reason),
+                        "slow share above %.3f (T %.4gs): lower bound %.3f, CUSUM %.1f >= %.1f",
+                        limit, a->lat_t, lb, a->lat.s, ANALYSIS_LAT_H);
+        return;
+    }
+    if (n < a->p.latency_min_samples) {
+        analysis_reason(e->reason, sizeof(e->reason), "too few samples: %.0f < %u", n,
+                        a->p.latency_min_samples);
+        return;
+    }
+    e->state = VERDICT_RULE_PASS;
+}
+
+static void analysis_rule_health(struct analysis *a, struct verdict_evidence *e)
+{
+    e->source = ANALYSIS_SRC_PROBE;
+    e->threshold = a->p.health_failures;
+    if (a->p.health_failures == 0) {
+        snprintf(e->reason, sizeof(e->reason), "health rule off");
+        return;
+    }
+    if (!a->liveness_seen) {
+        snprintf(e->reason, sizeof(e->reason), "no liveness result");
+        return;
+    }
+    e->value = a->liveness_failures;
+    if (a->liveness_failures >= a->p.health_failures) {
+        e->state = VERDICT_RULE_BREACH;
+        analysis_reason(e->reason, sizeof(e->reason), "%u consecutive liveness failures",
+                        a->liveness_failures);
+        return;
+    }
+    e->state = VERDICT_RULE_PASS;
+}
+
+void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
+{
+    const struct window_counts *slot = window_slot(&a->win, 0);
+    struct verdict v;
+    int64_t span = window_span_ms(&a->win, now_ms);
+    bool warm = now_ms < a->warm_until_ms;
+    bool breach = false;
+    int decide = -1;
+    uint32_t need = a->p.consecutive_breaches ? a->p.consecutive_breaches : 1;
+
+    if (!warm)
+        a->initial_warmup = false;
+    memset(&v, 0, sizeof(v));
+    v.t_ms = now_ms;
+    v.window_ms = span;
+    v.breaches_needed = need;
+    memcpy(v.config_hash, a->p.config_hash, sizeof(v.config_hash));
+    for (int r = 0; r < ANALYSIS_RULE_COUNT; r++)
+        analysis_ev_init(&v.ev[r], (enum analysis_rule) r, span);
+
+    analysis_rule_error(a, slot, warm, &v.ev[ANALYSIS_RULE_ERROR_RATE]);
+    analysis_rule_latency(a, slot, warm, &v.ev[ANALYSIS_RULE_LATENCY]);
+    if (a->initial_warmup)
+        snprintf(v.ev[ANALYSIS_RULE_HEALTH].reason, sizeof(v.ev[0].reason), "warming up");
+    else
+        analysis_rule_health(a, &v.ev[ANALYSIS_RULE_HEALTH]);
+    for (int r = 0; r < ANALYSIS_RULE_COUNT; r++) {
+        struct verdict_evidence *e = &v.ev[r];
+        e->requests = a->win.total.requests;
+        e->errors = a->win.total.errors;
+        e->probes = a->win.total.probes;
+        e->probe_failures = a->win.total.probe_failures;
+        if (e->state == VERDICT_RULE_BREACH && !breach) {
+            breach = true;
+            decide = r;
+        }
+    }
+
+    if (breach) {
+        if (a->streak < UINT32_MAX)
+            a->streak++;
+    } else {
+        a->streak = 0;
+    }
+    v.breach = breach;
+    v.breaches_in_row = a->streak;
+    if (breach && a->streak >= need) {
+        v.outcome = VERDICT_FAIL;
+        snprintf(v.reason, sizeof(v.reason), "%s", v.ev[decide].reason);
+    } else if (breach) {
+        v.outcome = VERDICT_INCONCLUSIVE;
+        analysis_reason(v.reason, sizeof(v.reason), "breach %u of %u: %s", a->streak, need,
+                        v.ev[decide].reason);
+    } else {
+        bool pass = false;
+        for (int r = 0; r < ANALYSIS_RULE_COUNT && decide < 0; r++) {
+            if (v.ev[r].state == VERDICT_RULE_INCONCLUSIVE)
+                decide = r;
+            pass |= v.ev[r].state == VERDICT_RULE_PASS;
+        }
+        if (decide >= 0) {
+            v.outcome = VERDICT_INCONCLUSIVE;
+            snprintf(v.reason, sizeof(v.reason), "%s", v.ev[decide].reason);
+        } else if (pass) {
+            v.outcome = VERDICT_PASS;
+        } else {
+            v.outcome = VERDICT_INCONCLUSIVE;
+            snprintf(v.reason, sizeof(v.reason), "no rule has data");
+            decide = ANALYSIS_RULE_ERROR_RATE;
+        }
+    }
+    v.rule = decide >= 0 ? (enum analysis_rule) decide : ANALYSIS_RULE_ERROR_RATE;
+
+    /* the interval joins the rolling baseline only if it is trusted */
+    if (!warm && !breach && !(a->scrape_seen && slot->scrapes == 0))
+        (void) baseline_add(&a->base, slot, a->win.le, a->win.hist_n, now_ms);
+    else
+        baseline_skip(&a->base, now_ms);
+
+    analysis_arm_error(a);
+    analysis_arm_latency(a);
+    window_advance(&a->win, now_ms);
+    a->ticks++;
+    *ret = v;
+}
+
+int analysis_baseline_summary(const struct analysis *a, const char *revision,
+                              struct baseline_summary *ret)
+{
+    struct baseline_summary s;
+    uint64_t need = (uint64_t) ANALYSIS_BASELINE_MIN_COUNT * a->p.error_min_requests;
+    int r;
+
+    if (!analysis_rolling_spans(a) || baseline_total(&a->base)->requests < need)
+        return -ENODATA;
+    r = baseline_summarize(&a->base, a->p.latency_quantile, a->p.latency_max_increase, &s);
+    if (r < 0)
+        return r;
+    snprintf(s.revision, sizeof(s.revision), "%s", revision ? revision : "");
+    *ret = s;
+    return 0;
+}
+
+size_t analysis_memory(const struct analysis_params *p)
+{
+    unsigned bslots = 1;
+
+    if (p->interval_ms > 0 && p->baseline_window_ms / p->interval_ms > 1)
+        bslots = p->baseline_window_ms / p->interval_ms;
+    if (bslots > BASELINE_MAX_SLOTS)
+        bslots = BASELINE_MAX_SLOTS;
+    return sizeof(struct analysis) + window_memory(analysis_nslots(p)) - sizeof(struct window) +
+           bslots * sizeof(struct window_counts);
+}
+
+/* ---- names, JSON ------------------------------------------------------------------- */
+
+const char *verdict_outcome_name(enum verdict_outcome o)
+{
+    switch (o) {
+    case VERDICT_PASS:
+        return "PASS";
+    case VERDICT_FAIL:
+        return "FAIL";
+    case VERDICT_INCONCLUSIVE:
+        break;
+    }
+    return "INCONCLUSIVE";
+}
+
+const char *verdict_rule_state_name(enum verdict_rule_state s)
+{
+    switch (s) {
+    case VERDICT_RULE_INCONCLUSIVE:
+        return "inconclusive";
+    case VERDICT_RULE_PASS:
+        return "pass";
+    case VERDICT_RULE_BREACH:
+        return "breach";
+    case VERDICT_RULE_OFF:
+        break;
+    }
+    return "off";
+}
+
+const char *analysis_rule_name(enum analysis_rule r)
+{
+    switch (r) {
+    case ANALYSIS_RULE_LATENCY:
+        return "latency";
+    case ANALYSIS_RULE_HEALTH:
+        return "health";
+    case ANALYSIS_RULE_ERROR_RATE:
+    case ANALYSIS_RULE_COUNT:
+        break;
+    }
+    return "error_rate";
+}
+
+const char *analysis_source_name(enum analysis_source s)
+{
+    switch (s) {
+    case ANALYSIS_SRC_SCRAPE:
+        return "scrape";
+    case ANALYSIS_SRC_PROBE:
+        return "probe";
+    case ANALYSIS_SRC_NONE:
+        break;
+    }
+    return "none";
+}
+
+struct analysis_jw {
+    char *buf;
+    size_t size, len;
+    bool full;
+};
+
+static void analysis_jw_raw(struct analysis_jw *w, const char *s, size_t n)
+{
+    if (w->full || w->len + n >= w->size) {
+        w->full = true;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+    w->buf[w->len] = '\0';
+}
+
+static void analysis_jw_lit(struct analysis_jw *w, const char *s)
+{
+    analysis_jw_raw(w, s, strlen(s));
+}
+
+__attribute__((format(printf, 2, 3))) static void analysis_jw_fmt(struct analysis_jw *w,
+                                                                    const char *fmt, ...)
+{
+    char tmp[192];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t) n >= sizeof(tmp)) {
+        w->full = true;
+        return;
+    }
+    analysis_jw_raw(w, tmp, (size_t) n);
+}
+
+/* A JSON string: quotes, RFC 8259 escapes, invalid UTF-8 replaced by U+FFFD. */
+static void analysis_jw_str(struct analysis_jw *w, const char *s)
+{
+    const unsigned char *p = (const unsigned char *) s;
+
+    analysis_jw_raw(w, "\"", 1);
+    while (*p) {
+        unsigned char c = *p;
+        unsigned need = 0;
+        if (c == '"' || c == '\\') {
+            char e[2] = {'\\', (char) c};
+            analysis_jw_raw(w, e, 2);
+            p++;
+            continue;
+        }
+        if (c < 0x20) {
+            static const char *const short_esc[0x20] = {
+                ['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t"};
+            if (short_esc[c])
+                analysis_jw_lit(w, short_esc[c]);
+            else
+                analysis_jw_fmt(w, "\\u%04x", c);
+            p++;
+            continue;
+        }
+        if (c < 0x80) {
+            analysis_jw_raw(w, (const char *) p, 1);
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            need = 1;
+        else if (c >= 0xe0 && c <= 0xef)
+            need = 2;
+        else if (c >= 0xf0 && c <= 0xf4)
+            need = 3;
+        for (unsigned i = 1; need && i <= need; i++)
+            if ((p[i] & 0xc0) != 0x80)
+                need = 0;
+        if (need == 2 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f)))
+            need = 0;
+        if (need == 3 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
+            need = 0;
+        if (!need) {
+            analysis_jw_lit(w, "\\ufffd");
+            p++;
+            continue;
+        }
+        analysis_jw_raw(w, (const char *) p, need + 1);
+        p += need + 1;
+    }
+    analysis_jw_raw(w, "\"", 1);
+}
+
+static void analysis_jw_key(struct analysis_jw *w, const char *key)
+{
+    analysis_jw_raw(w, ",\"", 2);
+    analysis_jw_lit(w, key);
+    analysis_jw_raw(w, "\":", 2);
+}
+
+static void analysis_jw_num(struct analysis_jw *w, const char *key, double v)
+{
+    analysis_jw_key(w, key);
+    if (!isfinite(v))
+        analysis_jw_lit(w, "null");
+    else
+        analysis_jw_fmt(w, "%.6g", v);
+}
+
+static void analysis_jw_u64(struct analysis_jw *w, const char *key, uint64_t v)
+{
+    analysis_jw_key(w, key);
+    analysis_jw_fmt(w, "%llu", (unsigned long long) v);
+}
+
+static void analysis_jw_evidence(struct analysis_jw *w, const struct verdict_evidence *e)
+{
+    analysis_jw_lit(w, "{\"rule\":");
+    analysis_jw_str(w, analysis_rule_name(e->rule));
+    analysis_jw_key(w, "state");
+    analysis_jw_str(w, verdict_rule_state_name(e->state));
+    analysis_jw_key(w, "source");
+    analysis_jw_str(w, analysis_source_name(e->source));
+    analysis_jw_num(w, "value", e->value);
+    analysis_jw_num(w, "baseline", e->baseline);
+    analysis_jw_num(w, "threshold", e->threshold);
+    analysis_jw_u64(w, "requests", e->requests);
+    analysis_jw_u64(w, "errors", e->errors);
+    if (e->rule == ANALYSIS_RULE_LATENCY) {
+        analysis_jw_u64(w, "samples", e->samples);
+        analysis_jw_num(w, "slow", e->slow);
+    }
+    analysis_jw_u64(w, "probes", e->probes);
+    analysis_jw_u64(w, "probe_failures", e->probe_failures);
+    if (e->rule != ANALYSIS_RULE_HEALTH) {
+        analysis_jw_num(w, "run_n", e->run_n);
+        analysis_jw_num(w, "run_x", e->run_x);
+        analysis_jw_num(w, "p0", e->p0);
+        analysis_jw_num(w, "p1", e->p1);
+        analysis_jw_num(w, "cusum", e->statistic);
+        analysis_jw_num(w, "cusum_bound", e->bound);
+        analysis_jw_num(w, "lower_bound", e->confidence_bound);
+        analysis_jw_num(w, "lower_bound_limit", e->confidence_limit);
+    }
+    analysis_jw_fmt(w, ",\"window_ms\":%lld", (long long) e->window_ms);
+    analysis_jw_key(w, "reason");
+    analysis_jw_str(w, e->reason);
+    analysis_jw_raw(w, "}", 1);
+}
+
+int verdict_render_json(const struct verdict *v, char *buf, size_t size)
+{
+    struct analysis_jw w = {buf, size, 0, size == 0};
+    char hash[sizeof(v->config_hash)];
+
+    if (size > 0)
+        buf[0] = '\0';
+    memcpy(hash, v->config_hash, sizeof(hash));
+    hash[sizeof(hash) - 1] = '\0';
+    analysis_jw_lit(&w, "{\"outcome\":");
+    analysis_jw_str(&w, verdict_outcome_name(v->outcome));
+    analysis_jw_key(&w, "rule");
+    analysis_jw_str(&w, analysis_rule_name(v->rule));
+    analysis_jw_key(&w, "reason");
+    analysis_jw_str(&w, v->reason);
+    analysis_jw_key(&w, "breach");
+    analysis_jw_lit(&w, v->breach ? "true" : "false");
+    analysis_jw_fmt(&w, ",\"breaches_in_row\":%u,\"breaches_needed\":%u", v->breaches_in_row,
+                    v->breaches_needed);
+    analysis_jw_fmt(&w, ",\"t_ms\":%lld,\"window_ms\":%lld", (long long) v->t_ms,
+                    (long long) v->window_ms);
+    analysis_jw_key(&w, "config_hash");
+    analysis_jw_str(&w, hash);
+    analysis_jw_lit(&w, ",\"rules\":[");
+    for (int r = 0; r < ANALYSIS_RULE_COUNT; r++) {
+        if (r > 0)
+            analysis_jw_raw(&w, ",", 1);
+        analysis_jw_evidence(&w, &v->ev[r]);
+    }
+    analysis_jw_lit(&w, "]}");
+    if (w.full) {
+        if (size > 0)
+            buf[0] = '\0';
+        return -ENOSPC;
+    }
+    return (int) w.len;
+}
