@@ -65,7 +65,7 @@ BIN       := $(BUILD)/rollguard
 LIB       := $(BUILD)/librollguard.a
 CHECK_BIN := $(BUILD)/check_rollguard
 
-.PHONY: all run check check-unit check-integration check-fuzz-replay test test-san \
+.PHONY: all run docs check-docs check check-unit check-integration check-fuzz-replay test test-san \
         test-valgrind bench clean help format format-check reference
 
 all: $(BIN)
@@ -115,7 +115,14 @@ $(BUILD)/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(L
 run: $(BIN)
 	$(BIN)
 
-check: check-unit check-fuzz-replay check-integration
+check: check-unit check-fuzz-replay check-docs check-integration
+
+# README's config table is generated: `make docs` refreshes it, check-docs fails when stale.
+docs: $(BIN)
+	$(Q)$(PYTHON) tools/readme_reference.py --binary $(BIN) --write README.md
+
+check-docs: $(BIN)
+	$(Q)$(PYTHON) tools/readme_reference.py --binary $(BIN) --check README.md
 
 check-unit: $(CHECK_BIN)
 	$(CHECK_BIN)

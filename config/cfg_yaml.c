@@ -16,11 +16,19 @@
 
 #include "cfg-int.h"
 
+/*
+ * Deepest nesting of mappings and sequences accepted. A config needs 5
+ * levels; the limit also stops libyaml, whose scanner does work
+ * proportional to the depth for every token (quadratic on "[[[[...").
+ */
+#define CFG_MAX_DEPTH 32
+
 struct walk {
     yaml_parser_t parser;
     struct cfg_build *b;
     const unsigned char *buf;
     size_t len;
+    unsigned depth; /* mappings and sequences open */
 };
 
 /* ---- encoding ----------------------------------------------------------- */
@@ -131,14 +139,24 @@ static struct cfg_mark mark_of(yaml_mark_t m)
     return at;
 }
 
-/* The next event into *ev (to be deleted by the caller), or a recorded stop. */
+/* The next event into *ev (the caller deletes it), or a recorded stop (nothing to delete). */
 static int next(struct walk *w, yaml_event_t *ev)
 {
     yaml_parser_t *p = &w->parser;
     struct cfg_mark at;
 
-    if (yaml_parser_parse(p, ev))
-        return 0;
+    if (yaml_parser_parse(p, ev)) {
+        if (ev->type == YAML_MAPPING_END_EVENT || ev->type == YAML_SEQUENCE_END_EVENT)
+            w->depth--;
+        if (ev->type != YAML_MAPPING_START_EVENT && ev->type != YAML_SEQUENCE_START_EVENT)
+            return 0;
+        if (++w->depth <= CFG_MAX_DEPTH)
+            return 0;
+        cfg_build_err(w->b, mark_of(ev->start_mark), "nested deeper than %d levels",
+                      CFG_MAX_DEPTH);
+        yaml_event_delete(ev);
+        return -EINVAL;
+    }
     if (p->error == YAML_MEMORY_ERROR) {
         cfg_build_nomem(w->b);
         return -ENOMEM;

@@ -25,6 +25,8 @@
 
 #include "probes/curlm.h"
 #include "probes/probe.h"
+#include "probes/scraper.h"
+#include "sidecar/analysis.h"
 #include "sidecar/endpoints.h"
 #include "sidecar/httpd.h"
 #include "sidecar/log.h"
@@ -54,6 +56,11 @@ struct daemon {
     struct httpd *admin;
     struct state state;
     struct probe *probes[STATE_PROBES];
+    struct scraper *scraper;
+    struct analysis analysis;
+    bool analysis_ok;          /* analysis initialised */
+    struct verdict verdict;    /* the last one, shown on /status and /metrics */
+    struct event *tick;
     struct daemon_probe_ctx probe_ctx[STATE_PROBES];
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *heartbeat, *drain, *flush, *debounce, *poll, *inotify_ev;
@@ -117,8 +124,15 @@ static void daemon_on_probe(struct probe *p, const struct probe_obs *obs, bool t
     struct daemon *d = ctx->d;
     const struct probe_state *ps = probe_state_get(p);
 
-    if (obs->result != PROBE_RES_ERROR)
+    if (obs->result != PROBE_RES_ERROR) {
         state_probe_observe(&d->state, ctx->id, (double) obs->latency_us / 1e6);
+        if (d->analysis_ok)
+            analysis_observe_probe(&d->analysis, (double) obs->latency_us / 1e6,
+                                   obs->result == PROBE_RES_PASS,
+                                   ctx->id == STATE_LIVENESS ? (int32_t) ps->consecutive_fail
+                                                             : ANALYSIS_NOT_LIVENESS,
+                                   (int64_t) daemon_now_ms());
+    }
     if (transitioned) {
         log_event(ps->ok ? LOG_LVL_INFO : LOG_LVL_WARN, "probe_state", LF_S("probe", probe_name(p)),
                   LF_S("state", ps->ok ? "passing" : "failing"),
@@ -169,6 +183,104 @@ static int daemon_apply_probes(struct daemon *d, const struct cfg *c)
         d->state.probe_cfg[i] = probe_cfg_get(*slot);
     }
     return 0;
+}
+
+/* --- scraping and analysis --------------------------------------------------- */
+
+static void analysis_params_from(const struct cfg *c, struct analysis_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->interval_ms = c->analysis.interval_ms;
+    p->window_ms = c->analysis.window_ms;
+    p->warmup_ms = c->analysis.warmup_ms;
+    p->baseline_window_ms = c->analysis.baseline_window_ms;
+    p->error_rate_max = c->analysis.error_rate_max;
+    p->error_min_requests = c->analysis.error_min_requests;
+    p->latency_quantile = c->analysis.latency_quantile;
+    p->latency_max_increase = c->analysis.latency_max_increase;
+    p->latency_min_samples = c->analysis.latency_min_samples;
+    p->health_failures = c->analysis.health_failures;
+    p->consecutive_breaches = c->analysis.consecutive_breaches;
+    snprintf(p->config_hash, sizeof(p->config_hash), "%s", c->hash);
+}
+
+static void daemon_on_delta(const struct sample_delta *delta, void *arg)
+{
+    struct daemon *d = arg;
+
+    if (d->analysis_ok)
+        analysis_observe_delta(&d->analysis, delta, (int64_t) daemon_now_ms());
+}
+
+static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    struct verdict v;
+    bool changed;
+
+    (void) fd;
+    (void) what;
+    analysis_tick(&d->analysis, (int64_t) daemon_now_ms(), &v);
+    changed = !d->state.verdict || v.outcome != d->verdict.outcome || v.rule != d->verdict.rule ||
+              v.breach != d->verdict.breach;
+    d->verdict = v;
+    d->state.verdict = &d->verdict;
+    d->state.verdicts[v.outcome]++;
+    if (changed) {
+        char json[VERDICT_JSON_MAX];
+
+        if (verdict_render_json(&v, json, sizeof(json)) < 0)
+            snprintf(json, sizeof(json), "null");
+        log_event(v.outcome == VERDICT_FAIL ? LOG_LVL_WARN : LOG_LVL_INFO, "verdict",
+                  LF_S("outcome", verdict_outcome_name(v.outcome)),
+                  LF_S("rule", analysis_rule_name(v.rule)), LF_S("reason", v.reason),
+                  LF_RAW("evidence", json));
+    }
+    arm(d->tick, d->cfg->analysis.interval_ms);
+}
+
+/* Start, reconfigure or drop the scraper to match c. */
+static int daemon_apply_scraper(struct daemon *d, const struct cfg *c)
+{
+    char err[200] = "";
+    int r = 0;
+
+    if (!c->metrics.url[0]) {
+        d->scraper = scraper_free(d->scraper);
+        d->state.scrape = NULL;
+        return 0;
+    }
+    if (d->scraper)
+        r = scraper_apply(d->scraper, &c->metrics, err, sizeof(err));
+    else
+        r = scraper_new(d->base, d->curlm, &c->metrics, daemon_on_delta, d, &d->scraper, err,
+                        sizeof(err));
+    if (r < 0) {
+        log_event(LOG_LVL_ERROR, "scraper_setup_failed", LF_S("error", err[0] ? err : strerror(-r)));
+        return r;
+    }
+    d->state.scrape = scraper_stats_get(d->scraper);
+    return 0;
+}
+
+static int daemon_apply_analysis(struct daemon *d, const struct cfg *c)
+{
+    struct analysis_params p;
+    int r;
+
+    analysis_params_from(c, &p);
+    if (!d->analysis_ok) {
+        r = analysis_init(&d->analysis, &p, (int64_t) daemon_now_ms());
+        if (r < 0)
+            return r;
+        d->analysis_ok = true;
+        arm(d->tick, c->analysis.interval_ms);
+        return 0;
+    }
+    r = analysis_set_params(&d->analysis, &p, (int64_t) daemon_now_ms());
+    if (r == 0 && c->analysis.interval_ms != d->cfg->analysis.interval_ms)
+        arm(d->tick, c->analysis.interval_ms);
+    return r;
 }
 
 /* --- config reload ---------------------------------------------------------- */
@@ -293,11 +405,13 @@ static void daemon_reload(struct daemon *d, bool forced, const char *trigger)
                   LF_S("reason", "listen and admin_listen change on restart only"),
                   LF_S("listen", d->cfg->listen), LF_S("admin_listen", d->cfg->admin_listen));
     log_setup((enum log_level) next->log_level, next->log_format == CFG_LOG_JSON);
-    if (daemon_apply_probes(d, next) < 0) {
-        /* Probes were left as far as they got; the old snapshot stays in force. */
+    if (daemon_apply_probes(d, next) < 0 || daemon_apply_scraper(d, next) < 0 ||
+        daemon_apply_analysis(d, next) < 0) {
+        /* Back to the snapshot in force; what the new one needed could not be built. */
         daemon_apply_probes(d, d->cfg);
+        daemon_apply_scraper(d, d->cfg);
         cfg_unref(next);
-        reload_failed(d, "could not set up the probes of the new config");
+        reload_failed(d, "could not set up the probes, scraper or analysis of the new config");
         return;
     }
     {
@@ -422,6 +536,9 @@ static void daemon_on_term(evutil_socket_t sig, short what, void *arg)
     for (int i = 0; i < STATE_PROBES; i++)
         if (d->probes[i])
             probe_stop(d->probes[i]);
+    if (d->scraper)
+        scraper_stop(d->scraper);
+    evtimer_del(d->tick);
     evtimer_del(d->debounce);
     evtimer_del(d->poll);
     arm(d->drain, d->cfg->server.drain_ms);
@@ -505,7 +622,8 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
     d->flush = evtimer_new(d->base, daemon_on_flush, d);
     d->debounce = evtimer_new(d->base, daemon_on_debounce, d);
     d->poll = evtimer_new(d->base, daemon_on_poll, d);
-    if (!d->sig_term || !d->sig_int || !d->sig_hup || !d->heartbeat || !d->drain || !d->flush ||
+    d->tick = evtimer_new(d->base, daemon_on_tick, d);
+    if (!d->tick || !d->sig_term || !d->sig_int || !d->sig_hup || !d->heartbeat || !d->drain || !d->flush ||
         !d->debounce || !d->poll)
         goto fail;
     if (evsignal_add(d->sig_term, NULL) < 0 || evsignal_add(d->sig_int, NULL) < 0 ||
@@ -525,7 +643,15 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
         if (r < 0)
             goto fail;
     }
+    r = daemon_apply_analysis(d, d->cfg);
+    if (r < 0) {
+        log_event(LOG_LVL_ERROR, "analysis_setup_failed", LF_S("error", strerror(-r)));
+        goto fail;
+    }
     r = daemon_apply_probes(d, d->cfg);
+    if (r < 0)
+        goto fail;
+    r = daemon_apply_scraper(d, d->cfg);
     if (r < 0)
         goto fail;
     if (d->cfg_path) {
@@ -576,11 +702,14 @@ struct daemon *daemon_free(struct daemon *d)
         return NULL;
     for (int i = 0; i < STATE_PROBES; i++)
         d->probes[i] = probe_free(d->probes[i]);
+    d->scraper = scraper_free(d->scraper);
+    if (d->analysis_ok)
+        analysis_done(&d->analysis);
     d->admin = httpd_free(d->admin);
     d->httpd = httpd_free(d->httpd);
     d->curlm = curlm_free(d->curlm);
     struct event **evs[] = {&d->sig_term, &d->sig_int, &d->sig_hup, &d->heartbeat, &d->drain,
-                            &d->flush, &d->debounce, &d->poll, &d->inotify_ev};
+                            &d->flush, &d->debounce, &d->poll, &d->inotify_ev, &d->tick};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (*evs[i]) {
             event_free(*evs[i]);

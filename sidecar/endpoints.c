@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sidecar/redact.h"
+#include <stdio.h>
 
 #ifndef ROLLGUARD_VERSION
 #define ROLLGUARD_VERSION "0.0.0"
@@ -114,6 +115,8 @@ static void num(struct buf *b, double v)
     else
         buf_printf(b, "%.17g", v);
 }
+
+static void render_analysis_metrics(const struct state *s, struct buf *b);
 
 static void probe_metric_u64(struct buf *b, const struct state *s, const char *name,
                              uint64_t (*get)(const struct probe_state *))
@@ -242,6 +245,7 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
                 buf_printf(b, "rollguard_http_requests_total{path=\"%s\",code=\"other\"} %llu\n",
                            path_names[p], (unsigned long long) s->http_requests[p][c]);
         }
+    render_analysis_metrics(s, b);
     if (s->httpd) {
         const struct httpd_stats *hs = httpd_stats_get(s->httpd);
 
@@ -263,6 +267,109 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
         buf_printf(b, "rollguard_http_rejected_total %llu\n", (unsigned long long) hs->rejected);
     }
     return b->failed ? -E2BIG : 0;
+}
+
+/* --- analysis on /metrics --------------------------------------------------- */
+
+static void gauge_line(struct buf *b, const char *name, const char *labels, double v)
+{
+    buf_printf(b, "%s%s%s%s ", name, labels ? "{" : "", labels ? labels : "", labels ? "}" : "");
+    num(b, v);
+    buf_puts(b, "\n");
+}
+
+static void render_analysis_metrics(const struct state *s, struct buf *b)
+{
+    static const char *const outcomes[] = {"inconclusive", "pass", "fail"};
+    static const enum verdict_outcome outcome_ids[] = {VERDICT_INCONCLUSIVE, VERDICT_PASS,
+                                                       VERDICT_FAIL};
+    static const enum verdict_rule_state rule_states[] = {
+        VERDICT_RULE_OFF, VERDICT_RULE_INCONCLUSIVE, VERDICT_RULE_PASS, VERDICT_RULE_BREACH};
+    const struct verdict *v = s->verdict;
+    char labels[96];
+
+    if (s->scrape) {
+        family(b, "rollguard_scrapes_total", "counter",
+               "Scrapes of the app's metrics page by result.");
+        for (int r = 0; r < SCRAPER_RESULT_COUNT; r++)
+            buf_printf(b, "rollguard_scrapes_total{result=\"%s\"} %llu\n", scraper_result_name(r),
+                       (unsigned long long) s->scrape->scrapes[r]);
+        family(b, "rollguard_scrape_duration_seconds", "gauge",
+               "Duration of the last scrape of the app's metrics page.");
+        gauge_line(b, "rollguard_scrape_duration_seconds", NULL,
+                   (double) s->scrape->last_duration_us / 1e6);
+        family(b, "rollguard_app_restarts_total", "counter",
+               "Counter resets seen on the app's metrics page (app restarts).");
+        buf_printf(b, "rollguard_app_restarts_total %llu\n",
+                   (unsigned long long) s->scrape->resets);
+    }
+
+    family(b, "rollguard_verdicts_total", "counter", "Analysis verdicts by outcome.");
+    for (int i = 0; i < 3; i++)
+        buf_printf(b, "rollguard_verdicts_total{outcome=\"%s\"} %llu\n", outcomes[i],
+                   (unsigned long long) s->verdicts[outcome_ids[i]]);
+    if (!v)
+        return;
+    family(b, "rollguard_verdict", "gauge", "1 for the outcome of the last verdict.");
+    for (int i = 0; i < 3; i++)
+        buf_printf(b, "rollguard_verdict{outcome=\"%s\"} %d\n", outcomes[i],
+                   v->outcome == outcome_ids[i]);
+    family(b, "rollguard_verdict_breaches_in_row", "gauge",
+           "Verdicts in a row with a breach; FAIL at analysis.consecutive_breaches.");
+    buf_printf(b, "rollguard_verdict_breaches_in_row %u\n", v->breaches_in_row);
+    family(b, "rollguard_rule_state", "gauge", "1 for each rule's state at the last verdict.");
+    for (int r = 0; r < ANALYSIS_RULE_COUNT; r++)
+        for (unsigned k = 0; k < sizeof(rule_states) / sizeof(rule_states[0]); k++)
+            buf_printf(b, "rollguard_rule_state{rule=\"%s\",state=\"%s\"} %d\n",
+                       analysis_rule_name(r), verdict_rule_state_name(rule_states[k]),
+                       v->ev[r].state == rule_states[k]);
+
+    {
+        const struct verdict_evidence *e = &v->ev[ANALYSIS_RULE_ERROR_RATE];
+        const struct verdict_evidence *l = &v->ev[ANALYSIS_RULE_LATENCY];
+        const struct verdict_evidence *h = &v->ev[ANALYSIS_RULE_HEALTH];
+        family(b, "rollguard_error_rate", "gauge",
+               "Error rate over the analysis window, by the traffic it came from.");
+        snprintf(labels, sizeof(labels), "source=\"%s\"", analysis_source_name(e->source));
+        gauge_line(b, "rollguard_error_rate", labels, e->value);
+        family(b, "rollguard_error_rate_threshold", "gauge", "analysis.error_rate.max.");
+        gauge_line(b, "rollguard_error_rate_threshold", NULL, e->threshold);
+        family(b, "rollguard_baseline_error_rate", "gauge", "Error rate of the baseline in use.");
+        gauge_line(b, "rollguard_baseline_error_rate", NULL, e->baseline);
+        family(b, "rollguard_window_requests", "gauge",
+               "Requests in the analysis window, by the traffic they came from.");
+        buf_printf(b, "rollguard_window_requests{source=\"scrape\"} %llu\n",
+                   (unsigned long long) e->requests);
+        buf_printf(b, "rollguard_window_requests{source=\"probe\"} %llu\n",
+                   (unsigned long long) e->probes);
+        family(b, "rollguard_window_errors", "gauge",
+               "Errors in the analysis window, by the traffic they came from.");
+        buf_printf(b, "rollguard_window_errors{source=\"scrape\"} %llu\n",
+                   (unsigned long long) e->errors);
+        buf_printf(b, "rollguard_window_errors{source=\"probe\"} %llu\n",
+                   (unsigned long long) e->probe_failures);
+        family(b, "rollguard_latency_quantile", "gauge",
+               "analysis.latency.quantile: the quantile the latency gauges are at.");
+        gauge_line(b, "rollguard_latency_quantile", NULL, s->cfg->analysis.latency_quantile);
+        family(b, "rollguard_latency_seconds", "gauge",
+               "Latency at analysis.latency.quantile over the analysis window.");
+        gauge_line(b, "rollguard_latency_seconds", NULL, l->value);
+        family(b, "rollguard_baseline_latency_seconds", "gauge",
+               "Baseline latency at analysis.latency.quantile.");
+        gauge_line(b, "rollguard_baseline_latency_seconds", NULL, l->baseline);
+        family(b, "rollguard_latency_threshold_seconds", "gauge",
+               "Latency above which a request counts as slow: (1 + max_increase) x baseline.");
+        gauge_line(b, "rollguard_latency_threshold_seconds", NULL, l->threshold);
+        family(b, "rollguard_rule_statistic", "gauge",
+               "The sequential test's statistic (CUSUM) per rule; it breaches at its bound.");
+        for (int r = 0; r < 2; r++) {
+            snprintf(labels, sizeof(labels), "rule=\"%s\"", analysis_rule_name(r));
+            gauge_line(b, "rollguard_rule_statistic", labels, v->ev[r].statistic);
+        }
+        family(b, "rollguard_liveness_consecutive_failures", "gauge",
+               "Liveness failures in a row as the health rule counts them.");
+        gauge_line(b, "rollguard_liveness_consecutive_failures", NULL, h->value);
+    }
 }
 
 /* --- /status ------------------------------------------------------------ */
@@ -332,7 +439,31 @@ int endpoints_render_status(const struct state *s, struct buf *b)
     json_str(b, "last_reload_error", s->last_reload_error);
     buf_puts(b, ",");
     json_str(b, "rollback_mode", cfg_rollback_mode_name(s->cfg->rollback.mode));
-    buf_puts(b, "},\"probes\":{");
+    buf_puts(b, "},\"analysis\":");
+    if (s->verdict) {
+        char vj[VERDICT_JSON_MAX];
+
+        if (verdict_render_json(s->verdict, vj, sizeof(vj)) >= 0)
+            buf_puts(b, vj);
+        else
+            buf_puts(b, "null");
+    } else {
+        buf_puts(b, "null");
+    }
+    buf_puts(b, ",\"scrape\":");
+    if (s->scrape) {
+        buf_printf(b, "{\"last\":\"%s\",\"primed\":%s,\"last_duration_seconds\":%.6f,"
+                      "\"last_bytes\":%llu,\"app_restarts\":%llu,",
+                   scraper_result_name(s->scrape->last), s->scrape->primed ? "true" : "false",
+                   (double) s->scrape->last_duration_us / 1e6,
+                   (unsigned long long) s->scrape->last_bytes,
+                   (unsigned long long) s->scrape->resets);
+        json_str(b, "last_error", s->scrape->last_error);
+        buf_puts(b, "}");
+    } else {
+        buf_puts(b, "null");
+    }
+    buf_puts(b, ",\"probes\":{");
     for (int i = 0; i < STATE_PROBES; i++) {
         buf_printf(b, "%s\"%s\":", i ? "," : "", state_probe_name(i));
         if (s->probe[i])

@@ -11,6 +11,8 @@
 
 #include "config/cfg.h"
 #include "probes/probe.h"
+#include "probes/scraper.h"
+#include "sidecar/analysis.h"
 #include "sidecar/httpd.h"
 
 /* Bucket bounds (seconds) of rollguard_probe_duration_seconds. */
@@ -55,6 +57,9 @@ struct state {
     char last_reload_error[512];
     uint64_t http_requests[STATE_PATH_COUNT][STATE_CODES];
     const struct httpd *httpd;           /* for connection counters; may be NULL */
+    const struct scraper_stats *scrape;  /* NULL when app.metrics.url is "" */
+    const struct verdict *verdict;       /* the last verdict; NULL before the first */
+    uint64_t verdicts[3];                /* by enum verdict_outcome */
 };
 
 const char *state_probe_name(enum state_probe_id id);

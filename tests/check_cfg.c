@@ -25,6 +25,7 @@ static const char *const all_keys[] = {
     "server.timeout",
     "server.max_header_bytes",
     "server.backlog",
+    "server.drain",
     "app.liveness.enabled",
     "app.liveness.http.url",
     "app.liveness.http.timeout",
@@ -580,6 +581,31 @@ START_TEST(test_err_syntax)
         ck_assert(has_err(4, 1, "YAML syntax error: did not find expected ',' or ']'"));
         ck_assert_uint_eq(errs.n, 3);
     }
+}
+END_TEST
+
+/* Nesting stops at 32 levels (libyaml slows down with depth), known keys or not. */
+START_TEST(test_err_depth)
+{
+    struct cfg *c = NULL;
+    char y[256];
+
+    snprintf(y, sizeof(y), "foo: %.40s\n", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[");
+    ck_assert_int_eq(parse(y, &c), -EINVAL);
+    ck_assert_uint_eq(errs.n, 2);
+    ck_assert(has_err(1, 1, "unknown key \"foo\""));
+    ck_assert(has_err(1, 37, "nested deeper than 32 levels")); /* the 32nd [ opens level 33 */
+
+    ck_assert_int_eq(parse("app: {liveness: {http: {url: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]"
+                           "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}}\n", &c), -EINVAL);
+    ck_assert_uint_eq(errs.n, 2);
+    ck_assert(has_err(1, 30, "app.liveness.http.url: expected a URL"));
+    ck_assert(has_err(1, 58, "nested deeper than 32 levels"));
+
+    /* 32 levels are fine (skipped under an unknown key: one error). */
+    snprintf(y, sizeof(y), "foo: %.31s%.31s\n", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+             "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    one_err(y, 1, 1, "unknown key \"foo\"");
 }
 END_TEST
 
@@ -1153,6 +1179,7 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_err_null);
     tcase_add_test(tc, test_err_encoding);
     tcase_add_test(tc, test_err_syntax);
+    tcase_add_test(tc, test_err_depth);
     tcase_add_test(tc, test_err_collect_all);
     tcase_add_test(tc, test_err_size);
     tcase_add_test(tc, test_duration_parse);
