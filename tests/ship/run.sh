@@ -133,8 +133,11 @@ lint() {
         bad "yamllint: k8s/ and tests/ship sources"
         printf '%s\n' "$out" | sed 's/^/    /'
     fi
-    if out=$(yamllint -f parsable -c "$here/yamllint.yaml" "$work"/*.yaml 2>&1); then
-        ok "yamllint: every rendered output"
+    # kubectl's own layout of ConfigMap data (rollguard.yaml, the dashboard JSON) makes
+    # long lines that are not ours to wrap: line length is checked on the sources only.
+    if out=$(yamllint -f parsable -d "{extends: $here/yamllint.yaml, rules: {line-length: disable}}" \
+        "$work"/*.yaml 2>&1); then
+        ok "yamllint: every rendered output (line length aside)"
     else
         bad "yamllint: rendered outputs"
         printf '%s\n' "$out" | sed 's/^/    /'
