@@ -381,7 +381,7 @@ kubernetes: {api_server: "%s", service_account_dir: "%s"}
         url = "http://127.0.0.1:%d" % port
         how = "none"
         # A daemon without the Kubernetes client never sends a request: no wait.
-        deadline = time.time() + (25 if kube_client else 0)
+        deadline = time.time() + (15 if kube_client else 0)
         while time.time() < deadline and proc.poll() is None:
             time.sleep(0.5)
             if fa.requests(method="PATCH"):

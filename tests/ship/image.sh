@@ -97,14 +97,49 @@ make_base() {
     echo "image.sh: base $base made with debootstrap from $mirror in $(took "$t0")"
 }
 
+# The build stage's toolchain, cached as its own image: the Dockerfile's base with the
+# packages its build stage installs (read from the Dockerfile, so they cannot drift).
+# The build then starts from it (--build-arg BASE_IMAGE) and its apt-get install has
+# nothing left to fetch. The tag carries a hash of the package list.
+builder_pkgs() {
+    sed -n '/^FROM .* AS build/,/^FROM /p' Dockerfile |
+        sed -n '/apt-get install/,/rm -rf/p' | tr -d '\\&' | tr ' ' '\n' |
+        grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|rf)$' | sort -u
+}
+
+make_builder() {
+    local pkgs sum ctr t0
+    pkgs=$(builder_pkgs)
+    sum=$(printf '%s\n' "$pkgs" | sha256sum | cut -c1-12)
+    builder=localhost/rollguard-builder:$sum
+    if have_image "$builder"; then
+        return 0
+    fi
+    t0=$(stamp)
+    ctr=$("${B[@]}" from --quiet "$base")
+    # shellcheck disable=SC2086
+    "${B[@]}" run --isolation chroot "$ctr" -- sh -c \
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(echo $pkgs) >/dev/null" ||
+        { "${B[@]}" rm "$ctr" >/dev/null; return 1; }
+    "${B[@]}" commit --quiet --rm "$ctr" "$builder" >/dev/null
+    # Older toolchains of this tag family are of no more use.
+    "${B[@]}" images --format '{{.Name}}:{{.Tag}}' | grep '^localhost/rollguard-builder:' |
+        grep -vx "$builder" | xargs -r "${B[@]}" rmi >/dev/null 2>&1 || true
+    echo "image.sh: toolchain $builder made in $(took "$t0")"
+}
+
 build_image() {
     local t0
     t0=$(stamp)
-    "${B[@]}" bud --isolation chroot --layers --quiet \
+    make_builder
+    "${B[@]}" bud --isolation chroot --quiet \
+        --build-arg BASE_IMAGE="$builder" \
         --build-arg VERSION="$version" \
         --build-arg REVISION="$revision" \
         --build-arg SOURCE="$source_url" \
         -f Dockerfile -t "$image" . >/dev/null
+    # The previous build of this tag is now a nameless image: drop it.
+    "${B[@]}" rmi --prune >/dev/null 2>&1 || true
     echo "image.sh: built $image in $(took "$t0")"
 }
 
@@ -216,9 +251,18 @@ EOF
         bad "/health did not answer 200 from inside the container (body '${body:-}')"
         sed 's/^/    daemon: /' "$cfg/daemon.log" | tail -20
     fi
+    # /ready follows the first readiness probe (period 1 s): give it a few tries.
     for path in /ready /livez; do
-        if timeout 10 "${B[@]}" run --isolation chroot -v "$busybox:/busybox:ro" "$ctr" -- \
-            /busybox wget -q -O /dev/null "http://127.0.0.1:$port$path" 2>/dev/null; then
+        code=""
+        for i in $(seq 1 20); do
+            if timeout 10 "${B[@]}" run --isolation chroot -v "$busybox:/busybox:ro" "$ctr" -- \
+                /busybox wget -q -O /dev/null "http://127.0.0.1:$port$path" 2>/dev/null; then
+                code=200
+                break
+            fi
+            sleep 0.25
+        done
+        if [ "$code" = 200 ]; then
             ok "$path answers 200 from inside the container"
         else
             bad "$path does not answer 200 from inside the container"
