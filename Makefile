@@ -6,10 +6,41 @@
 #   make test                 check, then the same under ASan+UBSan, then valgrind
 #   make SANITIZE=address,undefined check   one sanitizer build (in build/san)
 #   make bench                benchmarks (never part of test)
+#   make SYSTEM_CURL=1 ...    link Debian's shared libcurl (in build/system-curl)
 #   make V=1 ...              show full commands
 
 PKGS      := libevent libcurl jansson yaml-0.1 openssl
 TEST_PKGS := check
+
+# ---- libcurl choice -----------------------------------------------------------
+# By default rollguard links a minimal static libcurl that tools/build-curl.sh
+# builds once from Debian's own curl source package: HTTP/HTTPS over OpenSSL and
+# the threaded resolver only. Debian's shared libcurl pulls some 30 libraries
+# that the daemon never uses (idle RSS about 10.8 MB with it, 6.2 MB without,
+# measured on Debian 12). The build is
+# cached in $(CURL_PREFIX) and shared by the plain and sanitizer builds; it is
+# not sanitizer-instrumented. `make SYSTEM_CURL=1` links Debian's libcurl4
+# through pkg-config instead (libcurl4-openssl-dev), in build dirs of its own so
+# that switching never mixes objects or leaves a stale binary.
+CURL_VERSION := 7.88.1
+CURL_PREFIX  := build/curl/$(CURL_VERSION)
+CURL_LIB     := $(CURL_PREFIX)/lib/libcurl.a
+ifeq ($(SYSTEM_CURL),1)
+ifeq ($(SANITIZE),)
+BUILD        ?= build/system-curl
+else
+BUILD        ?= build/san-system-curl
+endif
+CURL_CFLAGS  :=
+CURL_LIBS    :=
+CURL_DEP     :=
+else
+PKGS         := $(filter-out libcurl,$(PKGS))
+CURL_CFLAGS  := -I$(CURL_PREFIX)/include
+CURL_LIBS    := $(CURL_LIB) -lssl -lcrypto -lpthread
+CURL_DEP     := $(CURL_LIB)
+endif
+# ---- end of libcurl choice ----------------------------------------------------
 
 CC       ?= cc
 SANITIZE ?=
@@ -34,8 +65,8 @@ endif
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lm
+PKG_CFLAGS := $(CURL_CFLAGS) $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(CURL_LIBS) $(shell pkg-config --libs $(PKGS)) -lm
 TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -pthread
 
 ALL_CFLAGS  = $(STD) $(WARN) $(OPT) $(CFLAGS) $(SAN_FLAGS) $(PKG_CFLAGS) -I. \
@@ -69,6 +100,30 @@ CHECK_BIN := $(BUILD)/check_rollguard
         test-valgrind bench clean help format format-check reference
 
 all: $(BIN)
+
+# ---- libcurl build (see "libcurl choice" above) -------------------------------
+# Objects wait for the curl headers; once built they track them through their
+# .d files. Binaries relink when the library is rebuilt.
+ifneq ($(CURL_DEP),)
+$(CURL_LIB): tools/build-curl.sh
+	@echo "  CURL    $(CURL_PREFIX) (Debian source package, first build only)"
+	$(Q)CC="$(CC)" sh tools/build-curl.sh $(CURL_PREFIX) $(CURL_VERSION)
+	$(Q)touch $@
+
+$(LIB_OBJS) $(TEST_OBJS) $(TEST_HELPER_OBJS) $(BUILD)/sidecar/main.o \
+$(BENCH_SRCS:%.c=$(BUILD)/%.o) $(FUZZ_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/fuzz/replay_main.o: \
+    | $(CURL_DEP)
+
+$(BIN) $(CHECK_BIN) $(BENCH_BINS) $(FUZZ_REPLAY_BINS): $(CURL_DEP)
+endif
+
+# TLS peer verification of the libcurl in use (system CA bundle, CAINFO, host
+# name) against a local `openssl s_server`; part of `make check`.
+.PHONY: check-curl-tls
+check: check-curl-tls
+check-curl-tls: $(CURL_DEP)
+	$(Q)CC="$(CC)" sh tools/check-curl-tls.sh $(BUILD)/curl-tls "$(PKG_CFLAGS)" "$(PKG_LIBS)"
+# ---- end of libcurl build -----------------------------------------------------
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -139,7 +194,10 @@ check-integration: $(BIN)
 test-san:
 	$(MAKE) SANITIZE=address,undefined check
 
-test-valgrind: $(BIN)
+VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9
+
+test-valgrind: $(BIN) $(CHECK_BIN)
+	CK_FORK=no $(VALGRIND) $(CHECK_BIN)
 	$(PYTHON) tests/integration/run.py --binary $(BIN) --valgrind
 
 # The whole suite, warnings as errors: plain build, ASan+UBSan, valgrind.
@@ -167,6 +225,9 @@ help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Keep intermediate objects (fuzz and bench objects) between runs.
+.SECONDARY:
 
 # --- Shipping: k8s manifests, alerts, dashboard, container image ----------------
 #   make check-ship    tests/ship/run.sh: renders and validates k8s/, RBAC, alerts,

@@ -6,6 +6,13 @@ set -eu
 PKGS="make gcc libc6-dev pkg-config git ca-certificates curl python3 \
 libevent-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev \
 check valgrind prometheus"
+# The default static libcurl (tools/build-curl.sh) is built from Debian's curl
+# source package: dpkg-dev fetches and unpacks it (apt-get source, dpkg-source)
+# and gives Debian's build flags; curl's shipped configure needs no autotools,
+# and the features it is built with need only libssl-dev from above. openssl
+# (the command) serves its TLS check. libcurl4-openssl-dev stays for
+# `make SYSTEM_CURL=1`.
+PKGS="$PKGS dpkg-dev openssl"
 
 missing=""
 for p in $PKGS; do
