@@ -4,7 +4,7 @@
 # the runtime stage is `scratch` carrying only the binary, the shared objects
 # it loads (found with ldd), the CA bundle, a passwd/group entry for the
 # non-root user and the nsswitch file glibc's resolver reads. No shell, no
-# package manager: the runtime image is about 20 MB.
+# package manager: see bench/image_size.sh for its size.
 #
 # Build (Docker):  docker build --build-arg VERSION=$(cat VERSION) \
 #                      --build-arg REVISION=$(git rev-parse HEAD) -t rollguard .
@@ -18,10 +18,13 @@ ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
 FROM ${BASE_IMAGE} AS build
 ARG REVISION=unknown
 ENV DEBIAN_FRONTEND=noninteractive
+# The Makefile links a minimal static libcurl that tools/build-curl.sh builds
+# from Debian's curl source package (dpkg-dev fetches it through the image's
+# own apt sources): the runtime stage then needs no libcurl and its ~30 libraries.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-        gcc make libc6-dev pkg-config binutils ca-certificates \
-        libevent-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev \
+        gcc make libc6-dev pkg-config binutils ca-certificates dpkg-dev openssl \
+        libevent-dev libjansson-dev libyaml-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
