@@ -6,7 +6,7 @@
 
 1. The PrometheusRule's groups pass `promtool check rules` and the unit tests in
    alerts_test.yaml (`promtool test rules`); every alert has a severity, a summary,
-   a description and a runbook anchor that exists in docs/deploy.md.
+   a description and a runbook anchor that exists in README.md.
 2. The dashboard parses, is the same in the source file and the rendered ConfigMap,
    and every panel queries through the templated Prometheus datasource.
 3. A live run: build/rollguard with a fake app (40% of its requests fail) and the
@@ -101,7 +101,7 @@ def check_rules(objs, root, work):
                        text=True, cwd=work)
     check(r.returncode == 0, "promtool test rules: alerts fire (and stay quiet) as alerts_test.yaml says",
           (r.stdout + r.stderr).strip().splitlines()[-40:])
-    deploy_md = os.path.join(root, "docs/deploy.md")
+    deploy_md = os.path.join(root, "README.md")
     anchors = slugs(open(deploy_md, encoding="utf-8").read()) if os.path.exists(deploy_md) else set()
     problems = []
     alerts = [r for g in groups for r in g["rules"] if "alert" in r]
@@ -119,10 +119,10 @@ def check_rules(objs, root, work):
                 problems.append("%s: no %s" % (a["alert"], k))
         rb = ann.get("runbook", "")
         if "#" in rb and rb.split("#", 1)[1] not in anchors:
-            problems.append("%s: runbook anchor %s is not a heading of docs/deploy.md"
+            problems.append("%s: runbook anchor %s is not a heading of README.md"
                             % (a["alert"], rb))
     check(not problems, "alerts cover rollbacks, FAIL-but-skipped, API errors, config reloads "
-          "and probes, each with severity, summary, description and a runbook in docs/deploy.md",
+          "and probes, each with severity, summary, description and a runbook in README.md",
           problems)
     return [("alert " + a["alert"], a["expr"]) for a in alerts]
 
