@@ -177,7 +177,7 @@ class Env:
 
     # -- the orchestrator, scripted ------------------------------------------------------
     def driver(self, cfg, pod=PODS[0], hash_=BAD, fail_at=0, interval=300, duration=2500,
-               manual=None, dry_run=False, wait=True, until_done=False):
+               manual=None, dry_run=False, wait=True, until_done=True):
         if ARGS.valgrind:  # everything is slower: stretch the script
             duration *= 5
             fail_at = fail_at * 5 if fail_at else fail_at
@@ -477,7 +477,7 @@ def test_second_fail_after_undo(env):
     assert_rolled_back_once(env)
     n = env.fa.requests()[-1]["seq"]
     # the same pod keeps failing for a while, and another pod of the bad revision starts
-    st, lines, _ = env.driver(cfg, pod=PODS[1], duration=3000, interval=200)
+    st, lines, _ = env.driver(cfg, pod=PODS[1], duration=3000, interval=200, until_done=False)
     assert len(env.patches(applied=True)) == 1 and len(env.patches()) == 1
     assert st["last"]["reason"] in ("already_rolled_back", "not_current_revision"), st["last"]
     assert not st["identity"]["reapplied_bad_hash"]
@@ -700,7 +700,8 @@ def test_guard_window_expired(env):
 @case
 def test_healthy_traffic_no_write(env):
     env.reset()
-    st, _, _ = env.driver(env.config(), fail_at=None, interval=100, duration=3000)
+    st, _, _ = env.driver(env.config(), fail_at=None, interval=100, duration=3000,
+                          until_done=False)
     assert env.writes() == []
     # start: pod, RS, Deployment, Lease (a fresh revision reads the stable baseline once);
     # nothing after that however many verdicts
@@ -974,7 +975,7 @@ def main():
     ARGS = ap.parse_args()
     ARGS.healthy_s = 8
     ARGS.quiet_s = 60 if ARGS.acceptance else 10
-    ARGS.healthy_long_s = 300 if ARGS.acceptance else 12
+    ARGS.healthy_long_s = 300 if ARGS.acceptance else 8
     if not ARGS.driver:
         ARGS.driver = os.path.join(os.path.dirname(os.path.abspath(ARGS.binary)), "kube_driver")
     for b in (ARGS.binary, ARGS.driver):
