@@ -22,6 +22,20 @@ static double analysis_clamp(double v, double lo, double hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* One-sided Wilson score upper bound of x successes in n trials. */
+static double analysis_wilson_upper(double x, double n, double z)
+{
+    double p, z2, center, half;
+
+    if (!(n > 0))
+        return 1;
+    p = fmin(fmax(x / n, 0), 1);
+    z2 = z * z;
+    center = p + z2 / (2 * n);
+    half = z * sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+    return (center + half) / (1 + z2 / n);
+}
+
 /* One-sided Wilson score lower bound of x successes in n trials. */
 static double analysis_wilson_lower(double x, double n, double z)
 {
@@ -55,12 +69,20 @@ static void analysis_cusum_arm(struct analysis_cusum *c, double p0, double p1)
     c->armed = true;
 }
 
-static void analysis_cusum_disarm(struct analysis_cusum *c)
+static void analysis_cusum_clear(struct analysis_cusum *c)
 {
-    c->armed = false;
     c->s = 0;
     c->run_n = 0;
     c->run_x = 0;
+    c->seg_head = 0;
+    c->seg_used = 0;
+    c->updates = 0;
+}
+
+static void analysis_cusum_disarm(struct analysis_cusum *c)
+{
+    c->armed = false;
+    analysis_cusum_clear(c);
 }
 
 /* Adds a batch of n trials with x hits (errors, slow requests). */
@@ -73,17 +95,19 @@ static void analysis_cusum_update(struct analysis_cusum *c, double n, double x, 
     x = analysis_clamp(x, 0, n);
     s = c->s + x * c->w_hit + (n - x) * c->w_miss;
     if (s <= 0) {
-        c->s = 0;
-        c->run_n = 0;
-        c->run_x = 0;
+        analysis_cusum_clear(c);
         return;
     }
-    if (c->s == 0) {
-        c->run_n = 0;
-        c->run_x = 0;
-    }
+    if (c->s == 0)
+        analysis_cusum_clear(c);
     c->run_n += n;
     c->run_x += x;
+    c->updates++;
+    c->seg_n[c->seg_head] = n;
+    c->seg_x[c->seg_head] = x;
+    c->seg_head = (c->seg_head + 1) % ANALYSIS_SUFFIX;
+    if (c->seg_used < ANALYSIS_SUFFIX)
+        c->seg_used++;
     c->s = s > cap ? cap : s;
 }
 
@@ -186,6 +210,18 @@ int analysis_set_params(struct analysis *a, const struct analysis_params *p, int
     return 0;
 }
 
+/*
+ * The error CUSUM's threshold for the p0 in force: the closer the baseline
+ * sits to max, the less one error says, the more evidence is required.
+ */
+static double analysis_err_h(const struct analysis *a)
+{
+    double r = (a->err.p0 / a->p.error_rate_max - ANALYSIS_ERR_P0_LO_H) /
+               (ANALYSIS_ERR_P0_MAX - ANALYSIS_ERR_P0_LO_H);
+
+    return ANALYSIS_ERR_H_LO + (ANALYSIS_ERR_H_HI - ANALYSIS_ERR_H_LO) * analysis_clamp(r, 0, 1);
+}
+
 /* ---- observations ---------------------------------------------------------- */
 
 int analysis_observe_delta(struct analysis *a, const struct sample_delta *d, int64_t now_ms)
@@ -196,12 +232,12 @@ int analysis_observe_delta(struct analysis *a, const struct sample_delta *d, int
     if (!a->scrape_seen) {
         /* from now on the error test judges scraped traffic only */
         a->scrape_seen = true;
-        a->err.s = a->err.run_n = a->err.run_x = 0;
+        analysis_cusum_clear(&a->err);
     }
     r = window_add_delta(&a->win, d);
     if (r < 0) {
         static const struct sample_delta failed = {.valid = false};
-        (void) window_add_delta(&a->win, &failed);
+        (void)window_add_delta(&a->win, &failed);
         return r;
     }
     if (r == WINDOW_LAYOUT_CHANGED && a->lat_src == ANALYSIS_SRC_SCRAPE) {
@@ -210,20 +246,18 @@ int analysis_observe_delta(struct analysis *a, const struct sample_delta *d, int
     }
     if (!d->valid)
         return 0;
-    if (d->reset && now_ms + (int64_t) a->p.warmup_ms > a->warm_until_ms)
+    if (d->reset && now_ms + (int64_t)a->p.warmup_ms > a->warm_until_ms)
         a->warm_until_ms = now_ms + a->p.warmup_ms;
     if (now_ms < a->warm_until_ms)
         return 0;
-    analysis_cusum_update(&a->err, (double) d->requests, (double) d->errors,
-                          cap * ANALYSIS_ERR_H);
+    analysis_cusum_update(&a->err, (double)d->requests, (double)d->errors, cap * analysis_err_h(a));
     if (a->lat.armed && a->lat_src == ANALYSIS_SRC_SCRAPE && d->has_hist) {
         double n = 0;
         for (unsigned i = 0; i < d->hist.n; i++)
-            n += (double) d->hist.count[i];
-        analysis_cusum_update(&a->lat, n,
-                              window_hist_count_above(a->lat_t, d->hist.le, d->hist.count,
-                                                      d->hist.n),
-                              cap * ANALYSIS_LAT_H);
+            n += (double)d->hist.count[i];
+        analysis_cusum_update(
+            &a->lat, n, window_hist_count_above(a->lat_t, d->hist.le, d->hist.count, d->hist.n),
+            cap * ANALYSIS_LAT_H);
     }
     return 0;
 }
@@ -233,15 +267,15 @@ void analysis_observe_probe(struct analysis *a, double latency_s, bool ok,
 {
     if (isnan(latency_s))
         latency_s = 0;
-    (void) window_add_probe(&a->win, latency_s, ok);
+    (void)window_add_probe(&a->win, latency_s, ok);
     if (liveness_consecutive_failures >= 0) {
         a->liveness_seen = true;
-        a->liveness_failures = (uint32_t) liveness_consecutive_failures;
+        a->liveness_failures = (uint32_t)liveness_consecutive_failures;
     }
     if (now_ms < a->warm_until_ms)
         return;
     if (!a->scrape_seen)
-        analysis_cusum_update(&a->err, 1, ok ? 0 : 1, ANALYSIS_CAP_FACTOR * ANALYSIS_ERR_H);
+        analysis_cusum_update(&a->err, 1, ok ? 0 : 1, ANALYSIS_CAP_FACTOR * analysis_err_h(a));
     if (a->lat.armed && a->lat_src == ANALYSIS_SRC_PROBE)
         analysis_cusum_update(&a->lat, 1, latency_s > a->lat_t ? 1 : 0,
                               ANALYSIS_CAP_FACTOR * ANALYSIS_LAT_H);
@@ -262,8 +296,8 @@ void analysis_set_stable_baseline(struct analysis *a, const struct baseline_summ
 
 static bool analysis_rolling_spans(const struct analysis *a)
 {
-    return (double) baseline_span_ms(&a->base) >=
-           ANALYSIS_BASELINE_MIN_SPAN * (double) a->p.baseline_window_ms;
+    return (double)baseline_span_ms(&a->base) >=
+           ANALYSIS_BASELINE_MIN_SPAN * (double)a->p.baseline_window_ms;
 }
 
 static enum analysis_source analysis_latency_source(const struct analysis *a)
@@ -280,26 +314,28 @@ static void analysis_arm_error(struct analysis *a)
 {
     const struct window_counts *t = baseline_total(&a->base);
     double max = a->p.error_rate_max, base = NAN;
-    uint64_t need = (uint64_t) ANALYSIS_BASELINE_MIN_COUNT * a->p.error_min_requests;
+    uint64_t need = (uint64_t)ANALYSIS_BASELINE_MIN_COUNT * a->p.error_min_requests;
 
     if (!a->scrape_seen) {
         analysis_arm_default(a);
         return;
     }
+    /* the upper confidence bound: a thin baseline must not make the test touchy */
     if (a->has_stable && a->stable.requests >= need && !isnan(a->stable.error_rate))
-        base = a->stable.error_rate;
+        base = analysis_wilson_upper(a->stable.error_rate * (double)a->stable.requests,
+                                     (double)a->stable.requests, ANALYSIS_P0_Z);
     else if (analysis_rolling_spans(a) && t->requests >= need && t->requests > 0)
-        base = (double) t->errors / (double) t->requests;
-    analysis_cusum_arm(&a->err,
-                       isnan(base) ? ANALYSIS_ERR_P0_MAX * max
-                                   : analysis_clamp(base, ANALYSIS_ERR_P0_MIN * max,
-                                                    ANALYSIS_ERR_P0_MAX * max),
-                       fmin(ANALYSIS_ERR_P1_FACTOR * max, (1 + max) / 2));
+        base = analysis_wilson_upper((double)t->errors, (double)t->requests, ANALYSIS_P0_Z);
+    analysis_cusum_arm(
+        &a->err,
+        isnan(base) ? ANALYSIS_ERR_P0_MAX * max
+                    : analysis_clamp(base, ANALYSIS_ERR_P0_MIN * max, ANALYSIS_ERR_P0_MAX * max),
+        fmin(ANALYSIS_ERR_P1_FACTOR * max, (1 + max) / 2));
     a->err_base = base;
 }
 
 __attribute__((format(printf, 2, 3))) static void analysis_lat_unarm(struct analysis *a,
-                                                                      const char *fmt, ...)
+                                                                     const char *fmt, ...)
 {
     va_list ap;
 
@@ -316,7 +352,7 @@ static void analysis_arm_latency(struct analysis *a)
     const struct window_counts *t = baseline_total(&a->base);
     enum analysis_source src = analysis_latency_source(a);
     double q = a->p.latency_quantile, m = a->p.latency_max_increase;
-    double need = (double) ANALYSIS_BASELINE_MIN_COUNT * a->p.latency_min_samples;
+    double need = (double)ANALYSIS_BASELINE_MIN_COUNT * a->p.latency_min_samples;
     double b = NAN, thr, q0 = NAN, p1 = 1 - q;
     enum baseline_source want =
         src == ANALYSIS_SRC_SCRAPE ? BASELINE_SRC_HISTOGRAM : BASELINE_SRC_PROBE;
@@ -330,23 +366,23 @@ static void analysis_arm_latency(struct analysis *a)
         return;
     }
     if (a->has_stable && a->stable.latency_source == want &&
-        (double) a->stable.latency_samples >= need) {
+        (double)a->stable.latency_samples >= need) {
         b = baseline_summary_quantile(&a->stable, q);
         thr = (1 + m) * b;
         q0 = baseline_summary_exceed(&a->stable, thr);
     } else if (analysis_rolling_spans(a) && src == ANALYSIS_SRC_SCRAPE &&
-               (double) t->hist_total >= need && a->base.hist_n == a->win.hist_n &&
+               (double)t->hist_total >= need && a->base.hist_n == a->win.hist_n &&
                memcmp(a->base.le, a->win.le, a->win.hist_n * sizeof(a->win.le[0])) == 0) {
         b = window_hist_quantile(q, a->base.le, t->hist, a->base.hist_n);
         thr = (1 + m) * b;
         q0 = window_hist_count_above(thr, a->base.le, t->hist, a->base.hist_n) /
-             (double) t->hist_total;
+             (double)t->hist_total;
     } else if (analysis_rolling_spans(a) && src == ANALYSIS_SRC_PROBE &&
-               (double) t->probe_latency.count >= need) {
+               (double)t->probe_latency.count >= need) {
         if (sketch_quantile(&t->probe_latency, q, &b) < 0)
             b = NAN;
         thr = (1 + m) * b;
-        q0 = sketch_count_above(&t->probe_latency, thr) / (double) t->probe_latency.count;
+        q0 = sketch_count_above(&t->probe_latency, thr) / (double)t->probe_latency.count;
     } else {
         analysis_lat_unarm(a, "no baseline");
         return;
@@ -363,8 +399,8 @@ static void analysis_arm_latency(struct analysis *a)
     }
     q0 = fmax(q0, 1e-4);
     if (q0 >= 0.8 * p1) {
-        analysis_lat_unarm(a, "buckets cannot resolve the threshold (slow share %.3f vs %.3f)",
-                           q0, p1);
+        analysis_lat_unarm(a, "buckets cannot resolve the threshold (slow share %.3f vs %.3f)", q0,
+                           p1);
         return;
     }
     a->lat_t = thr;
@@ -387,8 +423,7 @@ static void analysis_ev_init(struct verdict_evidence *e, enum analysis_rule r, i
     e->window_ms = span;
 }
 
-static void analysis_ev_cusum(struct verdict_evidence *e, const struct analysis_cusum *c,
-                              double h)
+static void analysis_ev_cusum(struct verdict_evidence *e, const struct analysis_cusum *c, double h)
 {
     e->run_n = c->run_n;
     e->run_x = c->run_x;
@@ -400,16 +435,44 @@ static void analysis_ev_cusum(struct verdict_evidence *e, const struct analysis_
     }
 }
 
-/* Wilson gate over the run or the window, whichever clears the limit. */
-static double analysis_gate(double run_n, double run_x, double win_n, double win_x,
+/*
+ * Persistence of the sequential evidence: the statistic did not fall since
+ * the previous tick, or it sits at its cap. A real shift keeps pushing it
+ * up; a fluctuation that crossed h drifts back down the next interval.
+ */
+static bool analysis_cusum_holding(const struct analysis_cusum *c, double h)
+{
+    return c->s >= c->s_tick || c->s >= ANALYSIS_CAP_FACTOR * h * (1 - 1e-9);
+}
+
+/*
+ * Wilson gate: the best lower bound over the CUSUM run and, while the run
+ * is young (at most ANALYSIS_SUFFIX updates), over its latest updates
+ * taken from the newest back, so a run that began just before a fault is
+ * not diluted by its healthy head; plus the window at the stricter
+ * ANALYSIS_WINDOW_Z. An old run (a CUSUM pinned by a rate between baseline
+ * and max) gets no fresh suffixes at every tick: those repeated looks would
+ * let a steady rate just under max through. Run spans need
+ * ANALYSIS_MIN_RUN trials, the window min_n; all need min_x hits.
+ */
+static double analysis_gate(const struct analysis_cusum *c, double win_n, double win_x,
                             double min_n, double min_x, double z)
 {
-    double lb = 0;
+    double lb = 0, n = 0, x = 0;
 
-    if (run_n >= min_n && run_x >= min_x)
-        lb = analysis_wilson_lower(run_x, run_n, z);
+    if (c->updates <= ANALYSIS_SUFFIX) {
+        for (unsigned k = 0; k < c->seg_used; k++) {
+            unsigned i = (c->seg_head + ANALYSIS_SUFFIX - 1 - k) % ANALYSIS_SUFFIX;
+            n += c->seg_n[i];
+            x += c->seg_x[i];
+            if (n >= ANALYSIS_MIN_RUN && x >= min_x)
+                lb = fmax(lb, analysis_wilson_lower(x, n, z));
+        }
+    }
+    if (c->run_n >= ANALYSIS_MIN_RUN && c->run_x >= min_x)
+        lb = fmax(lb, analysis_wilson_lower(c->run_x, c->run_n, z));
     if (win_n >= min_n && win_x >= min_x)
-        lb = fmax(lb, analysis_wilson_lower(win_x, win_n, z));
+        lb = fmax(lb, analysis_wilson_lower(win_x, win_n, ANALYSIS_WINDOW_Z));
     return lb;
 }
 
@@ -427,17 +490,17 @@ static double analysis_recent_rate(const struct analysis *a, enum analysis_rule 
         const struct window_counts *s = window_slot(&a->win, age);
         if (rule == ANALYSIS_RULE_ERROR_RATE) {
             if (a->scrape_seen) {
-                n += (double) s->requests;
-                x += (double) s->errors;
+                n += (double)s->requests;
+                x += (double)s->errors;
             } else {
-                n += (double) s->probes;
-                x += (double) s->probe_failures;
+                n += (double)s->probes;
+                x += (double)s->probe_failures;
             }
         } else if (a->lat_src == ANALYSIS_SRC_SCRAPE) {
-            n += (double) s->hist_total;
+            n += (double)s->hist_total;
             x += window_hist_count_above(a->lat_t, a->win.le, s->hist, a->win.hist_n);
         } else {
-            n += (double) s->probe_latency.count;
+            n += (double)s->probe_latency.count;
             x += sketch_count_above(&s->probe_latency, a->lat_t);
         }
         if (n >= ANALYSIS_RECENT_MIN)
@@ -446,20 +509,20 @@ static double analysis_recent_rate(const struct analysis *a, enum analysis_rule 
     return NAN;
 }
 
-static void analysis_rule_error(struct analysis *a, const struct window_counts *slot,
-                                bool warm, struct verdict_evidence *e)
+static void analysis_rule_error(struct analysis *a, const struct window_counts *slot, bool warm,
+                                struct verdict_evidence *e)
 {
     const struct window_counts *w = &a->win.total;
     double n, x, lb, recent;
 
     if (a->scrape_seen) {
         e->source = ANALYSIS_SRC_SCRAPE;
-        n = (double) w->requests;
-        x = (double) w->errors;
+        n = (double)w->requests;
+        x = (double)w->errors;
     } else if (w->probes > 0 || a->err.run_n > 0) {
         e->source = ANALYSIS_SRC_PROBE;
-        n = (double) w->probes;
-        x = (double) w->probe_failures;
+        n = (double)w->probes;
+        x = (double)w->probe_failures;
     } else {
         snprintf(e->reason, sizeof(e->reason), "no traffic observed");
         e->state = VERDICT_RULE_INCONCLUSIVE;
@@ -469,7 +532,7 @@ static void analysis_rule_error(struct analysis *a, const struct window_counts *
     e->baseline = a->err_base;
     e->threshold = a->p.error_rate_max;
     e->confidence_limit = a->p.error_rate_max;
-    analysis_ev_cusum(e, &a->err, ANALYSIS_ERR_H);
+    analysis_ev_cusum(e, &a->err, analysis_err_h(a));
     e->state = VERDICT_RULE_INCONCLUSIVE;
     if (warm) {
         snprintf(e->reason, sizeof(e->reason), "warming up");
@@ -477,20 +540,19 @@ static void analysis_rule_error(struct analysis *a, const struct window_counts *
     }
     if (a->scrape_seen && slot->scrapes == 0) {
         analysis_reason(e->reason, sizeof(e->reason),
-                        "no valid scrape in the last interval (%u failed)",
-                        slot->scrape_failures);
+                        "no valid scrape in the last interval (%u failed)", slot->scrape_failures);
         return;
     }
-    lb = analysis_gate(a->err.run_n, a->err.run_x, n, x, a->p.error_min_requests,
-                       ANALYSIS_MIN_ERRORS, ANALYSIS_ERR_Z);
+    lb = analysis_gate(&a->err, n, x, a->p.error_min_requests, ANALYSIS_MIN_ERRORS, ANALYSIS_ERR_Z);
     e->confidence_bound = lb;
     recent = analysis_recent_rate(a, ANALYSIS_RULE_ERROR_RATE);
-    if (a->err.s >= ANALYSIS_ERR_H && lb > a->p.error_rate_max &&
-        !(recent <= a->p.error_rate_max)) {
+    if (a->err.s >= analysis_err_h(a) && lb > a->p.error_rate_max &&
+        !(recent <= a->p.error_rate_max) && fmax(n, a->err.run_n) >= a->p.error_min_requests &&
+        analysis_cusum_holding(&a->err, analysis_err_h(a))) {
         e->state = VERDICT_RULE_BREACH;
         analysis_reason(e->reason, sizeof(e->reason),
                         "error rate above %g: lower bound %.4f, CUSUM %.1f >= %.1f",
-                        a->p.error_rate_max, lb, a->err.s, ANALYSIS_ERR_H);
+                        a->p.error_rate_max, lb, a->err.s, analysis_err_h(a));
         return;
     }
     if (n < a->p.error_min_requests) {
@@ -501,8 +563,8 @@ static void analysis_rule_error(struct analysis *a, const struct window_counts *
     e->state = VERDICT_RULE_PASS;
 }
 
-static void analysis_rule_latency(struct analysis *a, const struct window_counts *slot,
-                                  bool warm, struct verdict_evidence *e)
+static void analysis_rule_latency(struct analysis *a, const struct window_counts *slot, bool warm,
+                                  struct verdict_evidence *e)
 {
     const struct window_counts *w = &a->win.total;
     double n = 0, x = NAN, lb, limit, recent;
@@ -513,19 +575,18 @@ static void analysis_rule_latency(struct analysis *a, const struct window_counts
         return; /* OFF */
     }
     if (a->lat_src == ANALYSIS_SRC_SCRAPE) {
-        n = (double) w->hist_total;
-        e->value = window_hist_quantile(a->p.latency_quantile, a->win.le, w->hist,
-                                        a->win.hist_n);
+        n = (double)w->hist_total;
+        e->value = window_hist_quantile(a->p.latency_quantile, a->win.le, w->hist, a->win.hist_n);
         if (a->lat.armed)
             x = window_hist_count_above(a->lat_t, a->win.le, w->hist, a->win.hist_n);
     } else {
         double v;
-        n = (double) w->probe_latency.count;
+        n = (double)w->probe_latency.count;
         e->value = sketch_quantile(&w->probe_latency, a->p.latency_quantile, &v) == 0 ? v : NAN;
         if (a->lat.armed)
             x = sketch_count_above(&w->probe_latency, a->lat_t);
     }
-    e->samples = (uint64_t) n;
+    e->samples = (uint64_t)n;
     e->slow = x;
     e->baseline = a->lat_base;
     e->threshold = a->lat_t;
@@ -537,8 +598,7 @@ static void analysis_rule_latency(struct analysis *a, const struct window_counts
     }
     if (a->lat_src == ANALYSIS_SRC_SCRAPE && slot->scrapes == 0) {
         analysis_reason(e->reason, sizeof(e->reason),
-                        "no valid scrape in the last interval (%u failed)",
-                        slot->scrape_failures);
+                        "no valid scrape in the last interval (%u failed)", slot->scrape_failures);
         return;
     }
     if (!a->lat.armed) {
@@ -547,11 +607,12 @@ static void analysis_rule_latency(struct analysis *a, const struct window_counts
     }
     limit = a->lat_q0 + ANALYSIS_LAT_GATE * (a->lat.p1 - a->lat_q0);
     e->confidence_limit = limit;
-    lb = analysis_gate(a->lat.run_n, a->lat.run_x, n, x, a->p.latency_min_samples, 1,
-                       ANALYSIS_LAT_Z);
+    lb = analysis_gate(&a->lat, n, x, a->p.latency_min_samples, 1, ANALYSIS_LAT_Z);
     e->confidence_bound = lb;
     recent = analysis_recent_rate(a, ANALYSIS_RULE_LATENCY);
-    if (a->lat.s >= ANALYSIS_LAT_H && lb > limit && !(recent <= limit)) {
+    if (a->lat.s >= ANALYSIS_LAT_H && lb > limit && !(recent <= limit) &&
+        fmax(n, a->lat.run_n) >= a->p.latency_min_samples &&
+        analysis_cusum_holding(&a->lat, ANALYSIS_LAT_H)) {
         e->state = VERDICT_RULE_BREACH;
         analysis_reason(e->reason, sizeof(e->reason),
                         "slow share above %.3f (T %.4gs): lower bound %.3f, CUSUM %.1f >= %.1f",
@@ -606,7 +667,7 @@ void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
     v.breaches_needed = need;
     memcpy(v.config_hash, a->p.config_hash, sizeof(v.config_hash));
     for (int r = 0; r < ANALYSIS_RULE_COUNT; r++)
-        analysis_ev_init(&v.ev[r], (enum analysis_rule) r, span);
+        analysis_ev_init(&v.ev[r], (enum analysis_rule)r, span);
 
     analysis_rule_error(a, slot, warm, &v.ev[ANALYSIS_RULE_ERROR_RATE]);
     analysis_rule_latency(a, slot, warm, &v.ev[ANALYSIS_RULE_LATENCY]);
@@ -659,14 +720,16 @@ void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
             decide = ANALYSIS_RULE_ERROR_RATE;
         }
     }
-    v.rule = decide >= 0 ? (enum analysis_rule) decide : ANALYSIS_RULE_ERROR_RATE;
+    v.rule = decide >= 0 ? (enum analysis_rule)decide : ANALYSIS_RULE_ERROR_RATE;
 
     /* the interval joins the rolling baseline only if it is trusted */
     if (!warm && !breach && !(a->scrape_seen && slot->scrapes == 0))
-        (void) baseline_add(&a->base, slot, a->win.le, a->win.hist_n, now_ms);
+        (void)baseline_add(&a->base, slot, a->win.le, a->win.hist_n, now_ms);
     else
         baseline_skip(&a->base, now_ms);
 
+    a->err.s_tick = a->err.s;
+    a->lat.s_tick = a->lat.s;
     analysis_arm_error(a);
     analysis_arm_latency(a);
     window_advance(&a->win, now_ms);
@@ -678,7 +741,7 @@ int analysis_baseline_summary(const struct analysis *a, const char *revision,
                               struct baseline_summary *ret)
 {
     struct baseline_summary s;
-    uint64_t need = (uint64_t) ANALYSIS_BASELINE_MIN_COUNT * a->p.error_min_requests;
+    uint64_t need = (uint64_t)ANALYSIS_BASELINE_MIN_COUNT * a->p.error_min_requests;
     int r;
 
     if (!analysis_rolling_spans(a) || baseline_total(&a->base)->requests < need)
@@ -783,7 +846,7 @@ static void analysis_jw_lit(struct analysis_jw *w, const char *s)
 }
 
 __attribute__((format(printf, 2, 3))) static void analysis_jw_fmt(struct analysis_jw *w,
-                                                                    const char *fmt, ...)
+                                                                  const char *fmt, ...)
 {
     char tmp[192];
     va_list ap;
@@ -792,24 +855,24 @@ __attribute__((format(printf, 2, 3))) static void analysis_jw_fmt(struct analysi
     va_start(ap, fmt);
     n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t) n >= sizeof(tmp)) {
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
         w->full = true;
         return;
     }
-    analysis_jw_raw(w, tmp, (size_t) n);
+    analysis_jw_raw(w, tmp, (size_t)n);
 }
 
 /* A JSON string: quotes, RFC 8259 escapes, invalid UTF-8 replaced by U+FFFD. */
 static void analysis_jw_str(struct analysis_jw *w, const char *s)
 {
-    const unsigned char *p = (const unsigned char *) s;
+    const unsigned char *p = (const unsigned char *)s;
 
     analysis_jw_raw(w, "\"", 1);
     while (*p) {
         unsigned char c = *p;
         unsigned need = 0;
         if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char) c};
+            char e[2] = {'\\', (char)c};
             analysis_jw_raw(w, e, 2);
             p++;
             continue;
@@ -825,7 +888,7 @@ static void analysis_jw_str(struct analysis_jw *w, const char *s)
             continue;
         }
         if (c < 0x80) {
-            analysis_jw_raw(w, (const char *) p, 1);
+            analysis_jw_raw(w, (const char *)p, 1);
             p++;
             continue;
         }
@@ -847,7 +910,7 @@ static void analysis_jw_str(struct analysis_jw *w, const char *s)
             p++;
             continue;
         }
-        analysis_jw_raw(w, (const char *) p, need + 1);
+        analysis_jw_raw(w, (const char *)p, need + 1);
         p += need + 1;
     }
     analysis_jw_raw(w, "\"", 1);
@@ -872,7 +935,7 @@ static void analysis_jw_num(struct analysis_jw *w, const char *key, double v)
 static void analysis_jw_u64(struct analysis_jw *w, const char *key, uint64_t v)
 {
     analysis_jw_key(w, key);
-    analysis_jw_fmt(w, "%llu", (unsigned long long) v);
+    analysis_jw_fmt(w, "%llu", (unsigned long long)v);
 }
 
 static void analysis_jw_evidence(struct analysis_jw *w, const struct verdict_evidence *e)
@@ -904,7 +967,7 @@ static void analysis_jw_evidence(struct analysis_jw *w, const struct verdict_evi
         analysis_jw_num(w, "lower_bound", e->confidence_bound);
         analysis_jw_num(w, "lower_bound_limit", e->confidence_limit);
     }
-    analysis_jw_fmt(w, ",\"window_ms\":%lld", (long long) e->window_ms);
+    analysis_jw_fmt(w, ",\"window_ms\":%lld", (long long)e->window_ms);
     analysis_jw_key(w, "reason");
     analysis_jw_str(w, e->reason);
     analysis_jw_raw(w, "}", 1);
@@ -929,8 +992,8 @@ int verdict_render_json(const struct verdict *v, char *buf, size_t size)
     analysis_jw_lit(&w, v->breach ? "true" : "false");
     analysis_jw_fmt(&w, ",\"breaches_in_row\":%u,\"breaches_needed\":%u", v->breaches_in_row,
                     v->breaches_needed);
-    analysis_jw_fmt(&w, ",\"t_ms\":%lld,\"window_ms\":%lld", (long long) v->t_ms,
-                    (long long) v->window_ms);
+    analysis_jw_fmt(&w, ",\"t_ms\":%lld,\"window_ms\":%lld", (long long)v->t_ms,
+                    (long long)v->window_ms);
     analysis_jw_key(&w, "config_hash");
     analysis_jw_str(&w, hash);
     analysis_jw_lit(&w, ",\"rules\":[");
@@ -945,5 +1008,5 @@ int verdict_render_json(const struct verdict *v, char *buf, size_t size)
             buf[0] = '\0';
         return -ENOSPC;
     }
-    return (int) w.len;
+    return (int)w.len;
 }

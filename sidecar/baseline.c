@@ -27,10 +27,10 @@ int baseline_init(struct baseline *b, int64_t window_ms, int64_t interval_ms, in
         n = 1;
     if (n > BASELINE_MAX_SLOTS)
         n = BASELINE_MAX_SLOTS;
-    b->slot = malloc((size_t) n * sizeof(*b->slot));
+    b->slot = malloc((size_t)n * sizeof(*b->slot));
     if (!b->slot)
         return -ENOMEM;
-    b->nslots = (unsigned) n;
+    b->nslots = (unsigned)n;
     b->slot_ms = window_ms / n;
     for (unsigned i = 0; i < b->nslots; i++)
         window_counts_init(&b->slot[i]);
@@ -83,7 +83,7 @@ static void baseline_elapse(struct baseline *b, int64_t dt)
         b->slot_end_ms += b->slot_ms;
         b->cur = (b->cur + 1) % b->nslots;
         if (b->used == b->nslots) {
-            (void) window_counts_subtract(&b->total, &b->slot[b->cur]);
+            (void)window_counts_subtract(&b->total, &b->slot[b->cur]);
             window_counts_init(&b->slot[b->cur]);
         } else {
             b->used++;
@@ -106,8 +106,7 @@ int baseline_add(struct baseline *b, const struct window_counts *c, const double
     b->last_ms = now_ms;
     if (hist_n > SAMPLE_MAX_BUCKETS)
         return -EINVAL;
-    if (hist_n > 0 &&
-        (b->hist_n != hist_n || memcmp(b->le, le, hist_n * sizeof(le[0])) != 0)) {
+    if (hist_n > 0 && (b->hist_n != hist_n || memcmp(b->le, le, hist_n * sizeof(le[0])) != 0)) {
         if (b->hist_n != 0) {
             baseline_clear_hist(b);
             ret = BASELINE_LAYOUT_CHANGED;
@@ -137,7 +136,7 @@ int64_t baseline_span_ms(const struct baseline *b)
 
     if (open < 0)
         open = 0;
-    return (int64_t) (b->used - 1) * b->slot_ms + open;
+    return (int64_t)(b->used - 1) * b->slot_ms + open;
 }
 
 const struct window_counts *baseline_total(const struct baseline *b)
@@ -164,7 +163,7 @@ int baseline_summarize(const struct baseline *b, double quantile, double max_inc
     s.window_ms = baseline_span_ms(b);
     s.requests = t->requests;
     s.errors = t->errors;
-    s.error_rate = t->requests ? (double) t->errors / (double) t->requests : NAN;
+    s.error_rate = t->requests ? (double)t->errors / (double)t->requests : NAN;
     s.quantile = quantile;
     s.p50 = s.p90 = s.p99 = s.quantile_value = s.threshold = s.exceed = NAN;
     if (b->hist_n > 0 && t->hist_total > 0) {
@@ -177,7 +176,7 @@ int baseline_summarize(const struct baseline *b, double quantile, double max_inc
         s.threshold = (1 + max_increase) * s.quantile_value;
         if (!isnan(s.threshold))
             s.exceed = window_hist_count_above(s.threshold, b->le, t->hist, b->hist_n) /
-                       (double) t->hist_total;
+                       (double)t->hist_total;
     } else if (t->probe_latency.count > 0) {
         const struct sketch *k = &t->probe_latency;
         s.latency_source = BASELINE_SRC_PROBE;
@@ -187,7 +186,7 @@ int baseline_summarize(const struct baseline *b, double quantile, double max_inc
         s.p99 = baseline_sketch_q(k, 0.99);
         s.quantile_value = baseline_sketch_q(k, quantile);
         s.threshold = (1 + max_increase) * s.quantile_value;
-        s.exceed = sketch_count_above(k, s.threshold) / (double) k->count;
+        s.exceed = sketch_count_above(k, s.threshold) / (double)k->count;
     }
     *ret = s;
     return 0;
@@ -205,8 +204,7 @@ static unsigned baseline_summary_points(const struct baseline_summary *s, double
         if (!(pv[i] > 0) || isinf(pv[i]) || !(pf[i] >= 0 && pf[i] <= 1))
             continue;
         /* insertion sort by value, then by fraction */
-        for (j = n; j > 0 && (v[j - 1] > pv[i] || (v[j - 1] == pv[i] && f[j - 1] > pf[i]));
-             j--) {
+        for (j = n; j > 0 && (v[j - 1] > pv[i] || (v[j - 1] == pv[i] && f[j - 1] > pf[i])); j--) {
             v[j] = v[j - 1];
             f[j] = f[j - 1];
         }
@@ -255,8 +253,8 @@ double baseline_summary_exceed(const struct baseline_summary *s, double t)
         return 1 - f[n - 1];
     for (unsigned i = 1; i < n; i++) {
         if (t <= v[i]) {
-            double x = v[i] > v[i - 1] ? (log(t) - log(v[i - 1])) / (log(v[i]) - log(v[i - 1]))
-                                       : 1.0;
+            double x =
+                v[i] > v[i - 1] ? (log(t) - log(v[i - 1])) / (log(v[i]) - log(v[i - 1])) : 1.0;
             return 1 - (f[i - 1] + x * (f[i] - f[i - 1]));
         }
     }
@@ -296,7 +294,7 @@ static void baseline_jw_raw(struct baseline_jw *w, const char *s, size_t n)
 }
 
 __attribute__((format(printf, 2, 3))) static void baseline_jw_fmt(struct baseline_jw *w,
-                                                                    const char *fmt, ...)
+                                                                  const char *fmt, ...)
 {
     char tmp[192];
     va_list ap;
@@ -305,24 +303,24 @@ __attribute__((format(printf, 2, 3))) static void baseline_jw_fmt(struct baselin
     va_start(ap, fmt);
     n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t) n >= sizeof(tmp)) {
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
         w->full = true;
         return;
     }
-    baseline_jw_raw(w, tmp, (size_t) n);
+    baseline_jw_raw(w, tmp, (size_t)n);
 }
 
 /* A JSON string: quotes, escapes, invalid UTF-8 replaced by U+FFFD. */
 static void baseline_jw_str(struct baseline_jw *w, const char *s)
 {
-    const unsigned char *p = (const unsigned char *) s;
+    const unsigned char *p = (const unsigned char *)s;
 
     baseline_jw_raw(w, "\"", 1);
     while (*p) {
         unsigned char c = *p;
         unsigned need = 0;
         if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char) c};
+            char e[2] = {'\\', (char)c};
             baseline_jw_raw(w, e, 2);
             p++;
             continue;
@@ -333,7 +331,7 @@ static void baseline_jw_str(struct baseline_jw *w, const char *s)
             continue;
         }
         if (c < 0x80) {
-            baseline_jw_raw(w, (const char *) p, 1);
+            baseline_jw_raw(w, (const char *)p, 1);
             p++;
             continue;
         }
@@ -355,7 +353,7 @@ static void baseline_jw_str(struct baseline_jw *w, const char *s)
             p++;
             continue;
         }
-        baseline_jw_raw(w, (const char *) p, need + 1);
+        baseline_jw_raw(w, (const char *)p, need + 1);
         p += need + 1;
     }
     baseline_jw_raw(w, "\"", 1);
@@ -385,13 +383,13 @@ int baseline_summary_render_json(const struct baseline_summary *s, char *buf, si
     baseline_jw_fmt(&w, "{\"v\":%d,\"revision\":", BASELINE_SUMMARY_VERSION);
     baseline_jw_str(&w, s->revision);
     baseline_jw_fmt(&w, ",\"window_ms\":%lld,\"requests\":%llu,\"errors\":%llu,\"error_rate\":",
-                    (long long) s->window_ms, (unsigned long long) s->requests,
-                    (unsigned long long) s->errors);
+                    (long long)s->window_ms, (unsigned long long)s->requests,
+                    (unsigned long long)s->errors);
     baseline_jw_num(&w, s->error_rate);
     baseline_jw_raw(&w, ",\"latency_source\":", 18);
     baseline_jw_str(&w, baseline_source_name(s->latency_source));
-    baseline_jw_fmt(&w, ",\"latency_samples\":%llu,\"p50\":",
-                    (unsigned long long) s->latency_samples);
+    baseline_jw_fmt(&w,
+                    ",\"latency_samples\":%llu,\"p50\":", (unsigned long long)s->latency_samples);
     baseline_jw_num(&w, s->p50);
     baseline_jw_raw(&w, ",\"p90\":", 7);
     baseline_jw_num(&w, s->p90);
@@ -411,7 +409,7 @@ int baseline_summary_render_json(const struct baseline_summary *s, char *buf, si
             buf[0] = '\0';
         return -ENOSPC;
     }
-    return (int) w.len;
+    return (int)w.len;
 }
 
 /* ---- JSON in ------------------------------------------------------------- */
@@ -424,12 +422,12 @@ struct baseline_jr {
 };
 
 __attribute__((format(printf, 2, 3))) static int baseline_jr_fail(struct baseline_jr *r,
-                                                                   const char *fmt, ...)
+                                                                  const char *fmt, ...)
 {
     va_list ap;
 
     if (r->err) {
-        r->err->offset = (size_t) (r->p - r->start);
+        r->err->offset = (size_t)(r->p - r->start);
         va_start(ap, fmt);
         vsnprintf(r->err->msg, sizeof(r->err->msg), fmt, ap);
         va_end(ap);
@@ -453,16 +451,41 @@ static int baseline_jr_hex4(struct baseline_jr *r, unsigned *ret)
         char c = *r->p++;
         v <<= 4;
         if (c >= '0' && c <= '9')
-            v |= (unsigned) (c - '0');
+            v |= (unsigned)(c - '0');
         else if (c >= 'a' && c <= 'f')
-            v |= (unsigned) (c - 'a' + 10);
+            v |= (unsigned)(c - 'a' + 10);
         else if (c >= 'A' && c <= 'F')
-            v |= (unsigned) (c - 'A' + 10);
+            v |= (unsigned)(c - 'A' + 10);
         else
             return baseline_jr_fail(r, "bad \\u escape");
     }
     *ret = v;
     return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (p < end, *p >= 0x80), 0 if invalid. */
+static size_t baseline_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t need;
+
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 1;
+    else if (c >= 0xe0 && c <= 0xef)
+        need = 2;
+    else if (c >= 0xf0 && c <= 0xf4)
+        need = 3;
+    else
+        return 0;
+    if ((size_t)(end - p) <= need)
+        return 0;
+    for (size_t i = 1; i <= need; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+        (c == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return need + 1;
 }
 
 /* A string at r->p (on the quote) decoded into out (cap bytes incl. NUL). */
@@ -478,31 +501,49 @@ static int baseline_jr_string(struct baseline_jr *r, char *out, size_t cap)
 
         if (r->p >= r->end)
             return baseline_jr_fail(r, "unterminated string");
-        c = (unsigned char) *r->p;
+        c = (unsigned char)*r->p;
         if (c == '"') {
             r->p++;
             break;
         }
         if (c < 0x20)
             return baseline_jr_fail(r, "control character in string");
-        if (c != '\\') {
-            enc[k++] = (char) c;
+        if (c >= 0x80) {
+            k = baseline_utf8_len((const unsigned char *)r->p, (const unsigned char *)r->end);
+            if (k == 0)
+                return baseline_jr_fail(r, "invalid UTF-8 in string");
+            memcpy(enc, r->p, k);
+            r->p += k;
+        } else if (c != '\\') {
+            enc[k++] = (char)c;
             r->p++;
         } else {
             unsigned cp;
             r->p++;
             if (r->p >= r->end)
                 return baseline_jr_fail(r, "unterminated escape");
-            c = (unsigned char) *r->p++;
+            c = (unsigned char)*r->p++;
             switch (c) {
-            case '"': case '\\': case '/':
-                enc[k++] = (char) c;
+            case '"':
+            case '\\':
+            case '/':
+                enc[k++] = (char)c;
                 break;
-            case 'b': enc[k++] = '\b'; break;
-            case 'f': enc[k++] = '\f'; break;
-            case 'n': enc[k++] = '\n'; break;
-            case 'r': enc[k++] = '\r'; break;
-            case 't': enc[k++] = '\t'; break;
+            case 'b':
+                enc[k++] = '\b';
+                break;
+            case 'f':
+                enc[k++] = '\f';
+                break;
+            case 'n':
+                enc[k++] = '\n';
+                break;
+            case 'r':
+                enc[k++] = '\r';
+                break;
+            case 't':
+                enc[k++] = '\t';
+                break;
             case 'u':
                 if (baseline_jr_hex4(r, &cp) < 0)
                     return -EINVAL;
@@ -522,19 +563,19 @@ static int baseline_jr_string(struct baseline_jr *r, char *out, size_t cap)
                 if (cp == 0)
                     return baseline_jr_fail(r, "NUL in string");
                 if (cp < 0x80) {
-                    enc[k++] = (char) cp;
+                    enc[k++] = (char)cp;
                 } else if (cp < 0x800) {
-                    enc[k++] = (char) (0xc0 | (cp >> 6));
-                    enc[k++] = (char) (0x80 | (cp & 0x3f));
+                    enc[k++] = (char)(0xc0 | (cp >> 6));
+                    enc[k++] = (char)(0x80 | (cp & 0x3f));
                 } else if (cp < 0x10000) {
-                    enc[k++] = (char) (0xe0 | (cp >> 12));
-                    enc[k++] = (char) (0x80 | ((cp >> 6) & 0x3f));
-                    enc[k++] = (char) (0x80 | (cp & 0x3f));
+                    enc[k++] = (char)(0xe0 | (cp >> 12));
+                    enc[k++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                    enc[k++] = (char)(0x80 | (cp & 0x3f));
                 } else {
-                    enc[k++] = (char) (0xf0 | (cp >> 18));
-                    enc[k++] = (char) (0x80 | ((cp >> 12) & 0x3f));
-                    enc[k++] = (char) (0x80 | ((cp >> 6) & 0x3f));
-                    enc[k++] = (char) (0x80 | (cp & 0x3f));
+                    enc[k++] = (char)(0xf0 | (cp >> 18));
+                    enc[k++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+                    enc[k++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                    enc[k++] = (char)(0x80 | (cp & 0x3f));
                 }
                 break;
             default:
@@ -586,9 +627,9 @@ static int baseline_jr_number(struct baseline_jr *r, char *out, size_t cap, bool
         while (r->p < r->end && *r->p >= '0' && *r->p <= '9')
             r->p++;
     }
-    if ((size_t) (r->p - s) >= cap)
+    if ((size_t)(r->p - s) >= cap)
         return baseline_jr_fail(r, "number too long");
-    memcpy(out, s, (size_t) (r->p - s));
+    memcpy(out, s, (size_t)(r->p - s));
     out[r->p - s] = '\0';
     return 0;
 }
@@ -597,21 +638,47 @@ static int baseline_jr_literal(struct baseline_jr *r, const char *lit)
 {
     size_t n = strlen(lit);
 
-    if ((size_t) (r->end - r->p) < n || memcmp(r->p, lit, n) != 0)
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, lit, n) != 0)
         return baseline_jr_fail(r, "unexpected character");
     r->p += n;
     return 0;
 }
 
 enum baseline_key {
-    BK_V, BK_REVISION, BK_WINDOW_MS, BK_REQUESTS, BK_ERRORS, BK_ERROR_RATE,
-    BK_LATENCY_SOURCE, BK_LATENCY_SAMPLES, BK_P50, BK_P90, BK_P99, BK_Q, BK_Q_VALUE,
-    BK_THRESHOLD, BK_EXCEED, BK_COUNT
+    BK_V,
+    BK_REVISION,
+    BK_WINDOW_MS,
+    BK_REQUESTS,
+    BK_ERRORS,
+    BK_ERROR_RATE,
+    BK_LATENCY_SOURCE,
+    BK_LATENCY_SAMPLES,
+    BK_P50,
+    BK_P90,
+    BK_P99,
+    BK_Q,
+    BK_Q_VALUE,
+    BK_THRESHOLD,
+    BK_EXCEED,
+    BK_COUNT
 };
 
 static const char *const baseline_keys[BK_COUNT] = {
-    "v", "revision", "window_ms", "requests", "errors", "error_rate", "latency_source",
-    "latency_samples", "p50", "p90", "p99", "q", "q_value", "threshold", "exceed",
+    "v",
+    "revision",
+    "window_ms",
+    "requests",
+    "errors",
+    "error_rate",
+    "latency_source",
+    "latency_samples",
+    "p50",
+    "p90",
+    "p99",
+    "q",
+    "q_value",
+    "threshold",
+    "exceed",
 };
 
 static int baseline_key_find(const char *k)
@@ -747,7 +814,7 @@ int baseline_summary_parse_json(const char *buf, size_t len, struct baseline_sum
                 rc = baseline_jr_u64(&r, t, num, integer, &version);
                 if (rc == 0 && version != BASELINE_SUMMARY_VERSION)
                     rc = baseline_jr_fail(&r, "unsupported version %llu",
-                                          (unsigned long long) version);
+                                          (unsigned long long)version);
                 break;
             case BK_REVISION:
                 if (t != BJ_STRING)
@@ -760,7 +827,7 @@ int baseline_summary_parse_json(const char *buf, size_t len, struct baseline_sum
                 rc = baseline_jr_u64(&r, t, num, integer, &v);
                 if (rc == 0 && v > INT64_MAX)
                     rc = baseline_jr_fail(&r, "window_ms out of range");
-                s.window_ms = (int64_t) v;
+                s.window_ms = (int64_t)v;
                 break;
             }
             case BK_REQUESTS:

@@ -42,11 +42,11 @@
 
 struct baseline {
     unsigned nslots;
-    int64_t slot_ms;       /* baseline time per slot */
+    int64_t slot_ms; /* baseline time per slot */
     unsigned cur, used;
-    int64_t active_ms;     /* baseline time elapsed since init/reset */
-    int64_t slot_end_ms;   /* baseline time at which the open slot closes */
-    int64_t last_ms;       /* wall time of the last add or skip */
+    int64_t active_ms;   /* baseline time elapsed since init/reset */
+    int64_t slot_end_ms; /* baseline time at which the open slot closes */
+    int64_t last_ms;     /* wall time of the last add or skip */
     unsigned hist_n;
     double le[SAMPLE_MAX_BUCKETS];
     struct window_counts total;
@@ -54,23 +54,23 @@ struct baseline {
 };
 
 enum baseline_source {
-    BASELINE_SRC_NONE = 0,   /* no latency data */
-    BASELINE_SRC_HISTOGRAM,  /* the app's scraped histogram */
-    BASELINE_SRC_PROBE,      /* the sidecar's probe latencies */
+    BASELINE_SRC_NONE = 0,  /* no latency data */
+    BASELINE_SRC_HISTOGRAM, /* the app's scraped histogram */
+    BASELINE_SRC_PROBE,     /* the sidecar's probe latencies */
 };
 
 struct baseline_summary {
     char revision[BASELINE_REVISION_MAX + 1]; /* pod-template-hash it describes */
-    int64_t window_ms;          /* baseline time covered */
-    uint64_t requests, errors;  /* scraped, over window_ms */
-    double error_rate;          /* errors / requests; NaN without requests */
+    int64_t window_ms;                        /* baseline time covered */
+    uint64_t requests, errors;                /* scraped, over window_ms */
+    double error_rate;                        /* errors / requests; NaN without requests */
     enum baseline_source latency_source;
     uint64_t latency_samples;
-    double p50, p90, p99;       /* seconds; NaN when unknown */
-    double quantile;            /* the q of the latency rule, in (0, 1) */
-    double quantile_value;      /* latency at q, seconds */
-    double threshold;           /* (1 + max_increase) * quantile_value */
-    double exceed;              /* fraction of samples slower than threshold */
+    double p50, p90, p99;  /* seconds; NaN when unknown */
+    double quantile;       /* the q of the latency rule, in (0, 1) */
+    double quantile_value; /* latency at q, seconds */
+    double threshold;      /* (1 + max_increase) * quantile_value */
+    double exceed;         /* fraction of samples slower than threshold */
 };
 
 /* Where a parse stopped and why. */

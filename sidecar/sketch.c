@@ -19,7 +19,7 @@
 static double sketch_bound(unsigned i)
 {
     /* upper bound of bin i (1..SKETCH_BINS); bin 0 ends at MIN */
-    return SKETCH_MIN_S * exp((double) i * SKETCH_LN_GAMMA);
+    return SKETCH_MIN_S * exp((double)i * SKETCH_LN_GAMMA);
 }
 
 unsigned sketch_index(double value_s)
@@ -33,7 +33,7 @@ unsigned sketch_index(double value_s)
         return 1;
     if (x > SKETCH_BINS)
         return SKETCH_BINS + 1;
-    return (unsigned) x;
+    return (unsigned)x;
 }
 
 double sketch_bin_value(unsigned i)
@@ -56,7 +56,7 @@ void sketch_init(struct sketch *s)
 void sketch_clear(struct sketch *s)
 {
     if (s->lo <= s->hi)
-        memset(&s->bin[s->lo], 0, (size_t) (s->hi - s->lo + 1) * sizeof(s->bin[0]));
+        memset(&s->bin[s->lo], 0, (size_t)(s->hi - s->lo + 1) * sizeof(s->bin[0]));
     s->count = 0;
     s->lo = SKETCH_SLOTS;
     s->hi = 0;
@@ -76,9 +76,9 @@ int sketch_add(struct sketch *s, double value_s, uint32_t count)
     s->bin[i] += count;
     s->count += count;
     if (i < s->lo)
-        s->lo = (uint16_t) i;
+        s->lo = (uint16_t)i;
     if (i > s->hi)
-        s->hi = (uint16_t) i;
+        s->hi = (uint16_t)i;
     return 0;
 }
 
@@ -132,7 +132,7 @@ int sketch_quantile(const struct sketch *s, double q, double *ret)
         return -EINVAL;
     if (s->count == 0)
         return -ENODATA;
-    rank = (uint64_t) floor(q * (double) (s->count - 1));
+    rank = (uint64_t)floor(q * (double)(s->count - 1));
     for (unsigned i = s->lo; i <= s->hi; i++) {
         cum += s->bin[i];
         if (cum > rank) {
@@ -171,7 +171,7 @@ double sketch_count_above(const struct sketch *s, double threshold_s)
         threshold_s = lo;
     if (threshold_s > hi)
         threshold_s = hi;
-    return above + (double) s->bin[t] * (hi - threshold_s) / (hi - lo);
+    return above + (double)s->bin[t] * (hi - threshold_s) / (hi - lo);
 }
 
 size_t sketch_memory(void)

@@ -31,8 +31,8 @@
 #define SKETCH_REL_ACCURACY (0.02 / 2.02)
 
 struct sketch {
-    uint64_t count;    /* sum of bin[] */
-    uint16_t lo, hi;   /* nonzero bins lie in [lo, hi]; lo > hi when empty */
+    uint64_t count;  /* sum of bin[] */
+    uint16_t lo, hi; /* nonzero bins lie in [lo, hi]; lo > hi when empty */
     uint32_t bin[SKETCH_SLOTS];
 };
 

@@ -46,8 +46,7 @@ int window_counts_merge(struct window_counts *dst, const struct window_counts *s
     if (!window_u64_add_ok(dst->requests, src->requests) ||
         !window_u64_add_ok(dst->errors, src->errors) ||
         !window_u64_add_ok(dst->hist_total, src->hist_total) ||
-        !window_u64_add_ok(dst->probes, src->probes) ||
-        dst->scrapes > UINT32_MAX - src->scrapes ||
+        !window_u64_add_ok(dst->probes, src->probes) || dst->scrapes > UINT32_MAX - src->scrapes ||
         dst->scrape_failures > UINT32_MAX - src->scrape_failures ||
         dst->resets > UINT32_MAX - src->resets)
         return -EOVERFLOW;
@@ -256,7 +255,7 @@ void window_advance(struct window *w, int64_t now_ms)
     next = &w->slot[w->cur];
     if (w->used == w->nslots) {
         /* the slot being reopened is the oldest: it leaves the window */
-        (void) window_counts_subtract(&w->total, next);
+        (void)window_counts_subtract(&w->total, next);
         window_counts_clear(next);
     } else {
         w->used++;
@@ -279,7 +278,7 @@ void window_sum(const struct window *w, unsigned k, struct window_counts *ret)
     }
     window_counts_init(ret);
     for (unsigned age = 0; age < k; age++)
-        (void) window_counts_merge(ret, window_slot(w, age));
+        (void)window_counts_merge(ret, window_slot(w, age));
 }
 
 int64_t window_span_ms(const struct window *w, int64_t now_ms)
@@ -363,7 +362,7 @@ double window_hist_quantile(double q, const double *le, const uint64_t *count, u
     if (n > SAMPLE_MAX_BUCKETS)
         return NAN;
     for (unsigned i = 0; i < n; i++) {
-        sum += (double) count[i];
+        sum += (double)count[i];
         cum[i] = sum;
     }
     return window_bucket_quantile(q, le, cum, n);
@@ -380,7 +379,7 @@ double window_hist_count_above(double t, const double *le, const uint64_t *count
         finite = n - 1;
         /* histogram_quantile places the +Inf bucket at the second-highest bound */
         if (n >= 2 && le[n - 2] > t)
-            above += (double) count[n - 1];
+            above += (double)count[n - 1];
     }
     for (unsigned i = 0; i < finite; i++) {
         double hi = le[i];
@@ -389,9 +388,9 @@ double window_hist_count_above(double t, const double *le, const uint64_t *count
         if (count[i] == 0 || hi <= t)
             continue;
         if (lo >= t || hi <= lo)
-            above += (double) count[i];
+            above += (double)count[i];
         else
-            above += (double) count[i] * (hi - t) / (hi - lo);
+            above += (double)count[i] * (hi - t) / (hi - lo);
     }
     return above;
 }

@@ -7,10 +7,11 @@
  * and the sidecar's own probes (synthetic requests: count, failures and a
  * log-bucket latency sketch). A running total over all slots is kept by
  * adding on the way in and subtracting on eviction, so whole-window
- * queries cost O(buckets), not O(slots). Memory is fixed at init:
- * (nslots + 1) * sizeof(struct window_counts), 3,896 bytes per slot; the
- * default 60 s / 10 s window (6 slots) takes 27 KiB, the largest (360 slots)
- * 1.37 MiB.
+ * queries cost O(buckets), not O(slots). Memory is fixed at init: 3,864
+ * bytes per slot (a struct window_counts of 3,856 bytes, most of it the
+ * probe sketch, plus the slot's start time) and one more window_counts for
+ * the total: the default 60 s / 10 s window (6 slots) takes 27 KiB, a
+ * 60-slot window 231 KiB, the largest (360 slots) 1.33 MiB.
  *
  * Histogram layout: the window keeps one le[] layout. A delta whose layout
  * differs (an app that changed its buckets) clears the histogram part of
@@ -41,11 +42,11 @@ struct window_counts {
     /* scraped: the app's own traffic */
     uint64_t requests;
     uint64_t errors;
-    uint32_t scrapes;          /* valid deltas */
-    uint32_t scrape_failures;  /* deltas with valid == false */
-    uint32_t resets;           /* valid deltas that saw a counter reset */
-    double span_s;             /* sum of span_s of the valid deltas */
-    uint64_t hist_total;       /* sum of hist[] */
+    uint32_t scrapes;                  /* valid deltas */
+    uint32_t scrape_failures;          /* deltas with valid == false */
+    uint32_t resets;                   /* valid deltas that saw a counter reset */
+    double span_s;                     /* sum of span_s of the valid deltas */
+    uint64_t hist_total;               /* sum of hist[] */
     uint64_t hist[SAMPLE_MAX_BUCKETS]; /* per le bucket, in the window's layout */
     /* probe-synthetic: the sidecar's own requests */
     uint64_t probes;
@@ -54,15 +55,15 @@ struct window_counts {
 };
 
 struct window {
-    unsigned nslots;           /* ring size, 1..WINDOW_MAX_SLOTS */
-    unsigned cur;              /* index of the open slot */
-    unsigned used;             /* slots holding data: the open one plus closed ones */
-    unsigned hist_n;           /* buckets in le[]; 0 until a histogram is seen */
+    unsigned nslots; /* ring size, 1..WINDOW_MAX_SLOTS */
+    unsigned cur;    /* index of the open slot */
+    unsigned used;   /* slots holding data: the open one plus closed ones */
+    unsigned hist_n; /* buckets in le[]; 0 until a histogram is seen */
     double le[SAMPLE_MAX_BUCKETS];
     uint32_t layout_changes;
-    struct window_counts total;  /* sum of the used slots */
-    struct window_counts *slot;  /* nslots entries */
-    int64_t *start_ms;           /* when each slot was opened */
+    struct window_counts total; /* sum of the used slots */
+    struct window_counts *slot; /* nslots entries */
+    int64_t *start_ms;          /* when each slot was opened */
 };
 
 /* Empties c (all counts zero, sketch empty). */

@@ -23,7 +23,7 @@ static double ts_u01(void)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     z ^= z >> 31;
-    return ((double) (z >> 11) + 0.5) * 0x1.0p-53;
+    return ((double)(z >> 11) + 0.5) * 0x1.0p-53;
 }
 
 static double ts_normal(void)
@@ -33,7 +33,7 @@ static double ts_normal(void)
 
 static int ts_cmp(const void *a, const void *b)
 {
-    double x = *(const double *) a, y = *(const double *) b;
+    double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -51,11 +51,10 @@ static void ts_check_accuracy(double *v, unsigned n)
     ck_assert_uint_eq(s.count, n);
     qsort(v, n, sizeof(*v), ts_cmp);
     for (unsigned k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
-        double exact = v[(size_t) floor(qs[k] * (n - 1))], est;
+        double exact = v[(size_t)floor(qs[k] * (n - 1))], est;
         ck_assert_int_eq(sketch_quantile(&s, qs[k], &est), 0);
         ck_assert_msg(fabs(est - exact) <= SKETCH_REL_ACCURACY * exact * (1 + 1e-9),
-                      "q=%g exact=%g est=%g rel=%g", qs[k], exact, est,
-                      fabs(est - exact) / exact);
+                      "q=%g exact=%g est=%g rel=%g", qs[k], exact, est, fabs(est - exact) / exact);
     }
 }
 

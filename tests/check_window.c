@@ -72,7 +72,7 @@ START_TEST(test_ring_advance)
         ck_assert_int_eq(window_add_probe(&w, 0.002 * i, i != 3), 0);
         ck_assert_uint_eq(window_slot(&w, 0)->requests, 10 * i);
         if (i < 5)
-            window_advance(&w, 1000 + 10000 * (int64_t) i);
+            window_advance(&w, 1000 + 10000 * (int64_t)i);
     }
     /* three slots hold intervals 3, 4, 5 */
     ck_assert_uint_eq(w.used, 3);
@@ -107,14 +107,14 @@ START_TEST(test_total_equals_sum_of_slots)
             d.reset = tw_next() % 50 == 0;
             ck_assert_int_ge(window_add_delta(&w, &d), 0);
         } else if (what < 8) {
-            ck_assert_int_eq(window_add_probe(&w, 0.0001 * (double) (1 + tw_next() % 30000),
-                                              tw_next() % 7 != 0),
-                             0);
+            ck_assert_int_eq(
+                window_add_probe(&w, 0.0001 * (double)(1 + tw_next() % 30000), tw_next() % 7 != 0),
+                0);
         } else if (what == 8) {
             struct sample_delta bad = {.valid = false};
             ck_assert_int_eq(window_add_delta(&w, &bad), 0);
         } else {
-            window_advance(&w, 10000 * (int64_t) step);
+            window_advance(&w, 10000 * (int64_t)step);
         }
         if (step % 97 == 0) {
             /* the running total equals the sum of the slots */
