@@ -362,11 +362,15 @@ START_TEST(test_breach_streak_resets_on_pass)
 
     ta_init(&x, &p);
     for (int i = 0; i < 6; i++)
-        ta_interval(&x, 1000, 0.01, 0.05);
-    /* a one-interval burst, then healthy traffic: the newest data contradicts it */
-    ta_interval(&x, 1000, 0.5, 0.05);
+        ta_interval(&x, 200, 0.01, 0.05);
+    /* a one-interval burst, then healthy traffic: the CUSUM is still above h
+     * and its run still above max, but the newest data contradicts it */
+    ta_interval(&x, 200, 0.5, 0.05);
     ck_assert(x.v.breach);
-    ta_interval(&x, 1000, 0.01, 0.05);
+    ta_interval(&x, 200, 0.01, 0.05);
+    ck_assert_double_ge(ta_ev(&x, ANALYSIS_RULE_ERROR_RATE)->statistic,
+                        ta_ev(&x, ANALYSIS_RULE_ERROR_RATE)->bound);
+    ck_assert_double_gt(ta_ev(&x, ANALYSIS_RULE_ERROR_RATE)->confidence_bound, 0.05);
     ck_assert(!x.v.breach);
     ck_assert_uint_eq(x.v.breaches_in_row, 0);
     ck_assert_int_ne(x.v.outcome, VERDICT_FAIL);
