@@ -66,6 +66,8 @@ struct daemon {
     struct verdict verdict;    /* the last one, shown on /status and /metrics */
     uint64_t stable_gen;       /* of the stable baseline last handed to the analysis */
     struct event *tick;
+    uint64_t next_tick_ms;     /* the interval boundary the next verdict waits for */
+    bool rearm_tick;           /* a reload changed analysis.interval */
     struct daemon_probe_ctx probe_ctx[STATE_PROBES];
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *heartbeat, *drain, *flush, *debounce, *poll, *inotify_ev;
@@ -209,12 +211,17 @@ static void analysis_params_from(const struct cfg *c, struct analysis_params *p)
     snprintf(p->config_hash, sizeof(p->config_hash), "%s", c->hash);
 }
 
+static void daemon_take_verdict(struct daemon *d);
+
 static void daemon_on_delta(const struct sample_delta *delta, void *arg)
 {
     struct daemon *d = arg;
 
-    if (d->analysis_ok)
-        analysis_observe_delta(&d->analysis, delta, (int64_t) daemon_now_ms());
+    if (!d->analysis_ok)
+        return;
+    analysis_observe_delta(&d->analysis, delta, (int64_t) daemon_now_ms());
+    if (daemon_now_ms() >= d->next_tick_ms)
+        daemon_take_verdict(d);
 }
 
 _Static_assert((int) VERDICT_FAIL == (int) ROLLBACK_VERDICT_FAIL &&
@@ -252,15 +259,31 @@ static void daemon_rollback_tick(struct daemon *d, const struct verdict *v)
     }
 }
 
-static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
+/*
+ * Verdicts are taken right after the scrape that completes an interval, so
+ * a tick judges the freshest data; the timer, armed one scrape interval
+ * past the boundary, takes the tick when no scrape arrives (scraping off,
+ * or the app's metrics page hanging).
+ */
+static void daemon_arm_tick(struct daemon *d)
 {
-    struct daemon *d = arg;
+    uint64_t now = daemon_now_ms();
+    uint64_t grace = d->cfg->metrics.url[0] ? d->cfg->metrics.interval_ms : 0;
+    uint64_t at = d->next_tick_ms + grace;
+
+    arm(d->tick, at > now ? at - now : 0);
+}
+
+static void daemon_take_verdict(struct daemon *d)
+{
     struct verdict v;
     bool changed;
+    uint64_t now = daemon_now_ms();
 
-    (void) fd;
-    (void) what;
-    analysis_tick(&d->analysis, (int64_t) daemon_now_ms(), &v);
+    d->next_tick_ms += d->cfg->analysis.interval_ms;
+    if (d->next_tick_ms <= now)
+        d->next_tick_ms = now + d->cfg->analysis.interval_ms;
+    analysis_tick(&d->analysis, (int64_t) now, &v);
     changed = !d->state.verdict || v.outcome != d->verdict.outcome || v.rule != d->verdict.rule ||
               v.breach != d->verdict.breach;
     d->verdict = v;
@@ -277,7 +300,14 @@ static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
                   LF_RAW("evidence", json));
     }
     daemon_rollback_tick(d, &v);
-    arm(d->tick, d->cfg->analysis.interval_ms);
+    daemon_arm_tick(d);
+}
+
+static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void) fd;
+    (void) what;
+    daemon_take_verdict(arg);
 }
 
 /* Start, reconfigure or drop the scraper to match c. */
@@ -315,12 +345,16 @@ static int daemon_apply_analysis(struct daemon *d, const struct cfg *c)
         if (r < 0)
             return r;
         d->analysis_ok = true;
-        arm(d->tick, c->analysis.interval_ms);
+        d->next_tick_ms = daemon_now_ms() + c->analysis.interval_ms;
+        daemon_arm_tick(d);
         return 0;
     }
     r = analysis_set_params(&d->analysis, &p, (int64_t) daemon_now_ms());
-    if (r == 0 && c->analysis.interval_ms != d->cfg->analysis.interval_ms)
-        arm(d->tick, c->analysis.interval_ms);
+    if (r == 0 && c->analysis.interval_ms != d->cfg->analysis.interval_ms) {
+        d->next_tick_ms = daemon_now_ms() + c->analysis.interval_ms;
+        evtimer_del(d->tick); /* re-armed with the new config once it is in force */
+        d->rearm_tick = true;
+    }
     return r;
 }
 
@@ -466,6 +500,10 @@ static void daemon_reload(struct daemon *d, bool forced, const char *trigger)
               LF_S("trigger", trigger), LF_S("old_hash", d->cfg->hash), LF_S("hash", next->hash));
     cfg_unref(d->cfg);
     d->cfg = next;
+    if (d->rearm_tick) {
+        d->rearm_tick = false;
+        daemon_arm_tick(d);
+    }
     d->state.cfg = next;
     rollback_apply_cfg(d->rollback, next);
     d->state.reloads_ok++;
