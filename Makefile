@@ -96,7 +96,7 @@ BIN       := $(BUILD)/rollguard
 LIB       := $(BUILD)/librollguard.a
 CHECK_BIN := $(BUILD)/check_rollguard
 
-.PHONY: all run docs check-docs check check-unit check-integration check-fuzz-replay check-kube \
+.PHONY: all run demo docs check-docs check check-unit check-integration check-fuzz-replay check-kube \
         check-fakeapi test test-san \
         test-valgrind bench clean help format format-check reference
 
@@ -201,6 +201,10 @@ check-integration: $(BIN)
 # scripted orchestrator, kubectl as the reference when installed).
 check-fakeapi:
 	$(PYTHON) tests/fakeapi/test_fakeapi.py
+
+# The whole story on one machine: fake API server, three sidecars, errors injected.
+demo: $(BIN)
+	$(PYTHON) tools/demo.py --binary $(BIN)
 
 check-kube: $(BIN) $(KUBE_DRIVER)
 	$(PYTHON) tests/kube/run.py --binary $(BIN) --driver $(KUBE_DRIVER)
