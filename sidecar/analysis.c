@@ -8,6 +8,7 @@
  * data (warmup, failed scrapes, too few requests, no baseline) into FAIL.
  */
 #include "sidecar/analysis.h"
+#include "sidecar/jsonw.h"
 
 #include <errno.h>
 #include <math.h>
@@ -823,129 +824,36 @@ const char *analysis_source_name(enum analysis_source s)
     return "none";
 }
 
-struct analysis_jw {
-    char *buf;
-    size_t size, len;
-    bool full;
-};
-
-static void analysis_jw_raw(struct analysis_jw *w, const char *s, size_t n)
+static void analysis_jw_key(struct jsonw *w, const char *key)
 {
-    if (w->full || w->len + n >= w->size) {
-        w->full = true;
-        return;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
+    jsonw_raw(w, ",\"", 2);
+    jsonw_lit(w, key);
+    jsonw_raw(w, "\":", 2);
 }
 
-static void analysis_jw_lit(struct analysis_jw *w, const char *s)
-{
-    analysis_jw_raw(w, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3))) static void analysis_jw_fmt(struct analysis_jw *w,
-                                                                  const char *fmt, ...)
-{
-    char tmp[192];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(tmp)) {
-        w->full = true;
-        return;
-    }
-    analysis_jw_raw(w, tmp, (size_t)n);
-}
-
-/* A JSON string: quotes, RFC 8259 escapes, invalid UTF-8 replaced by U+FFFD. */
-static void analysis_jw_str(struct analysis_jw *w, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    analysis_jw_raw(w, "\"", 1);
-    while (*p) {
-        unsigned char c = *p;
-        unsigned need = 0;
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            analysis_jw_raw(w, e, 2);
-            p++;
-            continue;
-        }
-        if (c < 0x20) {
-            static const char *const short_esc[0x20] = {
-                ['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t"};
-            if (short_esc[c])
-                analysis_jw_lit(w, short_esc[c]);
-            else
-                analysis_jw_fmt(w, "\\u%04x", c);
-            p++;
-            continue;
-        }
-        if (c < 0x80) {
-            analysis_jw_raw(w, (const char *)p, 1);
-            p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            need = 1;
-        else if (c >= 0xe0 && c <= 0xef)
-            need = 2;
-        else if (c >= 0xf0 && c <= 0xf4)
-            need = 3;
-        for (unsigned i = 1; need && i <= need; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                need = 0;
-        if (need == 2 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f)))
-            need = 0;
-        if (need == 3 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
-            need = 0;
-        if (!need) {
-            analysis_jw_lit(w, "\\ufffd");
-            p++;
-            continue;
-        }
-        analysis_jw_raw(w, (const char *)p, need + 1);
-        p += need + 1;
-    }
-    analysis_jw_raw(w, "\"", 1);
-}
-
-static void analysis_jw_key(struct analysis_jw *w, const char *key)
-{
-    analysis_jw_raw(w, ",\"", 2);
-    analysis_jw_lit(w, key);
-    analysis_jw_raw(w, "\":", 2);
-}
-
-static void analysis_jw_num(struct analysis_jw *w, const char *key, double v)
+static void analysis_jw_num(struct jsonw *w, const char *key, double v)
 {
     analysis_jw_key(w, key);
     if (!isfinite(v))
-        analysis_jw_lit(w, "null");
+        jsonw_lit(w, "null");
     else
-        analysis_jw_fmt(w, "%.6g", v);
+        jsonw_fmt(w, "%.6g", v);
 }
 
-static void analysis_jw_u64(struct analysis_jw *w, const char *key, uint64_t v)
+static void analysis_jw_u64(struct jsonw *w, const char *key, uint64_t v)
 {
     analysis_jw_key(w, key);
-    analysis_jw_fmt(w, "%llu", (unsigned long long)v);
+    jsonw_fmt(w, "%llu", (unsigned long long)v);
 }
 
-static void analysis_jw_evidence(struct analysis_jw *w, const struct verdict_evidence *e)
+static void analysis_jw_evidence(struct jsonw *w, const struct verdict_evidence *e)
 {
-    analysis_jw_lit(w, "{\"rule\":");
-    analysis_jw_str(w, analysis_rule_name(e->rule));
+    jsonw_lit(w, "{\"rule\":");
+    jsonw_str(w, analysis_rule_name(e->rule));
     analysis_jw_key(w, "state");
-    analysis_jw_str(w, verdict_rule_state_name(e->state));
+    jsonw_str(w, verdict_rule_state_name(e->state));
     analysis_jw_key(w, "source");
-    analysis_jw_str(w, analysis_source_name(e->source));
+    jsonw_str(w, analysis_source_name(e->source));
     analysis_jw_num(w, "value", e->value);
     analysis_jw_num(w, "baseline", e->baseline);
     analysis_jw_num(w, "threshold", e->threshold);
@@ -967,42 +875,41 @@ static void analysis_jw_evidence(struct analysis_jw *w, const struct verdict_evi
         analysis_jw_num(w, "lower_bound", e->confidence_bound);
         analysis_jw_num(w, "lower_bound_limit", e->confidence_limit);
     }
-    analysis_jw_fmt(w, ",\"window_ms\":%lld", (long long)e->window_ms);
+    jsonw_fmt(w, ",\"window_ms\":%lld", (long long)e->window_ms);
     analysis_jw_key(w, "reason");
-    analysis_jw_str(w, e->reason);
-    analysis_jw_raw(w, "}", 1);
+    jsonw_str(w, e->reason);
+    jsonw_raw(w, "}", 1);
 }
 
 int verdict_render_json(const struct verdict *v, char *buf, size_t size)
 {
-    struct analysis_jw w = {buf, size, 0, size == 0};
+    struct jsonw w;
     char hash[sizeof(v->config_hash)];
 
-    if (size > 0)
-        buf[0] = '\0';
+    jsonw_init(&w, buf, size);
     memcpy(hash, v->config_hash, sizeof(hash));
     hash[sizeof(hash) - 1] = '\0';
-    analysis_jw_lit(&w, "{\"outcome\":");
-    analysis_jw_str(&w, verdict_outcome_name(v->outcome));
+    jsonw_lit(&w, "{\"outcome\":");
+    jsonw_str(&w, verdict_outcome_name(v->outcome));
     analysis_jw_key(&w, "rule");
-    analysis_jw_str(&w, analysis_rule_name(v->rule));
+    jsonw_str(&w, analysis_rule_name(v->rule));
     analysis_jw_key(&w, "reason");
-    analysis_jw_str(&w, v->reason);
+    jsonw_str(&w, v->reason);
     analysis_jw_key(&w, "breach");
-    analysis_jw_lit(&w, v->breach ? "true" : "false");
-    analysis_jw_fmt(&w, ",\"breaches_in_row\":%u,\"breaches_needed\":%u", v->breaches_in_row,
+    jsonw_lit(&w, v->breach ? "true" : "false");
+    jsonw_fmt(&w, ",\"breaches_in_row\":%u,\"breaches_needed\":%u", v->breaches_in_row,
                     v->breaches_needed);
-    analysis_jw_fmt(&w, ",\"t_ms\":%lld,\"window_ms\":%lld", (long long)v->t_ms,
+    jsonw_fmt(&w, ",\"t_ms\":%lld,\"window_ms\":%lld", (long long)v->t_ms,
                     (long long)v->window_ms);
     analysis_jw_key(&w, "config_hash");
-    analysis_jw_str(&w, hash);
-    analysis_jw_lit(&w, ",\"rules\":[");
+    jsonw_str(&w, hash);
+    jsonw_lit(&w, ",\"rules\":[");
     for (int r = 0; r < ANALYSIS_RULE_COUNT; r++) {
         if (r > 0)
-            analysis_jw_raw(&w, ",", 1);
+            jsonw_raw(&w, ",", 1);
         analysis_jw_evidence(&w, &v->ev[r]);
     }
-    analysis_jw_lit(&w, "]}");
+    jsonw_lit(&w, "]}");
     if (w.full) {
         if (size > 0)
             buf[0] = '\0';

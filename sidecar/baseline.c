@@ -7,6 +7,7 @@
  * bytes it parses (every size is bounded, every value range-checked).
  */
 #include "sidecar/baseline.h"
+#include "sidecar/jsonw.h"
 
 #include <errno.h>
 #include <math.h>
@@ -276,134 +277,50 @@ const char *baseline_source_name(enum baseline_source s)
 
 /* ---- JSON out ------------------------------------------------------------ */
 
-struct baseline_jw {
-    char *buf;
-    size_t size, len;
-    bool full;
-};
-
-static void baseline_jw_raw(struct baseline_jw *w, const char *s, size_t n)
-{
-    if (w->full || w->len + n >= w->size) {
-        w->full = true;
-        return;
-    }
-    memcpy(w->buf + w->len, s, n);
-    w->len += n;
-    w->buf[w->len] = '\0';
-}
-
-__attribute__((format(printf, 2, 3))) static void baseline_jw_fmt(struct baseline_jw *w,
-                                                                  const char *fmt, ...)
-{
-    char tmp[192];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof(tmp)) {
-        w->full = true;
-        return;
-    }
-    baseline_jw_raw(w, tmp, (size_t)n);
-}
-
-/* A JSON string: quotes, escapes, invalid UTF-8 replaced by U+FFFD. */
-static void baseline_jw_str(struct baseline_jw *w, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-
-    baseline_jw_raw(w, "\"", 1);
-    while (*p) {
-        unsigned char c = *p;
-        unsigned need = 0;
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char)c};
-            baseline_jw_raw(w, e, 2);
-            p++;
-            continue;
-        }
-        if (c < 0x20) {
-            baseline_jw_fmt(w, "\\u%04x", c);
-            p++;
-            continue;
-        }
-        if (c < 0x80) {
-            baseline_jw_raw(w, (const char *)p, 1);
-            p++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf)
-            need = 1;
-        else if (c >= 0xe0 && c <= 0xef)
-            need = 2;
-        else if (c >= 0xf0 && c <= 0xf4)
-            need = 3;
-        for (unsigned i = 1; need && i <= need; i++)
-            if ((p[i] & 0xc0) != 0x80)
-                need = 0;
-        if (need == 2 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f)))
-            need = 0;
-        if (need == 3 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
-            need = 0;
-        if (!need) {
-            baseline_jw_raw(w, "\\ufffd", 6);
-            p++;
-            continue;
-        }
-        baseline_jw_raw(w, (const char *)p, need + 1);
-        p += need + 1;
-    }
-    baseline_jw_raw(w, "\"", 1);
-}
-
 /* The shortest of %.15g/%.17g that reads back exactly; null for NaN/Inf. */
-static void baseline_jw_num(struct baseline_jw *w, double v)
+static void baseline_jw_num(struct jsonw *w, double v)
 {
     char tmp[40];
 
     if (!isfinite(v)) {
-        baseline_jw_raw(w, "null", 4);
+        jsonw_raw(w, "null", 4);
         return;
     }
     snprintf(tmp, sizeof(tmp), "%.15g", v);
     if (strtod(tmp, NULL) != v)
         snprintf(tmp, sizeof(tmp), "%.17g", v);
-    baseline_jw_raw(w, tmp, strlen(tmp));
+    jsonw_raw(w, tmp, strlen(tmp));
 }
 
 int baseline_summary_render_json(const struct baseline_summary *s, char *buf, size_t size)
 {
-    struct baseline_jw w = {buf, size, 0, size == 0};
+    struct jsonw w;
 
-    if (size > 0)
-        buf[0] = '\0';
-    baseline_jw_fmt(&w, "{\"v\":%d,\"revision\":", BASELINE_SUMMARY_VERSION);
-    baseline_jw_str(&w, s->revision);
-    baseline_jw_fmt(&w, ",\"window_ms\":%lld,\"requests\":%llu,\"errors\":%llu,\"error_rate\":",
+    jsonw_init(&w, buf, size);
+    jsonw_fmt(&w, "{\"v\":%d,\"revision\":", BASELINE_SUMMARY_VERSION);
+    jsonw_str(&w, s->revision);
+    jsonw_fmt(&w, ",\"window_ms\":%lld,\"requests\":%llu,\"errors\":%llu,\"error_rate\":",
                     (long long)s->window_ms, (unsigned long long)s->requests,
                     (unsigned long long)s->errors);
     baseline_jw_num(&w, s->error_rate);
-    baseline_jw_raw(&w, ",\"latency_source\":", 18);
-    baseline_jw_str(&w, baseline_source_name(s->latency_source));
-    baseline_jw_fmt(&w,
+    jsonw_raw(&w, ",\"latency_source\":", 18);
+    jsonw_str(&w, baseline_source_name(s->latency_source));
+    jsonw_fmt(&w,
                     ",\"latency_samples\":%llu,\"p50\":", (unsigned long long)s->latency_samples);
     baseline_jw_num(&w, s->p50);
-    baseline_jw_raw(&w, ",\"p90\":", 7);
+    jsonw_raw(&w, ",\"p90\":", 7);
     baseline_jw_num(&w, s->p90);
-    baseline_jw_raw(&w, ",\"p99\":", 7);
+    jsonw_raw(&w, ",\"p99\":", 7);
     baseline_jw_num(&w, s->p99);
-    baseline_jw_raw(&w, ",\"q\":", 5);
+    jsonw_raw(&w, ",\"q\":", 5);
     baseline_jw_num(&w, s->quantile);
-    baseline_jw_raw(&w, ",\"q_value\":", 11);
+    jsonw_raw(&w, ",\"q_value\":", 11);
     baseline_jw_num(&w, s->quantile_value);
-    baseline_jw_raw(&w, ",\"threshold\":", 13);
+    jsonw_raw(&w, ",\"threshold\":", 13);
     baseline_jw_num(&w, s->threshold);
-    baseline_jw_raw(&w, ",\"exceed\":", 10);
+    jsonw_raw(&w, ",\"exceed\":", 10);
     baseline_jw_num(&w, s->exceed);
-    baseline_jw_raw(&w, "}", 1);
+    jsonw_raw(&w, "}", 1);
     if (w.full) {
         if (size > 0)
             buf[0] = '\0';

@@ -1,0 +1,33 @@
+/*
+ * jsonw — append JSON text into a caller's fixed buffer.
+ *
+ * Writers append; once something does not fit the writer stops and
+ * remembers it (full), so a renderer checks once at the end. The buffer
+ * stays NUL-terminated. Strings are escaped per RFC 8259 with invalid
+ * UTF-8 replaced by U+FFFD, so any C string renders as valid JSON.
+ */
+#ifndef ROLLGUARD_JSONW_H
+#define ROLLGUARD_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct jsonw {
+    char *buf;
+    size_t size, len;
+    bool full;
+};
+
+/* A writer over buf (size bytes); size 0 starts full. */
+void jsonw_init(struct jsonw *w, char *buf, size_t size);
+
+/* n bytes as they are. */
+void jsonw_raw(struct jsonw *w, const char *s, size_t n);
+/* A NUL-terminated string as it is. */
+void jsonw_lit(struct jsonw *w, const char *s);
+/* printf-formatted text (at most 191 bytes per call). */
+void jsonw_fmt(struct jsonw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s as a quoted JSON string. */
+void jsonw_str(struct jsonw *w, const char *s);
+
+#endif
