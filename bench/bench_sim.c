@@ -30,7 +30,7 @@
  *    of scrapes fail at random everywhere;
  *  - liveness probe every 10 s (2 ms), failing while the app is down.
  *
- * Reference policies (see reference/rollout-analysis-anchors.md):
+ * Reference policies (as Argo Rollouts and Flagger document their analysis):
  *  - Argo Rollouts: a measurement every 1m of rate(errors[1m]) /
  *    rate(requests[1m]) with successCondition result[0] <= 0.05, and
  *    histogram_quantile(0.5, rate(bucket[1m])) <= L; failureLimit 0 (the

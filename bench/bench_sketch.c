@@ -4,9 +4,8 @@
  * Prints ns per recorded sample, microseconds per window query (p50, p95
  * and p99 of a 60-slot window) and bytes per window, next to a peer that
  * keeps raw samples and sorts them at query time (the exact answer), plus
- * the worst relative quantile error against that exact answer. Reference
- * numbers from performance-and-detection.md §3/§6 (P10): record <= 50 ns,
- * query <= 100 us, window <= 256 KiB per series, error <= 1 %.
+ * the worst relative quantile error against that exact answer. Targets:
+ * record <= 50 ns, query <= 100 us, window <= 256 KiB per series, error <= 1 %.
  *
  * Usage: bench_sketch [--quick]
  */

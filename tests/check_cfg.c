@@ -15,7 +15,7 @@
 
 #include "../config/cfg.h"
 
-/* The public key names (DESIGN.md and config/rollguard.yaml), in table order. */
+/* The public key names (config/rollguard.yaml), in table order. */
 static const char *const all_keys[] = {
     "listen",
     "admin_listen",

@@ -2,7 +2,7 @@
 """A faithful fake Kubernetes API server for rollguard's tests (Python 3, stdlib only).
 
 It emulates the parts of kube-apiserver that the rollback sidecar and `kubectl rollout
-undo` touch (shared reference kubernetes-api.md, section 9): Deployments (+/status,
+undo` touch: Deployments (+/status,
 +/scale), ReplicaSets, Pods, Leases, core/v1 and events.k8s.io/v1 Events and Argo
 Rollouts, with the real server's status codes and Status bodies (exact key order, Go's
 HTML escaping, trailing newline), JSON/merge/strategic/apply patches, resourceVersion and

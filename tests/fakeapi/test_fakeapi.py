@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Self-test of the fake Kubernetes API server against the reference (kubernetes-api.md §9).
+"""Self-test of the fake Kubernetes API server against the real API server's shapes and codes.
 
 Run: python3 tests/fakeapi/test_fakeapi.py
 The last line is exactly "N passed, N failed"; the exit status is 1 on any failure.
@@ -38,7 +38,7 @@ JP = "application/json-patch+json"
 MP = "application/merge-patch+json"
 SMP = "application/strategic-merge-patch+json"
 
-# §9.2: the kubectl-equivalent PATCH body for the fixture (undo to revision 1).
+# The kubectl-equivalent PATCH body for the fixture (undo to revision 1).
 EXPECTED_UNDO_PATCH = (
     '[{"op":"replace","path":"/spec/template","value":{"metadata":{"labels":{"app":"web"}},'
     '"spec":{"containers":[{"name":"app","image":"registry.example/web:v1","resources":{},'
@@ -47,11 +47,11 @@ EXPECTED_UNDO_PATCH = (
     '"terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","securityContext":{},'
     '"schedulerName":"default-scheduler"}}},{"op":"replace","path":"/metadata/annotations",'
     '"value":{"deployment.kubernetes.io/revision":"2","kubernetes.io/change-cause":"image v1"}}]')
-# kubectl before the 2025-03 change (incl. v1.32) writes the zero creationTimestamp (§1.1).
+# kubectl before the 2025-03 change (incl. v1.32) writes the zero creationTimestamp.
 EXPECTED_UNDO_PATCH_OLD = EXPECTED_UNDO_PATCH.replace(
     '"value":{"metadata":{"labels"', '"value":{"metadata":{"creationTimestamp":null,"labels"')
 
-# §9.3 / §2 / §6.3 bodies, verbatim.
+# Status bodies of the real API server, verbatim.
 B_404_DEP = ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":'
              '"deployments.apps \\"web\\" not found","reason":"NotFound","details":{"name":"web",'
              '"group":"apps","kind":"deployments"},"code":404}')
@@ -213,7 +213,7 @@ class Base(unittest.TestCase):
 
 
 # --------------------------------------------------------------------------------------
-# §9.3 error bodies, byte for byte
+# Error bodies, byte for byte
 # --------------------------------------------------------------------------------------
 
 
@@ -350,7 +350,7 @@ class ErrorBodies(Base):
 
 
 # --------------------------------------------------------------------------------------
-# §9.4 test matrix, items 1-7, at the HTTP level
+# The rollback test matrix, at the HTTP level
 # --------------------------------------------------------------------------------------
 
 

@@ -38,7 +38,7 @@ ENVIRONMENTS = {
 POLICY = {"error_rate.max": 0.05, "latency.max_increase": 0.5}
 
 # Verbs that carry an object name in the URL, so resourceNames can restrict them
-# (reference kubernetes-api.md §6.3): create, list, watch, deletecollection cannot.
+# (Kubernetes RBAC): create, list, watch, deletecollection cannot.
 NAMEABLE = {"get", "update", "patch", "delete"}
 
 passed = 0
