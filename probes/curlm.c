@@ -284,9 +284,23 @@ static void curlm_complete(struct curlm_req *r)
     res.truncated = r->truncated && res.fail == CURLM_FAIL_NONE;
     if (res.fail != CURLM_FAIL_NONE)
         curlm_describe(r, res.fail, res.error, sizeof res.error);
+    res.req = r;
     r->state = CURLM_REQ_CALLBACK;
     r->cb(&res, r->arg);
     curlm_req_destroy(r);
+}
+
+char *curlm_take_body(const struct curlm_result *res)
+{
+    struct curlm_req *r = res->req;
+    char *body;
+
+    if (!r || r->state != CURLM_REQ_CALLBACK)
+        return NULL;
+    body = r->body;
+    r->body = NULL;
+    r->body_len = r->body_alloc = 0;
+    return body;
 }
 
 /*

@@ -60,7 +60,16 @@ struct curlm_result {
     uint64_t total_us;       /* wall time of the transfer */
     char error[256];         /* human text for fail != CURLM_FAIL_NONE, never with secrets */
     bool truncated;          /* body cut at max_body (opts.truncate_ok) */
+    struct curlm_req *req;   /* the finished request, for curlm_take_body only */
 };
+
+/*
+ * Takes the response body out of a finished request during its callback:
+ * the caller owns the returned NUL-terminated buffer (res->body_len bytes)
+ * and frees it with free(); res->body must not be used afterwards. Returns
+ * NULL when there was no body (res->body is then "").
+ */
+char *curlm_take_body(const struct curlm_result *res);
 
 /*
  * Called once per request from the loop. The request is freed after it

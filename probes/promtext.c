@@ -35,6 +35,7 @@ struct fam {
 };
 
 struct parser {
+    const char *pos; /* the next line to parse */
     const char *end;
     enum promtext_format fmt;
     const struct promtext_handler *h;
@@ -42,6 +43,8 @@ struct parser {
     unsigned line;
     const char *line_start;
     bool eof;        /* OpenMetrics "# EOF" seen */
+    bool done;       /* finished: result holds the outcome */
+    int result;
     struct fam *tab; /* open addressing, cap a power of two */
     uint32_t cap, n;
     int32_t cur; /* family of the previous line: a cache, never a rule */
@@ -1010,16 +1013,27 @@ static int comment_line(struct parser *ps, const char *p, const char *le)
     return 0;
 }
 
-static int parse_all(struct parser *ps, const char *buf)
+/*
+ * Parses whole lines from ps->pos until the input ends or at least budget
+ * bytes were consumed (a line is never split). Returns 0 with ps->done set
+ * when the input ended, 0 with ps->done clear when lines remain, or the
+ * first error (the caller then marks the parser done).
+ */
+static int parse_lines(struct parser *ps, size_t budget)
 {
-    const char *p = buf, *end = ps->end;
+    const char *p = ps->pos, *end = ps->end;
+    const char *stop = budget < (size_t)(end - p) ? p + budget : end;
 
     while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        const char *le = eol ? eol : end;
-        const char *q;
+        const char *eol, *le, *q;
         int r;
 
+        if (p >= stop) {
+            ps->pos = p;
+            return 0;
+        }
+        eol = memchr(p, '\n', (size_t)(end - p));
+        le = eol ? eol : end;
         ps->line++;
         ps->line_start = p;
         if (le - p > PROMTEXT_MAX_LINE)
@@ -1039,6 +1053,7 @@ static int parse_all(struct parser *ps, const char *buf)
                 ps->line_start = eol + 1;
                 return fail(ps, eol + 1, "content after # EOF");
             }
+            ps->done = true;
             return 0;
         }
         if (!eol && !(q == le && ps->fmt != PROMTEXT_OPENMETRICS))
@@ -1047,6 +1062,8 @@ static int parse_all(struct parser *ps, const char *buf)
                                                         : "the last line lacks a newline");
         p = eol ? eol + 1 : end;
     }
+    ps->pos = end;
+    ps->done = true;
     if (ps->fmt == PROMTEXT_OPENMETRICS) {
         ps->line++;
         ps->line_start = end;
@@ -1055,16 +1072,17 @@ static int parse_all(struct parser *ps, const char *buf)
     return 0;
 }
 
-int promtext_parse(const char *buf, size_t len, enum promtext_format fmt,
-                   const struct promtext_handler *h, struct promtext_err *err)
+int promtext_parser_new(const char *buf, size_t len, enum promtext_format fmt,
+                        const struct promtext_handler *h, struct promtext_err *err,
+                        struct promtext_parser **ret)
 {
     struct parser *ps;
-    int r;
 
     /* The label arrays make the state ~3 KiB; keep it off small stacks. */
     ps = malloc(sizeof(*ps));
     if (!ps)
         return -ENOMEM;
+    ps->pos = buf;
     ps->end = buf + len;
     ps->fmt = fmt == PROMTEXT_AUTO ? promtext_format_detect(buf, len) : fmt;
     ps->h = h;
@@ -1072,16 +1090,64 @@ int promtext_parse(const char *buf, size_t len, enum promtext_format fmt,
     ps->line = 0;
     ps->line_start = buf;
     ps->eof = false;
+    ps->done = false;
+    ps->result = 0;
     ps->tab = NULL;
     ps->cap = ps->n = 0;
     ps->cur = -1;
     if (len == 0 && ps->fmt == PROMTEXT_OPENMETRICS) {
         ps->line = 1;
-        r = fail(ps, buf, "missing # EOF at the end");
-    } else
-        r = len == 0 ? 0 : parse_all(ps, buf);
-    free(ps->tab);
-    free(ps);
+        ps->result = fail(ps, buf, "missing # EOF at the end");
+        ps->done = true;
+    } else if (len == 0)
+        ps->done = true;
+    *ret = (struct promtext_parser *)ps;
+    return 0;
+}
+
+int promtext_parser_step(struct promtext_parser *p, size_t budget)
+{
+    struct parser *ps = (struct parser *)p;
+
+    if (ps->done)
+        return ps->result;
+    ps->result = parse_lines(ps, budget ? budget : 1);
+    if (ps->result != 0)
+        ps->done = true;
+    if (ps->done) {
+        free(ps->tab); /* the family table is needed no more */
+        ps->tab = NULL;
+        ps->cap = ps->n = 0;
+    }
+    return ps->result;
+}
+
+bool promtext_parser_done(const struct promtext_parser *p)
+{
+    return ((const struct parser *)p)->done;
+}
+
+struct promtext_parser *promtext_parser_free(struct promtext_parser *p)
+{
+    struct parser *ps = (struct parser *)p;
+
+    if (ps) {
+        free(ps->tab);
+        free(ps);
+    }
+    return NULL;
+}
+
+int promtext_parse(const char *buf, size_t len, enum promtext_format fmt,
+                   const struct promtext_handler *h, struct promtext_err *err)
+{
+    struct promtext_parser *ps;
+    int r = promtext_parser_new(buf, len, fmt, h, err, &ps);
+
+    if (r < 0)
+        return r;
+    r = promtext_parser_step(ps, SIZE_MAX);
+    promtext_parser_free(ps);
     return r;
 }
 

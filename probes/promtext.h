@@ -133,6 +133,26 @@ int promtext_parse(const char *buf, size_t len, enum promtext_format fmt,
                    const struct promtext_handler *h, struct promtext_err *err);
 
 /*
+ * The same parse in steps, so that a large page never holds the caller's
+ * event loop for long. promtext_parser_new prepares a parse of buf (which,
+ * like h and err, must outlive the parser) and returns 0 or -ENOMEM.
+ * promtext_parser_step parses on from where the last step stopped, whole
+ * lines only, until at least budget bytes were consumed or the input ended;
+ * it returns 0 while all is well (promtext_parser_done tells whether the
+ * input is finished) or the final result exactly as promtext_parse would
+ * (the parser is then done; later steps return the same value).
+ */
+struct promtext_parser;
+int promtext_parser_new(const char *buf, size_t len, enum promtext_format fmt,
+                        const struct promtext_handler *h, struct promtext_err *err,
+                        struct promtext_parser **ret);
+int promtext_parser_step(struct promtext_parser *ps, size_t budget);
+/* Whether the whole input has been parsed (or an error ended the parse). */
+bool promtext_parser_done(const struct promtext_parser *ps);
+/* Frees ps (NULL is fine); returns NULL. */
+struct promtext_parser *promtext_parser_free(struct promtext_parser *ps);
+
+/*
  * The format named by an HTTP Content-Type value: application/openmetrics-text
  * -> OPENMETRICS, text/plain -> TEXT, anything else or NULL -> AUTO.
  * Parameters (version, charset) are ignored; the match is case-insensitive.

@@ -5,8 +5,9 @@
  * counter, which of them are errors, which make the latency histogram,
  * how they sum across labels, what a valid histogram is, and how two
  * pages become one struct sample_delta (counter resets as rate() sees them).
- * Must never: do I/O, read the clock, allocate, or turn a bad page into
- * zeros (a bad page is an error, the caller's data stays INCONCLUSIVE).
+ * Must never: do I/O, read the clock, allocate (beyond one scrape_job per
+ * stepped pass), or turn a bad page into zeros (a bad page is an error,
+ * the caller's data stays INCONCLUSIVE).
  */
 #include "scrape.h"
 
@@ -15,6 +16,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KIND_REQ 0x01u
@@ -30,7 +32,7 @@
 
 static const char start_time_name[] = "process_start_time_seconds";
 
-/* The state of one scrape_extract pass. */
+/* The state of one scrape_extract pass (or scrape_job). */
 struct extract {
     const struct scrape_spec *s;
     size_t metric_len, base_len, hist_len;
@@ -530,35 +532,99 @@ static int finish_hist(struct extract *x)
     return 0;
 }
 
+struct scrape_job {
+    struct scrape_spec spec;
+    struct extract x;
+    struct promtext_handler h;
+    struct promtext_err err;
+    struct promtext_parser *ps;
+    int result; /* final; SCRAPE_MORE while parsing */
+    struct scrape_totals t;
+};
+
+int scrape_job_new(const struct scrape_spec *s, const char *body, size_t len,
+                   const char *content_type, struct scrape_job **ret)
+{
+    struct scrape_job *j = calloc(1, sizeof(*j));
+    int r;
+
+    if (!j)
+        return -ENOMEM;
+    j->spec = *s;
+    j->x.s = &j->spec;
+    j->x.metric_len = strlen(j->spec.metric);
+    j->x.base_len = strlen(j->spec.base);
+    j->x.hist_len = strlen(j->spec.histogram);
+    j->x.err = &j->err;
+    j->h.sample = on_sample;
+    j->h.arg = &j->x;
+    j->result = SCRAPE_MORE;
+    r = promtext_parser_new(body, len, promtext_format_from_content_type(content_type), &j->h,
+                            &j->err, &j->ps);
+    if (r < 0) {
+        free(j);
+        return r;
+    }
+    *ret = j;
+    return 0;
+}
+
+/* The outcome once the parser is done with r. */
+static int job_finish(struct scrape_job *j, int r)
+{
+    if (r < 0)
+        return r;
+    r = finish_hist(&j->x);
+    if (r < 0)
+        return r;
+    if (j->x.t.series == 0) {
+        j->err.line = j->err.column = 0;
+        snprintf(j->err.msg, sizeof(j->err.msg), "no sample of %.80s matches the selector",
+                 j->spec.metric);
+        return -ENOENT;
+    }
+    j->t = j->x.t;
+    return 0;
+}
+
+int scrape_job_step(struct scrape_job *j, size_t budget, struct scrape_totals *ret,
+                    struct promtext_err *err)
+{
+    if (j->result == SCRAPE_MORE) {
+        int r = promtext_parser_step(j->ps, budget);
+
+        if (r != 0 || promtext_parser_done(j->ps)) {
+            j->result = job_finish(j, r);
+            j->ps = promtext_parser_free(j->ps);
+        }
+    }
+    if (j->result == 0)
+        *ret = j->t;
+    else if (j->result != SCRAPE_MORE && err)
+        *err = j->err;
+    return j->result;
+}
+
+struct scrape_job *scrape_job_free(struct scrape_job *j)
+{
+    if (j) {
+        promtext_parser_free(j->ps);
+        free(j);
+    }
+    return NULL;
+}
+
 int scrape_extract(const struct scrape_spec *s, const char *body, size_t len,
                    const char *content_type, struct scrape_totals *ret, struct promtext_err *err)
 {
-    struct extract x;
-    struct promtext_handler h = {on_sample, NULL, &x};
-    int r;
+    struct scrape_job *j;
+    int r = scrape_job_new(s, body, len, content_type, &j);
 
-    memset(&x, 0, sizeof(x));
-    x.s = s;
-    x.metric_len = strlen(s->metric);
-    x.base_len = strlen(s->base);
-    x.hist_len = strlen(s->histogram);
-    x.err = err;
-    r = promtext_parse(body, len, promtext_format_from_content_type(content_type), &h, err);
     if (r < 0)
         return r;
-    r = finish_hist(&x);
-    if (r < 0)
-        return r;
-    if (x.t.series == 0) {
-        if (err) {
-            err->line = err->column = 0;
-            snprintf(err->msg, sizeof(err->msg), "no sample of %.80s matches the selector",
-                     s->metric);
-        }
-        return -ENOENT;
-    }
-    *ret = x.t;
-    return 0;
+    r = scrape_job_step(j, SIZE_MAX, ret, err);
+    scrape_job_free(j);
+    return r;
 }
 
 /* ---- delta ------------------------------------------------------------------------------- */

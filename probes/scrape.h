@@ -102,6 +102,23 @@ int scrape_extract(const struct scrape_spec *s, const char *body, size_t len,
                    const char *content_type, struct scrape_totals *ret, struct promtext_err *err);
 
 /*
+ * scrape_extract in steps, so that a large page never holds the event loop
+ * for long. scrape_job_new copies s and prepares a pass over body (which
+ * must outlive the job); returns 0 or -ENOMEM. scrape_job_step parses on
+ * for at least budget more bytes (whole lines) and returns SCRAPE_MORE
+ * while the page is not finished, else exactly what scrape_extract would
+ * (*ret on 0, err on -EINVAL/-ENOENT); once finished it keeps returning
+ * the same result. scrape_job_free is NULL-safe and returns NULL.
+ */
+#define SCRAPE_MORE 1
+struct scrape_job;
+int scrape_job_new(const struct scrape_spec *s, const char *body, size_t len,
+                   const char *content_type, struct scrape_job **ret);
+int scrape_job_step(struct scrape_job *j, size_t budget, struct scrape_totals *ret,
+                    struct promtext_err *err);
+struct scrape_job *scrape_job_free(struct scrape_job *j);
+
+/*
  * The increase from prev to cur over span_s seconds, counter resets handled
  * as Prometheus rate() does: a decrease means the counter restarted from
  * zero, so the increase is cur itself. A change of process_start_time_seconds

@@ -1,8 +1,10 @@
 /*
  * scraper — the I/O half of app metrics: a timer, one GET through curlm
  * at a time, and the bookkeeping of good pages. Parsing and deltas are
- * scrape.c's (pure). Never blocks; never overlaps two fetches; never
- * turns a failed scrape into zero traffic.
+ * scrape.c's (pure); a page is parsed in slices of SCRAPER_STEP_BYTES,
+ * one per loop iteration, so that a 10 MB page never delays a probe
+ * answer by more than a slice. Never blocks; never overlaps two fetches
+ * (or a fetch and a parse); never turns a failed scrape into zero traffic.
  */
 #include "probes/scraper.h"
 
@@ -21,11 +23,18 @@
 #define ROLLGUARD_VERSION "0.0.0"
 #endif
 
+/* Bytes of page parsed per loop iteration: ~0.2 ms of work. */
+#define SCRAPER_STEP_BYTES (64 * 1024)
+
 struct scraper {
     struct event_base *base;
     struct curlm *m;
     struct curlm_req *req;
     struct event *timer;
+    struct event *step;     /* zero-timeout timer: the next parse slice */
+    struct scrape_job *job; /* the page being parsed, or NULL */
+    char *page;             /* its body, owned */
+    uint64_t page_ms;       /* monotonic time the page arrived */
     char *url;
     uint32_t interval_ms, timeout_ms, max_bytes;
     struct scrape_spec spec;
@@ -93,13 +102,74 @@ static void finish(struct scraper *s, enum scraper_result r, const char *why)
     s->cb(&d, s->arg);
 }
 
-static void on_page(const struct curlm_result *res, void *arg)
+/* Keeps the cadence from the start of the fetch, never two at once. */
+static void rearm(struct scraper *s)
+{
+    uint64_t spent = now_ms() - s->started_ms;
+
+    if (!s->stopped)
+        arm(s, spent < s->interval_ms ? s->interval_ms - spent : 0);
+}
+
+static void drop_job(struct scraper *s)
+{
+    s->job = scrape_job_free(s->job);
+    free(s->page);
+    s->page = NULL;
+    if (s->step)
+        evtimer_del(s->step);
+}
+
+static void next_step(struct scraper *s)
+{
+    struct timeval zero = {0, 0};
+
+    /* A timer, not event_active: the loop polls its sockets between slices. */
+    evtimer_add(s->step, &zero);
+}
+
+static void on_step(evutil_socket_t fd, short what, void *arg)
 {
     struct scraper *s = arg;
     struct scrape_totals cur;
     struct promtext_err perr = {0};
     struct sample_delta d;
-    uint64_t now = now_ms();
+    char why[256];
+    int r;
+
+    (void) fd;
+    (void) what;
+    if (!s->job)
+        return;
+    r = scrape_job_step(s->job, SCRAPER_STEP_BYTES, &cur, &perr);
+    if (r == SCRAPE_MORE) {
+        next_step(s);
+        return;
+    }
+    drop_job(s);
+    if (r == -ENOENT) {
+        finish(s, SCRAPER_NO_METRIC, perr.msg);
+    } else if (r < 0) {
+        snprintf(why, sizeof(why), "line %u column %u: %s", perr.line, perr.column, perr.msg);
+        finish(s, SCRAPER_PARSE_ERROR, why);
+    } else {
+        if (s->stats.primed) {
+            scrape_delta(&s->prev, &cur, (double) (s->page_ms - s->prev_ms) / 1000.0, &d);
+            if (d.reset)
+                s->stats.resets++;
+            s->cb(&d, s->arg);
+        }
+        s->prev = cur;
+        s->prev_ms = s->page_ms;
+        s->stats.primed = true;
+        finish(s, SCRAPER_OK, NULL);
+    }
+    rearm(s);
+}
+
+static void on_page(const struct curlm_result *res, void *arg)
+{
+    struct scraper *s = arg;
     char why[256];
     int r;
 
@@ -116,31 +186,19 @@ static void on_page(const struct curlm_result *res, void *arg)
     } else if (res->status != 200) {
         snprintf(why, sizeof(why), "metrics page answered HTTP %ld", res->status);
         finish(s, SCRAPER_HTTP_ERROR, why);
-    } else if ((r = scrape_extract(&s->spec, res->body, res->body_len, res->content_type, &cur,
-                                   &perr)) == -ENOENT) {
-        finish(s, SCRAPER_NO_METRIC, perr.msg);
-    } else if (r < 0) {
-        snprintf(why, sizeof(why), "line %u column %u: %s", perr.line, perr.column, perr.msg);
-        finish(s, SCRAPER_PARSE_ERROR, why);
     } else {
-        if (s->stats.primed) {
-            scrape_delta(&s->prev, &cur, (double) (now - s->prev_ms) / 1000.0, &d);
-            if (d.reset)
-                s->stats.resets++;
-            s->cb(&d, s->arg);
+        s->page_ms = now_ms();
+        s->page = curlm_take_body(res);
+        r = scrape_job_new(&s->spec, s->page ? s->page : "", s->page ? res->body_len : 0,
+                           res->content_type, &s->job);
+        if (r == 0) {
+            next_step(s);
+            return; /* on_step finishes the scrape and re-arms */
         }
-        s->prev = cur;
-        s->prev_ms = now;
-        s->stats.primed = true;
-        finish(s, SCRAPER_OK, NULL);
+        drop_job(s);
+        finish(s, SCRAPER_ERROR, "out of memory for the page parse");
     }
-    if (s->stopped)
-        return;
-    /* Keep the cadence from the start of the fetch, never two at once. */
-    {
-        uint64_t spent = now - s->started_ms;
-        arm(s, spent < s->interval_ms ? s->interval_ms - spent : 0);
-    }
+    rearm(s);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -161,7 +219,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
     (void) fd;
     (void) what;
-    if (s->stopped || s->req)
+    if (s->stopped || s->req || s->job)
         return;
     s->started_ms = now_ms();
     r = curlm_start(s->m, &o, on_page, s, &s->req);
@@ -192,7 +250,8 @@ int scraper_new(struct event_base *base, struct curlm *m, const struct cfg_metri
     r = -ENOMEM;
     s->url = strdup(c->url);
     s->timer = evtimer_new(base, on_timer, s);
-    if (!s->url || !s->timer)
+    s->step = evtimer_new(base, on_step, s);
+    if (!s->url || !s->timer || !s->step)
         goto fail;
     s->interval_ms = c->interval_ms;
     s->timeout_ms = c->timeout_ms;
@@ -211,6 +270,9 @@ struct scraper *scraper_free(struct scraper *s)
     if (!s)
         return NULL;
     curlm_cancel(s->req);
+    drop_job(s);
+    if (s->step)
+        event_free(s->step);
     if (s->timer)
         event_free(s->timer);
     free(s->url);
@@ -234,16 +296,17 @@ int scraper_apply(struct scraper *s, const struct cfg_metrics *c, char *err, siz
         s->stats.primed = false;
         curlm_cancel(s->req);
         s->req = NULL;
+        drop_job(s);
     }
     free(s->url);
     s->url = url;
     s->spec = spec;
-    if (c->interval_ms != s->interval_ms && !s->stopped && !s->req)
+    if (c->interval_ms != s->interval_ms && !s->stopped && !s->req && !s->job)
         arm(s, c->interval_ms);
     s->interval_ms = c->interval_ms;
     s->timeout_ms = c->timeout_ms;
     s->max_bytes = c->max_bytes;
-    if (!s->stopped && !s->req && !evtimer_pending(s->timer, NULL))
+    if (!s->stopped && !s->req && !s->job && !evtimer_pending(s->timer, NULL))
         arm(s, 0);
     return 0;
 }
@@ -254,6 +317,7 @@ void scraper_stop(struct scraper *s)
     evtimer_del(s->timer);
     curlm_cancel(s->req);
     s->req = NULL;
+    drop_job(s);
 }
 
 const struct scraper_stats *scraper_stats_get(const struct scraper *s)

@@ -107,13 +107,51 @@ static int on_meta(const struct promtext_meta *m, void *arg)
 static struct got G;
 static struct promtext_err E;
 
-static int parse(const char *in, enum promtext_format fmt)
+static struct got G2;
+static struct promtext_err E2;
+
+/* The same parse in steps of budget bytes must deliver exactly what one pass did. */
+static void same_in_steps(const char *in, enum promtext_format fmt, size_t budget, int want)
+{
+    struct promtext_handler h = {on_sample, on_meta, &G2};
+    struct promtext_parser *ps;
+    int r, steps = 0;
+
+    memset(&G2, 0, sizeof(G2));
+    memset(&E2, 0, sizeof(E2));
+    G2.stop_after = G.stop_after;
+    ck_assert_int_eq(promtext_parser_new(in, strlen(in), fmt, &h, &E2, &ps), 0);
+    do {
+        r = promtext_parser_step(ps, budget);
+        steps++;
+    } while (r == 0 && !promtext_parser_done(ps));
+    ck_assert_int_eq(promtext_parser_step(ps, budget), r); /* done stays done */
+    promtext_parser_free(ps);
+    ck_assert_int_eq(r, want);
+    ck_assert_msg(memcmp(&G, &G2, sizeof(G)) == 0, "stepped parse (budget %zu) differs", budget);
+    ck_assert_msg(memcmp(&E, &E2, sizeof(E)) == 0, "stepped error (budget %zu) differs: %s vs %s",
+                  budget, E.msg, E2.msg);
+    if (budget == 1 && want == 0)
+        ck_assert_int_ge(steps, G.n + G.nm); /* one line per step at most */
+}
+
+static int parse_stop(const char *in, enum promtext_format fmt, unsigned stop_after)
 {
     struct promtext_handler h = {on_sample, on_meta, &G};
+    int r;
 
     memset(&G, 0, sizeof(G));
     memset(&E, 0, sizeof(E));
-    return promtext_parse(in, strlen(in), fmt, &h, &E);
+    G.stop_after = stop_after;
+    r = promtext_parse(in, strlen(in), fmt, &h, &E);
+    same_in_steps(in, fmt, 1, r);
+    same_in_steps(in, fmt, 29, r);
+    return r;
+}
+
+static int parse(const char *in, enum promtext_format fmt)
+{
+    return parse_stop(in, fmt, 0);
 }
 
 static void ok(const char *in, enum promtext_format fmt)
@@ -485,12 +523,9 @@ END_TEST
 
 START_TEST(test_callback_stops)
 {
-    struct promtext_handler h = {on_sample, NULL, &G};
     const char *in = "a 1\nb 2\nc 3\n";
 
-    memset(&G, 0, sizeof(G));
-    G.stop_after = 2;
-    ck_assert_int_eq(promtext_parse(in, strlen(in), TEXT, &h, NULL), 7);
+    ck_assert_int_eq(parse_stop(in, TEXT, 2), 7); /* also in steps */
     ck_assert_uint_eq(G.n, 2);
     /* no handler at all is fine */
     ck_assert_int_eq(promtext_parse(in, strlen(in), TEXT, NULL, NULL), 0);

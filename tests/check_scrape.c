@@ -47,15 +47,43 @@ static void spec(struct scrape_spec *s, const char *metric, const char *label, c
     ck_assert_msg(r == 0, "spec_init: %s", E.msg);
 }
 
+/* scrape_job in steps of budget bytes must end exactly as scrape_extract did. */
+static void same_in_steps(const struct scrape_spec *s, const char *page, const char *ct,
+                          size_t budget, int want, const struct scrape_totals *t)
+{
+    struct scrape_job *j;
+    struct scrape_totals t2;
+    struct promtext_err e2;
+    int r;
+
+    memset(&t2, 0x5a, sizeof(t2));
+    memset(&e2, 0, sizeof(e2));
+    ck_assert_int_eq(scrape_job_new(s, page, strlen(page), ct, &j), 0);
+    while ((r = scrape_job_step(j, budget, &t2, &e2)) == SCRAPE_MORE)
+        ;
+    ck_assert_int_eq(scrape_job_step(j, budget, &t2, &e2), r); /* done stays done */
+    scrape_job_free(j);
+    ck_assert_int_eq(r, want);
+    if (want == 0)
+        ck_assert_msg(memcmp(t, &t2, sizeof(t2)) == 0, "stepped totals differ (budget %zu)",
+                      budget);
+    else
+        ck_assert_msg(!strcmp(E.msg, e2.msg) && E.line == e2.line && E.column == e2.column,
+                      "stepped error differs: '%s' vs '%s'", E.msg, e2.msg);
+}
+
 static struct scrape_totals extract_ok(const struct scrape_spec *s, const char *page,
                                        const char *ct)
 {
     struct scrape_totals t;
     int r;
 
+    memset(&t, 0, sizeof(t));
     memset(&E, 0, sizeof(E));
     r = scrape_extract(s, page, strlen(page), ct, &t, &E);
     ck_assert_msg(r == 0, "extract: %d at %u:%u: %s", r, E.line, E.column, E.msg);
+    same_in_steps(s, page, ct, 1, 0, &t);
+    same_in_steps(s, page, ct, 40, 0, &t);
     return t;
 }
 
@@ -70,6 +98,7 @@ static void extract_bad(const struct scrape_spec *s, const char *page, int want,
     ck_assert_msg(r == want, "extract returned %d, want %d (%s)", r, want, E.msg);
     ck_assert_msg(strstr(E.msg, what), "message '%s' lacks '%s'", E.msg, what);
     ck_assert_uint_eq(t.hist_n, 0x5a5a5a5a); /* *ret untouched on failure */
+    same_in_steps(s, page, NULL, 1, want, NULL);
 }
 
 static bool near(double a, double b)

@@ -4,6 +4,7 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -205,6 +206,64 @@ START_TEST(test_failures_are_no_data)
 }
 END_TEST
 
+/* A page of many slices: filler series first, the counter and histogram last. */
+static char *big_page(unsigned fill, unsigned req, unsigned err)
+{
+    size_t cap = (size_t) fill * 48 + 1024, o = 0;
+    char *buf = malloc(cap);
+
+    ck_assert_ptr_nonnull(buf);
+    o += (size_t) snprintf(buf + o, cap - o, "# TYPE filler_bytes gauge\n");
+    for (unsigned i = 0; i < fill; i++)
+        o += (size_t) snprintf(buf + o, cap - o, "filler_bytes{shard=\"%u\"} %u\n", i, i);
+    snprintf(buf + o, cap - o, "%s", page(req, err));
+    return buf;
+}
+
+static bool bytes_at_least(void *arg)
+{
+    return scraper_stats_get(((void **) arg)[0])->last_bytes >= *(size_t *) ((void **) arg)[1];
+}
+
+START_TEST(test_large_page_in_slices)
+{
+    struct fx f;
+    struct scraper *s;
+    struct got g = {0};
+    char err[128];
+    char *p1 = big_page(40000, 1000, 10), *p2 = big_page(40000, 1600, 70);
+    size_t want = strlen(p1);
+    void *args[2];
+
+    ck_assert_uint_gt(want, 1024 * 1024); /* many parse slices */
+    fx_init(&f);
+    upstream_route_big(f.u, "/metrics", 200, p1);
+    ck_assert_int_eq(scraper_new(f.base, f.m, &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
+    ck_assert(upstream_loop_until(f.base, is_primed, s, 10000));
+    upstream_route_big(f.u, "/metrics", 200, p2);
+    ck_assert(wait_valid(f.base, &g));
+    /* The delta between the two pages, whichever scrape first saw p2. */
+    ck_assert_uint_eq(g.last.requests, 600);
+    ck_assert_uint_eq(g.last.errors, 60);
+    ck_assert_uint_eq(scraper_stats_get(s)->scrapes[SCRAPER_PARSE_ERROR], 0);
+    /* Freed, stopped or re-pointed in the middle of a page: nothing leaks or fires later. */
+    args[0] = s;
+    args[1] = &want;
+    ck_assert(upstream_loop_until(f.base, bytes_at_least, args, 10000));
+    scraper_stop(s);
+    event_base_loop(f.base, EVLOOP_NONBLOCK);
+    scraper_free(s);
+    ck_assert_int_eq(scraper_new(f.base, f.m, &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
+    while (scraper_stats_get(s)->last_bytes == 0)
+        event_base_loop(f.base, EVLOOP_ONCE);
+    scraper_free(s); /* most likely mid-parse: the page arrived a moment ago */
+    event_base_loop(f.base, EVLOOP_NONBLOCK);
+    free(p1);
+    free(p2);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(test_bad_selector_refused)
 {
     struct fx f;
@@ -229,6 +288,7 @@ Suite *scraper_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_deltas_and_reset);
     tcase_add_test(tc, test_failures_are_no_data);
+    tcase_add_test(tc, test_large_page_in_slices);
     tcase_add_test(tc, test_bad_selector_refused);
     suite_add_tcase(s, tc);
     return s;

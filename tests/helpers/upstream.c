@@ -35,6 +35,7 @@ struct upstream_rt {
     char hname[64], hvalue[256];
     bool has_text;
     char text[UPSTREAM_BODY_MAX]; /* a body given verbatim, instead of body_size 'x's */
+    const char *big_text;         /* a borrowed body of any size (upstream_route_big) */
     unsigned count;
 };
 
@@ -105,7 +106,9 @@ static void upstream_reply(const struct upstream_rt *rt, struct evhttp_request *
     b = evbuffer_new();
     if (!b)
         abort();
-    if (rt->has_text)
+    if (rt->big_text)
+        evbuffer_add(b, rt->big_text, strlen(rt->big_text));
+    else if (rt->has_text)
         evbuffer_add(b, rt->text, strlen(rt->text));
     while (!rt->has_text && left) {
         size_t n = left < sizeof chunk ? left : sizeof chunk;
@@ -290,7 +293,15 @@ void upstream_route(struct upstream *u, const char *path, int status, size_t bod
     rt->delay_ms = delay_ms;
     rt->close = false;
     rt->has_text = false;
+    rt->big_text = NULL;
     rt->hname[0] = rt->hvalue[0] = '\0';
+}
+
+void upstream_route_big(struct upstream *u, const char *path, int status, const char *text)
+{
+    upstream_route(u, path, status, 0, 0);
+    upstream_get(u, path)->big_text = text;
+    upstream_get(u, path)->has_text = true;
 }
 
 void upstream_route_text(struct upstream *u, const char *path, int status, const char *text)

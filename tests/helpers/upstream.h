@@ -37,6 +37,8 @@ void upstream_route(struct upstream *u, const char *path, int status, size_t bod
                     uint32_t delay_ms);
 /* Answer path with status and exactly text as the body (under 4 KiB). */
 void upstream_route_text(struct upstream *u, const char *path, int status, const char *text);
+/* Like upstream_route_text for a body of any size; text is borrowed and must outlive u. */
+void upstream_route_big(struct upstream *u, const char *path, int status, const char *text);
 /* Close the connection without a reply (after the path's delay). */
 void upstream_route_close(struct upstream *u, const char *path);
 /* Add one response header to path's replies. */
