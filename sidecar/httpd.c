@@ -335,12 +335,15 @@ static int conn_grow(struct conn *c)
  * makes the kernel send RST, and the client may lose the reply. So: stop
  * writing, read and discard until the client closes or the timeout.
  */
-static void conn_start_linger(struct conn *c)
+static bool conn_start_linger(struct conn *c)
 {
     shutdown(c->fd, SHUT_WR);
     c->in_len = 0;
-    if (conn_arm(c, false) < 0)
+    if (conn_arm(c, false) < 0) {
         conn_free(c);
+        return false;
+    }
+    return true;
 }
 
 static void conn_drain_linger(struct conn *c)
@@ -354,7 +357,8 @@ static void conn_drain_linger(struct conn *c)
         conn_free(c);
 }
 
-static void conn_on_read(struct conn *c)
+/* Reads and serves what arrived. Returns whether c still exists. */
+static bool conn_on_read(struct conn *c)
 {
     bool eof = false;
     int r;
@@ -385,10 +389,8 @@ static void conn_on_read(struct conn *c)
     }
     conn_touch(c);
     r = conn_process(c);
-    if (r < 0 && c->linger && !eof && c->close_after) {
-        conn_start_linger(c);
-        return;
-    }
+    if (r < 0 && c->linger && !eof && c->close_after)
+        return conn_start_linger(c);
     if (r < 0)
         goto close;
     if (r == 1) {
@@ -396,13 +398,14 @@ static void conn_on_read(struct conn *c)
             c->close_after = true;
         if (conn_arm(c, true) < 0)
             goto close;
-        return;
+        return true;
     }
     if (eof)
         goto close;
-    return;
+    return true;
 close:
     conn_free(c);
+    return false;
 }
 
 static void conn_on_write(struct conn *c)
@@ -428,7 +431,7 @@ static void conn_on_write(struct conn *c)
     c->out_len = c->out_off = 0;
     if (c->close_after) {
         if (c->linger)
-            conn_start_linger(c);
+            (void) conn_start_linger(c);
         else
             conn_free(c);
         return;
@@ -485,12 +488,18 @@ static void httpd_on_accept(struct evconnlistener *lev, evutil_socket_t fd, stru
     h->stats.active++;
     list_append(h, c);
     c->ev = event_new(h->base, fd, EV_READ | EV_PERSIST, conn_on_event, c);
-    if (!c->ev || conn_grow(c) < 0 || conn_arm(c, false) < 0) {
+    if (!c->ev || conn_grow(c) < 0) {
         conn_free(c);
         return;
     }
-    /* Data usually arrives with the connection; serve it without another loop turn. */
-    conn_on_read(c);
+    /*
+     * The request usually arrives with the connection: serve it before the
+     * first epoll_ctl, so a probe that closes costs accept, read, writev and
+     * close. Only a connection that stays is registered with the loop.
+     */
+    if (conn_on_read(c) && !event_pending(c->ev, EV_READ | EV_WRITE, NULL) &&
+        conn_arm(c, false) < 0)
+        conn_free(c);
 }
 
 static void httpd_on_resume(evutil_socket_t fd, short what, void *arg)
