@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sidecar/jsonw.h"
+
 void buf_init(struct buf *b, size_t max)
 {
     memset(b, 0, sizeof(*b));
@@ -100,39 +102,14 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
+static int buf_emit(void *arg, const char *p, size_t n)
+{
+    return buf_append(arg, p, n) < 0 ? -E2BIG : 0;
+}
+
 int buf_json_escape(struct buf *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    const char *run = s;
-
-    for (; *s; s++) {
-        unsigned char c = (unsigned char) *s;
-        char esc[7];
-        size_t n;
-
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (buf_append(b, run, (size_t) (s - run)) < 0)
-            return -E2BIG;
-        n = 2;
-        esc[0] = '\\';
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
-        if (buf_append(b, esc, n) < 0)
-            return -E2BIG;
-        run = s + 1;
-    }
-    return buf_append(b, run, (size_t) (s - run));
+    return jsonw_escape(s, buf_emit, b);
 }
 
 int buf_label_escape(struct buf *b, const char *s)

@@ -30,7 +30,7 @@ void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s as the inside of a JSON string (no quotes), escaping as RFC 8259 asks. */
+/* Appends s as the inside of a JSON string (no quotes), escaped by jsonw_escape. */
 int buf_json_escape(struct buf *b, const char *s);
 /* Appends s as a Prometheus label value (escapes \\, \" and newline). */
 int buf_label_escape(struct buf *b, const char *s);

@@ -73,37 +73,59 @@ static unsigned utf8_tail(const unsigned char *p)
     return need;
 }
 
-void jsonw_str(struct jsonw *w, const char *s)
+int jsonw_escape(const char *s, jsonw_emit_fn *emit, void *arg)
 {
     static const char *const short_esc[0x20] = {
         ['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t"};
-    const unsigned char *p = (const unsigned char *) s;
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *) s, *run = p;
+    int r;
 
-    jsonw_raw(w, "\"", 1);
     while (*p) {
         unsigned char c = *p;
-        unsigned need;
+        char esc[7] = "\\u00";
+        const char *out = esc;
+        size_t n = 2;
+        unsigned need = 0;
 
-        if (c == '"' || c == '\\') {
-            char e[2] = {'\\', (char) c};
-            jsonw_raw(w, e, 2);
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             p++;
-        } else if (c < 0x20) {
-            if (short_esc[c])
-                jsonw_lit(w, short_esc[c]);
-            else
-                jsonw_fmt(w, "\\u%04x", c);
-            p++;
-        } else if (c < 0x80) {
-            jsonw_raw(w, (const char *) p, 1);
-            p++;
-        } else if ((need = utf8_tail(p)) == 0) {
-            jsonw_lit(w, "\\ufffd");
-            p++;
-        } else {
-            jsonw_raw(w, (const char *) p, need + 1);
-            p += need + 1;
+            continue;
         }
+        if (c >= 0x80 && (need = utf8_tail(p)) != 0) {
+            p += need + 1; /* valid UTF-8 passes as it is */
+            continue;
+        }
+        if (c == '"' || c == '\\') {
+            esc[1] = (char) c;
+        } else if (c < 0x20 && short_esc[c]) {
+            out = short_esc[c];
+        } else if (c < 0x20) {
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        } else {
+            out = "\\ufffd"; /* not UTF-8 */
+            n = 6;
+        }
+        if (p > run && (r = emit(arg, (const char *) run, (size_t) (p - run))) != 0)
+            return r;
+        if ((r = emit(arg, out, n)) != 0)
+            return r;
+        run = ++p;
     }
+    return p > run ? emit(arg, (const char *) run, (size_t) (p - run)) : 0;
+}
+
+static int jsonw_emit(void *arg, const char *p, size_t n)
+{
+    jsonw_raw(arg, p, n);
+    return 0;
+}
+
+void jsonw_str(struct jsonw *w, const char *s)
+{
+    jsonw_raw(w, "\"", 1);
+    jsonw_escape(s, jsonw_emit, w);
     jsonw_raw(w, "\"", 1);
 }

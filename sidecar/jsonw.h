@@ -30,4 +30,13 @@ void jsonw_fmt(struct jsonw *w, const char *fmt, ...) __attribute__((format(prin
 /* s as a quoted JSON string. */
 void jsonw_str(struct jsonw *w, const char *s);
 
+/*
+ * The one JSON string escaper: hands emit the contents of s as they go
+ * between the quotes of a JSON string (RFC 8259 escapes; bytes that are
+ * not valid UTF-8 become \ufffd), in as few pieces as it can. Returns
+ * 0, or the first nonzero value emit returned (escaping stops there).
+ */
+typedef int jsonw_emit_fn(void *arg, const char *p, size_t n);
+int jsonw_escape(const char *s, jsonw_emit_fn *emit, void *arg);
+
 #endif

@@ -36,6 +36,10 @@ START_TEST(test_buf_escapes)
     buf_json_escape(&b, "a\"b\\c\nd\x01" "e");
     ck_assert_str_eq(b.data, "a\\\"b\\\\c\\nd\\u0001e");
     buf_reset(&b);
+    buf_json_escape(&b, "\b\f\x7f caf\xc3\xa9 \xc3 \xed\xa0\x80 \xf4\x90\x80\x80");
+    ck_assert_str_eq(b.data, "\\b\\f\x7f caf\xc3\xa9 \\ufffd \\ufffd\\ufffd\\ufffd "
+                             "\\ufffd\\ufffd\\ufffd\\ufffd");
+    buf_reset(&b);
     buf_label_escape(&b, "x\"y\\z\nw");
     ck_assert_str_eq(b.data, "x\\\"y\\\\z\\nw");
     buf_done(&b);
