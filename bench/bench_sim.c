@@ -68,7 +68,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "config/cfg.h"
 #include "sidecar/analysis.h"
+#include "sidecar/daemon.h"
 
 #define NB 12
 static const double sim_le[NB] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
@@ -333,21 +335,18 @@ struct pod {
 
 static struct analysis_params sim_params(void)
 {
-    /* config/rollguard.yaml defaults */
-    struct analysis_params p = {
-        .interval_ms = 10000,
-        .window_ms = 60000,
-        .warmup_ms = 30000,
-        .baseline_window_ms = 3600000,
-        .error_rate_max = 0.05,
-        .error_min_requests = 50,
-        .latency_quantile = 0.5,
-        .latency_max_increase = 0.5,
-        .latency_min_samples = 50,
-        .health_failures = 3,
-        .consecutive_breaches = 2,
-        .config_hash = "0123456789abcdef",
-    };
+    /* config/rollguard.yaml's defaults, mapped as the daemon maps them */
+    struct analysis_params p;
+    struct cfg_errs errs;
+    struct cfg *c;
+
+    if (cfg_default(&c, &errs) < 0) {
+        fprintf(stderr, "bench_sim: the embedded default config does not load\n");
+        exit(2);
+    }
+    daemon_analysis_params(c, &p);
+    cfg_unref(c);
+    snprintf(p.config_hash, sizeof(p.config_hash), "0123456789abcdef");
     return p;
 }
 

@@ -194,7 +194,7 @@ static int daemon_apply_probes(struct daemon *d, const struct cfg *c)
 
 /* --- scraping and analysis --------------------------------------------------- */
 
-static void analysis_params_from(const struct cfg *c, struct analysis_params *p)
+void daemon_analysis_params(const struct cfg *c, struct analysis_params *p)
 {
     memset(p, 0, sizeof(*p));
     p->interval_ms = c->analysis.interval_ms;
@@ -339,7 +339,7 @@ static int daemon_apply_analysis(struct daemon *d, const struct cfg *c)
     struct analysis_params p;
     int r;
 
-    analysis_params_from(c, &p);
+    daemon_analysis_params(c, &p);
     if (!d->analysis_ok) {
         r = analysis_init(&d->analysis, &p, (int64_t) daemon_now_ms());
         if (r < 0)

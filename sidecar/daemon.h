@@ -7,6 +7,7 @@
 
 #include "config/cfg.h"
 
+struct analysis_params;
 struct daemon;
 
 /*
@@ -21,5 +22,12 @@ int daemon_run(struct daemon *d);
 
 /* Tear everything down in reverse order. NULL-safe; returns NULL. */
 struct daemon *daemon_free(struct daemon *d);
+
+/*
+ * The analysis settings of c, as the daemon runs them: the one mapping
+ * from config keys to struct analysis_params (the replay simulator and the
+ * analysis tests start from it with the embedded defaults).
+ */
+void daemon_analysis_params(const struct cfg *c, struct analysis_params *p);
 
 #endif

@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/cfg.h"
 #include "sidecar/analysis.h"
 #include "sidecar/baseline.h"
+#include "sidecar/daemon.h"
 
 Suite *analysis_suite(void);
 
@@ -31,22 +33,23 @@ struct ta {
     struct verdict v;
 };
 
+/* The embedded defaults, mapped as the daemon maps them. */
 static struct analysis_params ta_params(void)
 {
-    struct analysis_params p = {
-        .interval_ms = 10000,
-        .window_ms = 60000,
-        .warmup_ms = 30000,
-        .baseline_window_ms = 3600000,
-        .error_rate_max = 0.05,
-        .error_min_requests = 50,
-        .latency_quantile = 0.5,
-        .latency_max_increase = 0.5,
-        .latency_min_samples = 50,
-        .health_failures = 3,
-        .consecutive_breaches = 2,
-        .config_hash = "00c0ffee00c0ffee",
-    };
+    struct analysis_params p;
+    struct cfg_errs errs;
+    struct cfg *c;
+
+    ck_assert_int_eq(cfg_default(&c, &errs), 0);
+    daemon_analysis_params(c, &p);
+    cfg_unref(c);
+    /* what the rules below are written against */
+    ck_assert_uint_eq(p.interval_ms, 10000);
+    ck_assert_uint_eq(p.window_ms, 60000);
+    ck_assert_uint_eq(p.warmup_ms, 30000);
+    ck_assert_uint_eq(p.error_min_requests, 50);
+    ck_assert_uint_eq(p.consecutive_breaches, 2);
+    snprintf(p.config_hash, sizeof(p.config_hash), "00c0ffee00c0ffee");
     return p;
 }
 
