@@ -315,9 +315,11 @@ def check_pod(label, wl, objs, hash_label):
     check(not problems, "%s: sidecar securityContext non-root (UID %d), read-only root, no "
           "escalation, all capabilities dropped, seccomp RuntimeDefault" % (label, IMAGE_UID),
           problems)
-    # On the node's namespaces, admin_listen's loopback would be the node's loopback.
-    shared = [k for k in ("hostNetwork", "hostPID", "hostIPC") if pod.get(k)]
-    check(not shared, "%s: pod shares no host namespace (admin_listen stays in the pod)" % label,
+    # On the node's namespaces, admin_listen's loopback would be the node's loopback; with
+    # one process namespace, the app container could reach the sidecar's token via /proc.
+    shared = [k for k in ("hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace")
+              if pod.get(k)]
+    check(not shared, "%s: pod shares no host namespace and no process namespace" % label,
           shared)
 
     res = side.get("resources", {})

@@ -81,6 +81,8 @@ MUTATIONS = [
      lambda o: side(o)["securityContext"].update(seccompProfile={"type": "Unconfined"})),
     ("pod on the host network", "no host namespace",
      lambda o: dep(o)["spec"]["template"]["spec"].update(hostNetwork=True)),
+    ("one process namespace for the pod", "no process namespace",
+     lambda o: dep(o)["spec"]["template"]["spec"].update(shareProcessNamespace=True)),
     ("a ClusterRole bound", "no cluster-wide RBAC",
      lambda o: o.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
                          "metadata": {"name": "rollguard-extra"}, "rules": []})),
