@@ -111,6 +111,8 @@ MUTATIONS = [
      lambda o: rule(o, "deployments")["verbs"].append("delete")),
     ("an unknown config key", "passes rollguard --check-config",
      lambda o: sub_cfg(o, "analysis:\n", "analysis:\n  windwo: 5m\n")),
+    ("admin endpoint on all interfaces", "passes rollguard --check-config",
+     lambda o: sub_cfg(o, 'admin_listen: "127.0.0.1:8081"', 'admin_listen: "0.0.0.0:8081"')),
     ("an out-of-range threshold", "passes rollguard --check-config",
      lambda o: sub_cfg(o, "max: 0.05", "max: 5")),
     ("production logging at info", "log level error",
