@@ -119,6 +119,13 @@ int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_
                        char *err, size_t errlen);
 
 /*
+ * The host of a host:port that cfg_check_hostport accepted is a loopback
+ * address literal: IPv4 127.0.0.0/8 or IPv6 [::1]. Names (even "localhost")
+ * and an empty host (all interfaces) are refused.
+ */
+int cfg_check_loopback(const char *s, size_t len, char *err, size_t errlen);
+
+/*
  * http:// or https:// (https_only: https:// only, any case) with a host, an
  * optional port, no credentials, no spaces or control characters.
  */

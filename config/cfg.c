@@ -66,6 +66,7 @@ static const char *const type_wants[] = {
 #define K_MAX_EXCL 0x04 /* max itself is out of range (doubles) */
 #define K_HOST 0x08     /* address: the host part may not be empty */
 #define K_HTTPS 0x10    /* url: https:// only */
+#define K_LOOPBACK 0x20 /* address: 127.0.0.0/8 or [::1] only */
 
 struct cfg_key {
     const char *path; /* dotted, exactly as written in the file */
@@ -131,7 +132,7 @@ static const char *const kind_names[] = {"none", "http", "tcp", NULL};
 static const struct cfg_key keys[] = {
     K_ADDR("listen", listen, 0, "0.0.0.0:8080",
            "where /health /ready /livez /metrics /status are served"),
-    K_ADDR("admin_listen", admin_listen, K_EMPTY, "127.0.0.1:8081",
+    K_ADDR("admin_listen", admin_listen, K_EMPTY | K_LOOPBACK, "127.0.0.1:8081",
            "operator actions (manual rollback, pause); \"\" disables"),
     K_ENUM("log.level", log_level, log_level_names, "info", "least severe level logged"),
     K_ENUM("log.format", log_format, log_format_names, "json",
@@ -377,8 +378,11 @@ static int value_set(struct cfg *c, const struct cfg_key *k, const char *s, char
             return -EINVAL;
         }
         if (len > 0) {
-            if (k->type == T_ADDRESS)
+            if (k->type == T_ADDRESS) {
                 r = cfg_check_hostport(s, len, k->flags & K_HOST, true, err, errlen);
+                if (r == 0 && (k->flags & K_LOOPBACK))
+                    r = cfg_check_loopback(s, len, err, errlen);
+            }
             else if (k->type == T_URL)
                 r = cfg_check_url(s, k->flags & K_HTTPS, err, errlen);
             else if (k->type == T_PATH && s[0] != '/') {

@@ -7,6 +7,7 @@
  * at most a number of the text; the caller decides whether to quote the
  * value (not a URL's: it may carry a secret).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -330,6 +331,36 @@ int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_
         }
     }
     return 0;
+}
+
+int cfg_check_loopback(const char *s, size_t len, char *err, size_t errlen)
+{
+    char host[64];
+    const char *h = s, *colon = NULL;
+    size_t hlen;
+    unsigned char a[16];
+
+    /* the last ':' starts the port; brackets hold an IPv6 address */
+    for (const char *p = s; p < s + len; p++)
+        if (*p == ':')
+            colon = p;
+    hlen = colon ? (size_t) (colon - s) : len;
+    if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+        h = s + 1;
+        hlen -= 2;
+    }
+    if (hlen > 0 && hlen < sizeof(host)) {
+        memcpy(host, h, hlen);
+        host[hlen] = '\0';
+        if (h == s && inet_pton(AF_INET, host, a) == 1 && a[0] == 127)
+            return 0;
+        if (h != s && inet_pton(AF_INET6, host, a) == 1 &&
+            !memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16))
+            return 0;
+    }
+    snprintf(err, errlen, "must be a loopback address (127.0.0.1, [::1]): the admin endpoint has "
+                          "no authentication");
+    return -EINVAL;
 }
 
 int cfg_check_url(const char *s, bool https_only, char *err, size_t errlen)

@@ -54,7 +54,46 @@ static void out_str(struct out *o, const char *s)
     out_mem(o, s, strlen(s));
 }
 
-/* JSON string body, or a text value (quoted when it has blanks or quotes). */
+/*
+ * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
+ */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf;
+
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/*
+ * JSON string body, or a text value (quoted when it has blanks or quotes).
+ * Control characters are escaped in both formats, so a value can never start
+ * a new line; bytes that are not well-formed UTF-8 become U+FFFD, so a JSON
+ * line stays valid JSON whatever an app or a server put in the value.
+ */
 static void out_escaped(struct out *o, const char *s, bool json)
 {
     bool quote = json || !*s || strpbrk(s, " \t\"=\\\n\r") != NULL;
@@ -74,6 +113,15 @@ static void out_escaped(struct out *o, const char *s, bool json)
         } else if (c < 0x20 || c == 0x7f) {
             snprintf(tmp, sizeof(tmp), "\\u%04x", c);
             out_mem(o, tmp, 6);
+        } else if (c >= 0x80) {
+            size_t n = utf8_seq((const unsigned char *) s);
+
+            if (n) {
+                out_mem(o, s, n);
+                s += n - 1;
+            } else {
+                out_mem(o, "\\ufffd", 6);
+            }
         } else {
             out_mem(o, (const char *) s, 1);
         }

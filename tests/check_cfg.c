@@ -875,12 +875,41 @@ START_TEST(test_analysis_rules)
 }
 END_TEST
 
+/* POST /rollback has no authentication: admin_listen must stay on loopback. */
+START_TEST(test_admin_listen_loopback_only)
+{
+    static const char *const good[] = {"127.0.0.1:8081", "127.9.8.7:1", "[::1]:8081"};
+    static const char *const bad[] = {
+        "0.0.0.0:8081", ":8081",          "10.0.0.5:8081", "[::]:8081",  "[::ffff:127.0.0.1]:1",
+        "localhost:8081", "128.0.0.1:80", "127.0.0.1.5:1", "[::2]:8081", "1270.0.0.1:1",
+    };
+    char y[128];
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        struct cfg *c;
+
+        snprintf(y, sizeof(y), "admin_listen: \"%s\"\n", good[i]);
+        c = ok(y);
+        ck_assert_str_eq(c->admin_listen, good[i]);
+        cfg_unref(c);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(y, sizeof(y), "admin_listen: \"%s\"\n", bad[i]);
+        one_err(y, 1, 15, "must be a loopback address");
+    }
+    /* listen itself may be any address; "" still disables the admin endpoint */
+    struct cfg *c = ok("listen: \"0.0.0.0:8080\"\nadmin_listen: \"\"\n");
+    ck_assert_str_eq(c->admin_listen, "");
+    cfg_unref(c);
+}
+END_TEST
+
 START_TEST(test_addresses)
 {
-    struct cfg *c = ok("listen: \"[::1]:8080\"\nadmin_listen: \":9000\"\n"
+    struct cfg *c = ok("listen: \":8080\"\nadmin_listen: \"[::1]:9000\"\n"
                        "app: {readiness: {tcp: {address: \"db-1.svc.local:5432\"}}}\n");
-    ck_assert_str_eq(c->listen, "[::1]:8080");
-    ck_assert_str_eq(c->admin_listen, ":9000");
+    ck_assert_str_eq(c->listen, ":8080");
+    ck_assert_str_eq(c->admin_listen, "[::1]:9000");
     ck_assert_str_eq(c->readiness.address, "db-1.svc.local:5432");
     cfg_unref(c);
 
@@ -1194,6 +1223,7 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_probe_rules);
     tcase_add_test(tc, test_analysis_rules);
     tcase_add_test(tc, test_addresses);
+    tcase_add_test(tc, test_admin_listen_loopback_only);
     tcase_add_test(tc, test_urls);
     tcase_add_test(tc, test_strings);
     tcase_add_test(tc, test_bools);

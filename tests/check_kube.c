@@ -1,10 +1,19 @@
-/* Unit tests for the pure parts of sidecar/kube.c and sidecar/admin.c's query parser. */
+/*
+ * Unit tests for the pure parts of sidecar/kube.c and sidecar/admin.c's query parser, and
+ * for the transport rules the API client's bearer token relies on.
+ */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
+#include "probes/curlm.h"
 #include "sidecar/admin.h"
 #include "sidecar/kube.h"
+#include "tests/helpers/upstream.h"
 
 Suite *kube_suite(void);
 
@@ -73,6 +82,107 @@ START_TEST(test_client_refuses_plain_http)
 }
 END_TEST
 
+struct sent {
+    unsigned calls;
+    long status;
+    enum curlm_fail fail;
+};
+
+static void sent_cb(const struct curlm_result *res, void *arg)
+{
+    struct sent *g = arg;
+
+    g->calls++;
+    g->status = res->status;
+    g->fail = res->fail;
+}
+
+static bool sent_one(void *arg)
+{
+    return ((struct sent *)arg)->calls > 0;
+}
+
+/*
+ * kube.c puts the token in an Authorization header on a curlm request to the API server.
+ * That header must reach the API server and nothing else: a redirect (to another port,
+ * i.e. another origin) is returned to the caller, not followed, and proxy variables in the
+ * environment are ignored.
+ */
+START_TEST(test_token_goes_to_the_api_server_only)
+{
+    static const char *const proxy_vars[] = {"http_proxy", "HTTPS_PROXY", "https_proxy",
+                                             "ALL_PROXY", "all_proxy"};
+    static const int codes[] = {301, 302, 307, 308};
+    const char *headers[] = {"Authorization: Bearer tok-secret", "Accept: application/json", NULL};
+    struct event_base *base = event_base_new();
+    struct upstream *api = NULL, *other = NULL;
+    struct curlm *m;
+    char err[256] = "", url[128], elsewhere[128];
+    struct curlm_opts o;
+
+    ck_assert_ptr_nonnull(base);
+    ck_assert_int_eq(curlm_global_init(err, sizeof(err)), 0);
+    m = curlm_new(base);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(upstream_new(base, &api), 0);
+    ck_assert_int_eq(upstream_new(base, &other), 0);
+    upstream_route(other, "/steal", 200, 2, 0);
+    upstream_route(api, "/ok", 200, 2, 0);
+    upstream_url(other, "/steal", elsewhere, sizeof(elsewhere));
+
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+        struct sent g = {0};
+        char path[32];
+
+        snprintf(path, sizeof(path), "/moved%d", codes[i]);
+        upstream_route(api, path, codes[i], 0, 0);
+        upstream_route_header(api, path, "Location", elsewhere);
+        memset(&o, 0, sizeof(o));
+        o.url = upstream_url(api, path, url, sizeof(url));
+        o.method = "PATCH";
+        o.body = "[]";
+        o.body_len = 2;
+        o.headers = headers;
+        o.timeout_ms = 3000;
+        ck_assert_int_eq(curlm_start(m, &o, sent_cb, &g, NULL), 0);
+        ck_assert(upstream_loop_until(base, sent_one, &g, 5000));
+        ck_assert_int_eq(g.fail, CURLM_FAIL_NONE);
+        ck_assert_int_eq(g.status, codes[i]); /* handed back, not followed */
+        ck_assert_uint_eq(upstream_count(api, path), 1);
+    }
+    ck_assert_uint_eq(upstream_total(other), 0);
+
+    for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++) {
+        char proxy[64];
+
+        snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%u", (unsigned)upstream_port(other));
+        setenv(proxy_vars[i], proxy, 1);
+    }
+    {
+        struct sent g = {0};
+
+        memset(&o, 0, sizeof(o));
+        o.url = upstream_url(api, "/ok", url, sizeof(url));
+        o.headers = headers;
+        o.timeout_ms = 3000;
+        ck_assert_int_eq(curlm_start(m, &o, sent_cb, &g, NULL), 0);
+        ck_assert(upstream_loop_until(base, sent_one, &g, 5000));
+        ck_assert_int_eq(g.status, 200);
+    }
+    for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
+        unsetenv(proxy_vars[i]);
+    ck_assert_uint_eq(upstream_count(api, "/ok"), 1);
+    ck_assert_str_eq(upstream_last_header(api, "Authorization"), "Bearer tok-secret");
+    ck_assert_uint_eq(upstream_total(other), 0);
+
+    m = curlm_free(m);
+    api = upstream_free(api);
+    other = upstream_free(other);
+    event_base_free(base);
+    curlm_global_done();
+}
+END_TEST
+
 START_TEST(test_admin_query)
 {
     long rev;
@@ -106,6 +216,9 @@ Suite *kube_suite(void)
     tcase_add_test(tc, test_escape_and_urls);
     tcase_add_test(tc, test_client_refuses_plain_http);
     tcase_add_test(tc, test_admin_query);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("transport");
+    tcase_add_test(tc, test_token_goes_to_the_api_server_only);
     suite_add_tcase(s, tc);
     return s;
 }

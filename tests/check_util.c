@@ -84,6 +84,34 @@ START_TEST(test_log_text)
 }
 END_TEST
 
+/* App- and server-supplied strings cannot break a line or the JSON of one. */
+START_TEST(test_log_injection)
+{
+    char line[512];
+    /* a forged second line, a lone continuation byte, an overlong '/', a cut sequence,
+       a UTF-16 surrogate, and well-formed 2-, 3- and 4-byte characters */
+    struct log_field f[] = {
+        LF_S("error", "bad\n{\"level\":\"error\",\"event\":\"rollback\"}\r\x1b[2J"),
+        LF_S("metric", "a\x80" "b\xc0\xaf" "c\xe2\x82"),
+        LF_S("sur", "\xed\xa0\x80"),
+        LF_S("ok", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"),
+    };
+
+    log_render(line, sizeof(line), true, "T", LOG_LVL_INFO, "scrape", f, 4);
+    ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"info\",\"event\":\"scrape\","
+                           "\"error\":\"bad\\n{\\\"level\\\":\\\"error\\\",\\\"event\\\":"
+                           "\\\"rollback\\\"}\\u000d\\u001b[2J\","
+                           "\"metric\":\"a\\ufffdb\\ufffd\\ufffdc\\ufffd\\ufffd\","
+                           "\"sur\":\"\\ufffd\\ufffd\\ufffd\","
+                           "\"ok\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}\n");
+    ck_assert_ptr_eq(strchr(line, '\n'), line + strlen(line) - 1);
+
+    log_render(line, sizeof(line), false, "T", LOG_LVL_INFO, "scrape", f, 1);
+    ck_assert_str_eq(line, "ts=T level=info event=scrape error=\"bad\\n{\\\"level\\\":"
+                           "\\\"error\\\",\\\"event\\\":\\\"rollback\\\"}\\u000d\\u001b[2J\"\n");
+}
+END_TEST
+
 START_TEST(test_log_truncates_whole_fields)
 {
     char line[200], big[400];
@@ -110,6 +138,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, test_log_json);
     tcase_add_test(tc, test_log_text);
     tcase_add_test(tc, test_log_truncates_whole_fields);
+    tcase_add_test(tc, test_log_injection);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -26,6 +26,7 @@ import tempfile
 SIDE = "rollguard"
 CONFIG_DIR = "/etc/rollguard"
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+IMAGE_UID = 65532  # the Dockerfile's USER
 
 # What each environment must say (log.level, rollback.mode); the platform's policy
 # thresholds (error rate above 5%, latency up more than 50%) where rollback is enforced.
@@ -131,6 +132,20 @@ def rule_allows(rule, verb, group, resource, name):
     return (group in rule.get("apiGroups", []) and resource in rule.get("resources", [])
             and verb in rule.get("verbs", [])
             and (not rule.get("resourceNames") or name in rule["resourceNames"]))
+
+
+def check_rbac_scope(objs, label):
+    """Namespaced grants only, and nothing that reads or writes Secrets."""
+    cluster = ["%s/%s" % (o["kind"], o["metadata"]["name"]) for o in objs
+               if o.get("kind") in ("ClusterRole", "ClusterRoleBinding")]
+    cluster += ["RoleBinding/%s -> ClusterRole/%s" % (b["metadata"]["name"], b["roleRef"]["name"])
+                for b in by_kind(objs, "RoleBinding") if b["roleRef"].get("kind") != "Role"]
+    check(not cluster, "%s: no cluster-wide RBAC (no ClusterRole, no binding to one)" % label,
+          cluster)
+    secrets = ["Role/%s: %s" % (r["metadata"]["name"], json.dumps(rule))
+               for r in by_kind(objs, "Role") for rule in r.get("rules", [])
+               if "secrets" in rule.get("resources", [])]
+    check(not secrets, "%s: no Role grants access to secrets" % label, secrets)
 
 
 def check_role(role, calls, target, owner, label):
@@ -290,8 +305,22 @@ def check_pod(label, wl, objs, hash_label):
     caps = sc.get("capabilities", {})
     if "ALL" not in caps.get("drop", []) or caps.get("add"):
         problems.append("capabilities: %r (want drop [ALL], no add)" % caps)
-    check(not problems, "%s: sidecar securityContext non-root, read-only root, no escalation, "
-          "all capabilities dropped" % label, problems)
+    uid = sc.get("runAsUser", psc.get("runAsUser"))
+    if uid != IMAGE_UID:
+        problems.append("runAsUser %r (want the image's user %d)" % (uid, IMAGE_UID))
+    # On the container itself: README tells to copy the container into other pods.
+    seccomp = sc.get("seccompProfile", {}).get("type")
+    if seccomp != "RuntimeDefault":
+        problems.append("container seccompProfile %r (want RuntimeDefault)" % seccomp)
+    check(not problems, "%s: sidecar securityContext non-root (UID %d), read-only root, no "
+          "escalation, all capabilities dropped, seccomp RuntimeDefault" % (label, IMAGE_UID),
+          problems)
+    # On the node's namespaces, admin_listen's loopback would be the node's loopback; with
+    # one process namespace, the app container could reach the sidecar's token via /proc.
+    shared = [k for k in ("hostNetwork", "hostPID", "hostIPC", "shareProcessNamespace")
+              if pod.get(k)]
+    check(not shared, "%s: pod shares no host namespace and no process namespace" % label,
+          shared)
 
     res = side.get("resources", {})
     problems = []
@@ -394,6 +423,7 @@ def check_argo(objs, calls, binary, yaml2json, version):
     rollouts = {o["metadata"]["name"]: o for o in by_kind(objs, "Rollout")}
     templates = {o["metadata"]["name"]: o for o in by_kind(objs, "AnalysisTemplate")}
     services = {o["metadata"]["name"] for o in by_kind(objs, "Service")}
+    check_rbac_scope(objs, "argo")
     check(set(rollouts) == {"api-gateway", "calculation-engine"},
           "argo: Rollouts api-gateway and calculation-engine", [str(sorted(rollouts))])
 
@@ -494,6 +524,7 @@ def main():
                                           d["spec"]["template"]["spec"]["containers"])]
         if not check(len(guarded) >= 1, "%s: renders a Deployment with the sidecar" % env):
             continue
+        check_rbac_scope(objs, env)
         for d in guarded:
             label = "%s %s" % (env, d["metadata"]["name"])
             got = check_pod(label, d, objs, "pod-template-hash")
