@@ -133,7 +133,7 @@ static const struct cfg_key keys[] = {
     K_ADDR("listen", listen, 0, "0.0.0.0:8080",
            "where /health /ready /livez /metrics /status are served"),
     K_ADDR("admin_listen", admin_listen, K_EMPTY | K_LOOPBACK, "127.0.0.1:8081",
-           "operator actions (manual rollback, pause); \"\" disables"),
+           "operator actions (manual rollback); loopback only (127.0.0.1, [::1]); \"\" disables"),
     K_ENUM("log.level", log_level, log_level_names, "info", "least severe level logged"),
     K_ENUM("log.format", log_format, log_format_names, "json",
            "one JSON object or key=value line per event"),

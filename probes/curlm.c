@@ -624,8 +624,11 @@ static int curlm_req_setup(struct curlm_req *r, const struct curlm_opts *o)
     SETOPT(CURLOPT_CONNECTTIMEOUT_MS, (long)ctimeout);
     SETOPT(CURLOPT_SSL_VERIFYPEER, o->tls_verify ? 1L : 0L);
     SETOPT(CURLOPT_SSL_VERIFYHOST, o->tls_verify ? 2L : 0L);
-    if (o->ca_file)
+    if (o->ca_file) {
+        /* Only this bundle: not the build's default CA folder as well. */
         SETOPT(CURLOPT_CAINFO, o->ca_file);
+        SETOPT(CURLOPT_CAPATH, (char *)NULL);
+    }
     SETOPT(CURLOPT_WRITEFUNCTION, curlm_write_cb);
     SETOPT(CURLOPT_WRITEDATA, (void *)r);
     SETOPT(CURLOPT_HEADERFUNCTION, curlm_header_cb);
