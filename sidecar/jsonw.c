@@ -88,7 +88,7 @@ int jsonw_escape(const char *s, jsonw_emit_fn *emit, void *arg)
         size_t n = 2;
         unsigned need = 0;
 
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
             p++;
             continue;
         }
@@ -100,7 +100,7 @@ int jsonw_escape(const char *s, jsonw_emit_fn *emit, void *arg)
             esc[1] = (char) c;
         } else if (c < 0x20 && short_esc[c]) {
             out = short_esc[c];
-        } else if (c < 0x20) {
+        } else if (c < 0x20 || c == 0x7f) {
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
             n = 6;

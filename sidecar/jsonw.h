@@ -32,8 +32,8 @@ void jsonw_str(struct jsonw *w, const char *s);
 
 /*
  * The one JSON string escaper: hands emit the contents of s as they go
- * between the quotes of a JSON string (RFC 8259 escapes; bytes that are
- * not valid UTF-8 become \ufffd), in as few pieces as it can. Returns
+ * between the quotes of a JSON string (RFC 8259 escapes, DEL as \u007f
+ * too; bytes that are not valid UTF-8 become \ufffd), in as few pieces as it can. Returns
  * 0, or the first nonzero value emit returned (escaping stops there).
  */
 typedef int jsonw_emit_fn(void *arg, const char *p, size_t n);

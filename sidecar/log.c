@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sidecar/jsonw.h"
+
 enum log_level log_level_min = LOG_LVL_INFO;
 static bool log_json = true;
 
@@ -54,45 +56,15 @@ static void out_str(struct out *o, const char *s)
     out_mem(o, s, strlen(s));
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), or 0 when the bytes there are not one.
- */
-static size_t utf8_seq(const unsigned char *s)
+static int out_emit(void *arg, const char *p, size_t n)
 {
-    unsigned char c = s[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0;
-    else if (c == 0xed)
-        hi = 0x9f;
-    else if (c == 0xf0)
-        lo = 0x90;
-    else if (c == 0xf4)
-        hi = 0x8f;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return n;
+    out_mem(arg, p, n);
+    return 0;
 }
 
 /*
- * JSON string body, or a text value (quoted when it has blanks or quotes).
- * Control characters are escaped in both formats, so a value can never start
- * a new line; bytes that are not well-formed UTF-8 become U+FFFD, so a JSON
- * line stays valid JSON whatever an app or a server put in the value.
+ * s escaped by jsonw_escape, quoted always in JSON and in text when it has
+ * blanks, quotes, '=' or backslashes.
  */
 static void out_escaped(struct out *o, const char *s, bool json)
 {
@@ -100,32 +72,7 @@ static void out_escaped(struct out *o, const char *s, bool json)
 
     if (quote)
         out_mem(o, "\"", 1);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char) *s;
-        char tmp[8];
-
-        if (c == '"' || c == '\\') {
-            tmp[0] = '\\';
-            tmp[1] = (char) c;
-            out_mem(o, tmp, 2);
-        } else if (c == '\n') {
-            out_mem(o, "\\n", 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            snprintf(tmp, sizeof(tmp), "\\u%04x", c);
-            out_mem(o, tmp, 6);
-        } else if (c >= 0x80) {
-            size_t n = utf8_seq((const unsigned char *) s);
-
-            if (n) {
-                out_mem(o, s, n);
-                s += n - 1;
-            } else {
-                out_mem(o, "\\ufffd", 6);
-            }
-        } else {
-            out_mem(o, (const char *) s, 1);
-        }
-    }
+    jsonw_escape(s, out_emit, o);
     if (quote)
         out_mem(o, "\"", 1);
 }

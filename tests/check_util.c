@@ -37,7 +37,7 @@ START_TEST(test_buf_escapes)
     ck_assert_str_eq(b.data, "a\\\"b\\\\c\\nd\\u0001e");
     buf_reset(&b);
     buf_json_escape(&b, "\b\f\x7f caf\xc3\xa9 \xc3 \xed\xa0\x80 \xf4\x90\x80\x80");
-    ck_assert_str_eq(b.data, "\\b\\f\x7f caf\xc3\xa9 \\ufffd \\ufffd\\ufffd\\ufffd "
+    ck_assert_str_eq(b.data, "\\b\\f\\u007f caf\xc3\xa9 \\ufffd \\ufffd\\ufffd\\ufffd "
                              "\\ufffd\\ufffd\\ufffd\\ufffd");
     buf_reset(&b);
     buf_label_escape(&b, "x\"y\\z\nw");
@@ -100,7 +100,7 @@ START_TEST(test_log_injection)
     log_render(line, sizeof(line), true, "T", LOG_LVL_INFO, "scrape", f, 4);
     ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"info\",\"event\":\"scrape\","
                            "\"error\":\"bad\\n{\\\"level\\\":\\\"error\\\",\\\"event\\\":"
-                           "\\\"rollback\\\"}\\u000d\\u001b[2J\","
+                           "\\\"rollback\\\"}\\r\\u001b[2J\","
                            "\"metric\":\"a\\ufffdb\\ufffd\\ufffdc\\ufffd\\ufffd\","
                            "\"sur\":\"\\ufffd\\ufffd\\ufffd\","
                            "\"ok\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}\n");
@@ -108,7 +108,7 @@ START_TEST(test_log_injection)
 
     log_render(line, sizeof(line), false, "T", LOG_LVL_INFO, "scrape", f, 1);
     ck_assert_str_eq(line, "ts=T level=info event=scrape error=\"bad\\n{\\\"level\\\":"
-                           "\\\"error\\\",\\\"event\\\":\\\"rollback\\\"}\\u000d\\u001b[2J\"\n");
+                           "\\\"error\\\",\\\"event\\\":\\\"rollback\\\"}\\r\\u001b[2J\"\n");
 }
 END_TEST
 
