@@ -1399,8 +1399,11 @@ def app_restart(t):
     app.down()
     t_down = time.monotonic()
     w.until("/health 503 while the app is down (liveness failure_threshold 3)",
-            lambda: try_kget(port, "/health").status == 503, probe_deadline(3))
-    check(try_kget(port, "/ready").status == 503, "/ready not 503 while the app is down")
+            lambda: getattr(try_kget(port, "/health"), "status", None) == 503,
+            probe_deadline(3))
+    r = try_kget(port, "/ready")
+    check(r is not None and r.status == 503, "/ready answered %r while the app is down",
+          r and r.status)
     app.reset_metrics()
     app.advance_metrics(200, 1, 0.02)
     w.hold(max(0.0, scaled(1.2) - (time.monotonic() - t_down)))
