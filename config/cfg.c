@@ -1013,6 +1013,36 @@ int cfg_parse(const char *buf, size_t len, const char *name, struct cfg **ret,
     return 0;
 }
 
+/* A line with nothing but a document marker ("---" or "..."), maybe a comment after it. */
+static bool marker_line(const char *p, size_t n)
+{
+    size_t i = 3;
+
+    if (n < 3 || (memcmp(p, "---", 3) && memcmp(p, "...", 3)))
+        return false;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r'))
+        i++;
+    return i == n || (i > 3 && p[i] == '#');
+}
+
+bool cfg_text_blank(const char *buf, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        size_t end = i, j = i;
+
+        while (end < len && buf[end] != '\n')
+            end++;
+        while (j < end && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r'))
+            j++;
+        if (j < end && buf[j] != '#' && !marker_line(buf + j, end - j))
+            return false;
+        i = end + 1;
+    }
+    return true;
+}
+
 int cfg_default(struct cfg **ret, struct cfg_errs *errs)
 {
     const char *y = cfg_default_yaml();

@@ -139,6 +139,14 @@ int cfg_parse(const char *buf, size_t len, const char *name, struct cfg **ret,
  */
 int cfg_load(const char *path, struct cfg **ret, struct cfg_errs *errs);
 
+/*
+ * True when buf (len bytes) holds no setting at all: only blanks, comments
+ * and YAML document markers ("---", "..."). Such a file parses to the
+ * defaults; a reload refuses it, since an empty or cut-short file is what a
+ * torn write leaves behind, never an intended config.
+ */
+bool cfg_text_blank(const char *buf, size_t len);
+
 /* The embedded defaults (config/rollguard.yaml compiled in). */
 int cfg_default(struct cfg **ret, struct cfg_errs *errs);
 

@@ -453,6 +453,16 @@ static void daemon_reload(struct daemon *d, bool forced, const char *trigger)
     }
     d->file_fingerprint = fp;
     d->file_error[0] = '\0';
+    if (cfg_text_blank(text, len)) {
+        char msg[300];
+
+        /* It would parse to the defaults: a torn write, not a config. */
+        free(text);
+        snprintf(msg, sizeof(msg), "%s: the file has no settings (empty or only comments)",
+                 d->cfg_path);
+        reload_failed(d, msg);
+        return;
+    }
 
     r = cfg_parse(text, len, d->cfg_path, &next, &errs);
     free(text);

@@ -650,6 +650,28 @@ START_TEST(test_err_collect_all)
 }
 END_TEST
 
+START_TEST(test_text_blank)
+{
+    static const char *const blank[] = {
+        "", "\n", "  \t\r\n\n", "# only a comment\n", "  # indented comment",
+        "---\n", "---\n# c\n...\n", "--- # a marker with a comment\n", "\n\n   \n# x",
+    };
+    static const char *const text[] = {
+        "listen: \"127.0.0.1:1\"\n", "# c\napp: {}\n", "---\nlog: {level: info}\n",
+        "x", "----\n", "--- a\n", "...x\n", "\x01\x02", "{}", "[]\n",
+    };
+
+    for (size_t i = 0; i < sizeof(blank) / sizeof(blank[0]); i++)
+        ck_assert_msg(cfg_text_blank(blank[i], strlen(blank[i])), "blank[%zu] not blank", i);
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        ck_assert_msg(!cfg_text_blank(text[i], strlen(text[i])), "text[%zu] blank", i);
+    /* Only len bytes count: a setting past len is not seen, a NUL inside is text. */
+    ck_assert(cfg_text_blank("# c\nlisten: x\n", 4));
+    ck_assert(!cfg_text_blank("\0\n", 2));
+    ck_assert(cfg_text_blank(NULL, 0));
+}
+END_TEST
+
 START_TEST(test_err_size)
 {
     size_t len = CFG_MAX_FILE_BYTES + 1;
@@ -1215,6 +1237,7 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_err_depth);
     tcase_add_test(tc, test_err_collect_all);
     tcase_add_test(tc, test_err_size);
+    tcase_add_test(tc, test_text_blank);
     tcase_add_test(tc, test_duration_parse);
     tcase_add_test(tc, test_flow_and_block);
     tcase_add_test(tc, test_preset_linkerd);

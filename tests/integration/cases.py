@@ -6,6 +6,7 @@ wrong behaviour. Register with @case, in the order they run.
 """
 
 import json
+import random
 import os
 import re
 import shutil
@@ -15,8 +16,8 @@ import subprocess
 import time
 
 from fakeapp import TcpTarget
-from harness import (OPT, CaseFail, ConnClosed, HttpConn, base_config, check, free_port,
-                     hold_status, kget, merge, ms, period, probe_deadline,
+from harness import (OPT, CaseFail, CaseSkip, ConnClosed, HttpConn, base_config, check,
+                     free_port, hold_status, kget, merge, ms, period, probe_deadline,
                      probe_timeout_ms, run_cli, scaled, to_yaml, try_kget, vlog, wait_status,
                      wait_until)
 
@@ -1038,6 +1039,7 @@ class Traffic:
         import threading
         self.app, self.rate, self.errors, self.latency = app, rate, errors, latency
         self._stop = threading.Event()
+        self.paused = False  # a stopped app serves nothing
         self._carry = 0.0
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
@@ -1046,6 +1048,8 @@ class Traffic:
         step = 0.1
         owed_err = 0.0
         while not self._stop.wait(step):
+            if self.paused:
+                continue
             self._carry += self.rate * step
             n = int(self._carry)
             self._carry -= n
@@ -1062,9 +1066,9 @@ class Traffic:
         self._t.join()
 
 
-def analysis_config(port, app, **over):
-    return base_config(port, app, **merge({
-        "app": {"metrics": {"url": app.url("/metrics"), "interval": "1s", "timeout": "500ms"}},
+def analysis_config(port, fake, **over):
+    return base_config(port, fake, **merge({
+        "app": {"metrics": {"url": fake.url("/metrics"), "interval": "1s", "timeout": "500ms"}},
         "analysis": {"interval": "1s", "window": "5s", "warmup": "2s", "baseline_window": "10s",
                      "error_rate": {"max": 0.05, "min_requests": 50},
                      "latency": {"min_samples": 50}, "consecutive_breaches": 2},
@@ -1142,3 +1146,500 @@ def verdict_scrape_failure_is_inconclusive(t):
     s = d.status()
     check(s["scrape"]["last"] == "http_error", "/status scrape.last is %r" % s["scrape"]["last"])
     check(s["analysis"]["outcome"] == "INCONCLUSIVE", "verdict is %r" % s["analysis"]["outcome"])
+
+
+# --------------------------------------------------------------------------
+# Faults of the app and of the config file
+
+def probe_latency_bound():
+    return scaled(0.05)
+
+
+class ProbeWatch:
+    """Polls /health and /ready like a kubelet and keeps the slowest answer;
+    every poll must get a complete answer."""
+
+    def __init__(self, port):
+        self.port = port
+        self.worst = 0.0
+        self.worst_path = None
+        self.seen = {"/health": set(), "/ready": set()}
+        self.polls = 0
+
+    def poll(self):
+        for path in ("/health", "/ready"):
+            t0 = time.monotonic()
+            try:
+                r = kget(self.port, path)
+            except (OSError, ConnClosed) as e:
+                raise CaseFail("%s gave no answer: %r" % (path, e))
+            dt = time.monotonic() - t0
+            if dt > self.worst:
+                self.worst, self.worst_path = dt, path
+            self.seen[path].add(r.status)
+        self.polls += 1
+
+    def until(self, what, fn, timeout, interval=0.05):
+        """wait_until(fn), polling the probes in between."""
+        def step():
+            self.poll()
+            return fn()
+        return wait_until(what, step, timeout, interval)
+
+    def hold(self, duration, interval=0.05):
+        end = time.monotonic() + duration
+        while time.monotonic() < end:
+            self.poll()
+            time.sleep(interval)
+
+    def check(self, during):
+        bound = probe_latency_bound()
+        check(self.worst <= bound, "%s took %.0f ms to answer %s (bound %.0f ms)",
+              self.worst_path, self.worst * 1000, during, bound * 1000)
+
+
+def failed_scrapes(m):
+    return sum(v for (lab, v) in m.find("rollguard_scrapes_total") if lab.get("result") != "ok")
+
+
+def no_fail_verdict(d, during):
+    m = d.metrics()
+    n = m.value("rollguard_verdicts_total", 0, outcome="fail")
+    check(n == 0, "%d FAIL verdict(s) %s", n, during)
+    v = (d.status().get("analysis") or {})
+    check(v.get("outcome") != "FAIL", "the verdict is FAIL %s: %r", during, v)
+    return m
+
+
+def scrape_config(port, fake, **over):
+    """analysis_config with a short warmup and room for app restarts."""
+    return analysis_config(port, fake, **merge({
+        "analysis": {"warmup": "1s", "health_failures": 50}}, over))
+
+
+TRUNCATED_PAGE = (b"# TYPE http_requests_total counter\n"
+                  b"http_requests_total{code=\"200\"} 1200\n"
+                  b"http_requests_total{code=\"500\"} 3\n"
+                  b"# TYPE http_request_duration_seconds histogram\n"
+                  b"http_request_duration_seconds_bucket{le=\"0.005\"} 10\n"
+                  b"http_request_duration_seconds_bucket{le=\"0.0")
+
+GARBAGE_PAGES = (
+    # (what, body, content type)
+    ("random bytes", bytes(random.Random(7).getrandbits(8) for _ in range(4000)), None),
+    ("binary (NUL bytes, a PNG header)", b"\x89PNG\r\n\x1a\n" + b"\x00\x01\x02\xfe\xff" * 400,
+     "application/octet-stream"),
+    ("a page cut off in the middle of a line", TRUNCATED_PAGE, None),
+    ("an HTML error page", b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
+     b"\n<body><h1>Bad Gateway</h1><p>upstream went away</p></body></html>\n", "text/html"),
+)
+
+
+@case
+def metrics_garbage(t):
+    app = t.app()
+    port = free_port()
+    traffic = Traffic(app, rate=100, errors=0.01)
+    t.on_cleanup(traffic.stop)
+    d = t.daemon(scrape_config(port, app))
+    w = ProbeWatch(port)
+    w.until("two good scrapes", lambda: metric_or_zero(
+        d.metrics(), "rollguard_scrapes_total", result="ok") >= 2, scaled(4.0))
+    results = {}
+    for what, body, ctype in GARBAGE_PAGES:
+        before = failed_scrapes(d.metrics())
+        ok_before = metric_or_zero(d.metrics(), "rollguard_scrapes_total", result="ok")
+        app.set("/metrics", body=body, ctype=ctype)
+        served = app.count("/metrics")
+        # The first scrape that fetched this body must count as failed.
+        w.until("a failed scrape of %s" % what,
+                lambda: app.count("/metrics") > served and failed_scrapes(d.metrics()) > before,
+                scaled(3.0))
+        s = d.status()["scrape"]
+        results[what] = s["last"]
+        check(s["last"] not in ("ok", "unreachable"), "a scrape of %s ended as %r", what,
+              s["last"])
+        check(s["last_error"], "/status scrape.last_error is empty after a scrape of %s", what)
+        ok_after = metric_or_zero(d.metrics(), "rollguard_scrapes_total", result="ok")
+        check(ok_after <= ok_before + 1, "scrapes of %s counted as ok (%s -> %s)", what,
+              ok_before, ok_after)
+        no_fail_verdict(d, "while the app served %s" % what)
+    vlog("scrape results: %r", results)
+    w.check("while the app's /metrics served garbage")
+    check(results["random bytes"] == "parse_error" and
+          results["a page cut off in the middle of a line"] == "parse_error",
+          "garbage pages are not counted as parse errors: %r", results)
+    m = d.metrics()
+    check(m.value("rollguard_verdicts_total", 0, outcome="inconclusive") >= 1,
+          "no INCONCLUSIVE verdict while every scrape failed")
+
+    # A good page again: scraping resumes and its traffic reaches the window.
+    ok0 = metric_or_zero(m, "rollguard_scrapes_total", result="ok")
+    app.set("/metrics")
+    w.until("two good scrapes after the garbage", lambda: metric_or_zero(
+        d.metrics(), "rollguard_scrapes_total", result="ok") >= ok0 + 2, scaled(4.0))
+    w.until("scraped requests in the analysis window", lambda: metric_or_zero(
+        d.metrics(), "rollguard_window_requests", source="scrape") > 0, scaled(3.0))
+    s = d.status()["scrape"]
+    check(s["last"] == "ok" and s["primed"] is True, "/status scrape after recovery: %r", s)
+    no_fail_verdict(d, "after the app's metrics recovered")
+    w.check("after the app's metrics recovered")
+    check(w.seen["/health"] == {200}, "/health answered %s while only /metrics was broken",
+          sorted(w.seen["/health"]))
+
+
+BIG_PAGE = 50 * 1024 * 1024
+MAX_BYTES = 1024 * 1024
+
+
+@case
+def metrics_oversized(t):
+    app = t.app()
+    app.advance_metrics(200, 500, 0.02)
+    port = free_port()
+    d = t.daemon(scrape_config(port, app, app={"metrics": {"max_bytes": MAX_BYTES}}))
+    w = ProbeWatch(port)
+    w.until("a good scrape", lambda: metric_or_zero(
+        d.metrics(), "rollguard_scrapes_total", result="ok") >= 1, scaled(3.0))
+    rss0 = d.rss_kib()
+    for length in (True, False):
+        how = "a %d MiB page %s" % (BIG_PAGE >> 20, "with a Content-Length" if length
+                                     else "without a Content-Length")
+        before = metric_or_zero(d.metrics(), "rollguard_scrapes_total", result="too_big")
+        n0 = len(app.streamed)
+        app.set("/metrics", mode="stream", stream_bytes=BIG_PAGE, length=length)
+        w.until("a too_big scrape of %s" % how, lambda: metric_or_zero(
+            d.metrics(), "rollguard_scrapes_total", result="too_big") > before, scaled(4.0))
+        s = d.status()["scrape"]
+        check(s["last"] == "too_big", "/status scrape.last is %r after %s", s["last"], how)
+        check("max_bytes" in (s["last_error"] or ""), "/status scrape.last_error %r does not "
+              "name app.metrics.max_bytes", s["last_error"])
+        check(s["last_bytes"] <= MAX_BYTES + 65536, "/status scrape.last_bytes is %s after "
+              "%s (max_bytes %d)", s["last_bytes"], how, MAX_BYTES)
+        w.hold(scaled(0.3))
+        # Each scrape fetches the page anew; socket buffers on loopback hold a
+        # few MiB of each, the rest must never be read.
+        sent = max(app.streamed[n0:] or [0])
+        check(sent > MAX_BYTES, "the app wrote only %d bytes of %s", sent, how)
+        check(sent < 16 * 1024 * 1024, "the daemon read on: the app wrote %.1f MiB of %s "
+              "before the connection closed (max_bytes %d)", sent / 1048576.0, how, MAX_BYTES)
+        rss = d.rss_kib()
+        vlog("%s: app wrote %.1f MiB, VmRSS %d -> %d KiB", how, sent / 1048576.0, rss0, rss)
+        # memcheck holds up to 20 MB of freed blocks back (--freelist-vol).
+        grow = (40 if OPT.valgrind else 16) * 1024
+        check(rss - rss0 < grow, "VmRSS grew from %d to %d KiB during %s", rss0, rss, how)
+        if not OPT.valgrind:
+            check(rss < 30 * 1024 or rss - rss0 < 8 * 1024,
+                  "VmRSS is %d KiB after %s", rss, how)
+        no_fail_verdict(d, "after %s" % how)
+    w.check("while the app served a 50 MiB metrics page")
+    check(w.seen["/health"] == {200}, "/health answered %s while only /metrics was too big",
+          sorted(w.seen["/health"]))
+    app.set("/metrics")
+    ok0 = metric_or_zero(d.metrics(), "rollguard_scrapes_total", result="ok")
+    w.until("a good scrape after the big pages", lambda: metric_or_zero(
+        d.metrics(), "rollguard_scrapes_total", result="ok") > ok0, scaled(4.0))
+    check(d.status()["scrape"]["last"] == "ok", "scrape.last not ok after the page shrank")
+
+
+def sane_rates(d, during):
+    """No negative or absurd numbers from counters that went back to 0."""
+    m = d.metrics()
+    for name, labels in (("rollguard_window_requests", {"source": "scrape"}),
+                         ("rollguard_window_errors", {"source": "scrape"}),
+                         ("rollguard_error_rate", {})):
+        for lab, v in m.find(name, **labels):
+            check(0 <= v < 1e7, "%s%r is %s %s", name, lab, v, during)
+    er = [v for _, v in m.find("rollguard_error_rate")]
+    check(all(v <= 1.0 for v in er), "rollguard_error_rate %r above 1 %s", er, during)
+    v = d.status().get("analysis") or {}
+    for r in v.get("rules") or ():
+        for k in ("value", "requests", "errors"):
+            x = r.get(k)
+            check(not isinstance(x, (int, float)) or x >= 0,
+                  "/status analysis rule %s has %s %r %s", r.get("rule"), k, x, during)
+    return m
+
+
+@case
+def app_restart(t):
+    app = t.app()
+    port = free_port()
+    traffic = Traffic(app, rate=200, errors=0.01)
+    t.on_cleanup(traffic.stop)
+    d = t.daemon(scrape_config(port, app))
+    w = ProbeWatch(port)
+    wait_status(port, "/ready", 200, probe_deadline(1), "app healthy")
+    w.until("scraped traffic in the window", lambda: metric_or_zero(
+        d.metrics(), "rollguard_window_requests", source="scrape") > 0, scaled(5.0))
+
+    # 1. Counters back to 0 while the app keeps serving (a fast in-place restart).
+    # Traffic pauses until the reset is seen: a counter that climbs past its
+    # old value before the next scrape hides the reset (from rate() too).
+    restarts0 = metric_or_zero(d.metrics(), "rollguard_app_restarts_total")
+    ok0 = metric_or_zero(d.metrics(), "rollguard_scrapes_total", result="ok")
+    traffic.paused = True
+    app.reset_metrics()
+    app.advance_metrics(200, 1, 0.02)
+    w.until("the counter reset to be seen", lambda: metric_or_zero(
+        d.metrics(), "rollguard_app_restarts_total") > restarts0, scaled(3.0))
+    traffic.paused = False
+    sane_rates(d, "after the app's counters went back to 0")
+    check(d.status()["scrape"]["app_restarts"] >= 1, "/status scrape.app_restarts is 0")
+    w.until("good scrapes after the reset", lambda: metric_or_zero(
+        d.metrics(), "rollguard_scrapes_total", result="ok") >= ok0 + 2, scaled(3.0))
+    sane_rates(d, "after the reset")
+    no_fail_verdict(d, "after the app's counters went back to 0")
+    check(w.seen["/health"] == {200} and w.seen["/ready"] == {200},
+          "probes answered %r during an in-place restart", w.seen)
+
+    # 2. A real restart: the port goes away for a while, counters come back at 0.
+    restarts1 = metric_or_zero(d.metrics(), "rollguard_app_restarts_total")
+    traffic.paused = True
+    app.down()
+    t_down = time.monotonic()
+    w.until("/health 503 while the app is down (liveness failure_threshold 3)",
+            lambda: getattr(try_kget(port, "/health"), "status", None) == 503,
+            probe_deadline(3))
+    r = try_kget(port, "/ready")
+    check(r is not None and r.status == 503, "/ready answered %r while the app is down",
+          r and r.status)
+    app.reset_metrics()
+    app.advance_metrics(200, 1, 0.02)
+    w.hold(max(0.0, scaled(1.2) - (time.monotonic() - t_down)))
+    un = metric_or_zero(d.metrics(), "rollguard_scrapes_total", result="unreachable")
+    check(un >= 1, "no unreachable scrape while the app was down")
+    app.up()
+    wait_status(port, "/health", 200, probe_deadline(1), "the app listens again")
+    wait_status(port, "/ready", 200, probe_deadline(1), "the app listens again")
+    ok1 = metric_or_zero(d.metrics(), "rollguard_scrapes_total", result="ok")
+    w.until("a good scrape after the restart", lambda: metric_or_zero(
+        d.metrics(), "rollguard_scrapes_total", result="ok") >= ok1 + 1, scaled(3.0))
+    check(metric_or_zero(d.metrics(), "rollguard_app_restarts_total") > restarts1,
+          "the counter reset across the outage was not counted as an app restart")
+    traffic.paused = False
+    w.until("scraping to resume", lambda: metric_or_zero(
+        d.metrics(), "rollguard_scrapes_total", result="ok") >= ok1 + 3, scaled(4.0))
+    check(d.status()["scrape"]["last"] == "ok", "scrape.last is not ok after the restart")
+    sane_rates(d, "after the app came back")
+    no_fail_verdict(d, "after an app restart")
+    w.check("around app restarts")
+
+
+def bad_reload_texts(good_text):
+    cut = good_text.index("http://") + 12  # inside the first quoted URL
+    return [
+        ("an empty file", b""),
+        ("a half-written file", good_text[:cut].encode()),
+        ("garbage bytes", bytes(random.Random(11).getrandbits(8) for _ in range(2000))),
+    ]
+
+
+def check_old_config_kept(d, app, w, hash0, what, off):
+    """After a failed reload: same hash, the old probes still at the old
+    period, an error logged, probes answering."""
+    e = d.status()["config"]
+    check(e["hash"] == hash0, "config hash changed after %s: %s -> %s", what, hash0, e["hash"])
+    check(e["last_reload_error"], "/status config.last_reload_error is empty after %s", what)
+    t0 = time.monotonic()
+    w.hold(6 * period())
+    n = app.served_since("/healthz", t0)
+    check(n >= 3, "only %d liveness probe(s) of the app in 6 periods after %s: the old probe "
+          "is not running at its period", n, what)
+    check(app.count("/broken") == 0, "part of %s was applied (/broken probed)", what)
+    check(w.seen["/health"] == {200} and w.seen["/ready"] == {200},
+          "probes answered %r after %s", w.seen, what)
+    errs = [r for _, r in d.log_records(off)
+            if r.get("event") == "config_reload_failed" and r.get("level") == "error"]
+    check(errs and errs[0].get("error"), "no error-level config_reload_failed log line with an "
+          "error after %s", what)
+    vlog("%s: %s", what, errs[0].get("error"))
+
+
+def reload_faults(t, configmap):
+    app = t.app()
+    app.set("/broken", 500)
+    port = free_port()
+    cfg = base_config(port, app)
+    good_text = to_yaml(cfg) + "\n"
+    # What a torn write would have applied: liveness at /broken.
+    torn = to_yaml(merge(cfg, {"app": {"liveness": {"http": {"url": app.url("/broken")}}}}))
+    if configmap:
+        root = os.path.join(t.wd.path, "configmap")
+        d = t.daemon(config_path=cm_setup(root, good_text), port=port)
+    else:
+        d = t.daemon(cfg)
+    w = ProbeWatch(port)
+    wait_status(port, "/ready", 200, probe_deadline(1), "app healthy")
+    hash0 = d.status()["config"]["hash"]
+    ok0, _ = reloads(d)
+    n = [0]
+
+    def swap(make):
+        """ConfigMap: a new timestamped dir made by make(dir), then the swap."""
+        n[0] += 1
+        stamp = CM_STAMP % (n[0], 100 + n[0])
+        os.mkdir(os.path.join(root, stamp))
+        make(os.path.join(root, stamp))
+        old = os.readlink(os.path.join(root, "..data"))
+        os.symlink(stamp, os.path.join(root, "..data_tmp"))
+        os.rename(os.path.join(root, "..data_tmp"), os.path.join(root, "..data"))
+        shutil.rmtree(os.path.join(root, old))
+
+    def write_file(text):
+        def make(dirpath):
+            with open(os.path.join(dirpath, "rollguard.yaml"), "wb") as f:
+                f.write(text)
+        return make
+
+    faults = [("the file deleted", None)] + bad_reload_texts(torn) + \
+        [("a directory in place of the file", "dir")]
+    for what, body in faults:
+        off = d.log_size()
+        _, failed0 = reloads(d)
+        if configmap:
+            if body is None:
+                swap(lambda p: None)                      # the key left the ConfigMap
+            elif body == "dir":
+                swap(lambda p: os.mkdir(os.path.join(p, "rollguard.yaml")))
+            else:
+                swap(write_file(body))
+        else:
+            path = d.config_path
+            if os.path.isdir(path):
+                os.rmdir(path)
+            elif os.path.exists(path):
+                os.unlink(path)
+            if body == "dir":
+                os.mkdir(path)
+            elif body is not None:
+                with open(path, "wb") as f:             # in place, not atomic
+                    f.write(body)
+            d.signal(signal.SIGHUP)
+        w.until("reloads_total{result=\"failed\"} to grow after %s" % what,
+                lambda: reloads(d)[1] > failed0, scaled(3.0))
+        check_old_config_kept(d, app, w, hash0, what, off)
+    w.check("during failed reloads")
+    check(reloads(d)[0] == ok0, "a broken file counted as a good reload")
+
+    # A good file again is picked up.
+    good = merge(cfg, {"app": {"liveness": {"failure_threshold": 4}}})
+    if configmap:
+        swap(write_file((to_yaml(good) + "\n").encode()))
+    else:
+        os.rmdir(d.config_path)
+        write_atomic(d.config_path, to_yaml(good) + "\n")
+        d.signal(signal.SIGHUP)
+    w.until("a good reload after the broken files", lambda: reloads(d)[0] > ok0, scaled(3.0))
+    s = d.status()["config"]
+    check(s["hash"] != hash0 and s["last_reload_ok"] is True,
+          "after a good file: hash %s (was %s), last_reload_ok %r", s["hash"], hash0,
+          s["last_reload_ok"])
+    check(d.metrics().value("rollguard_config_last_reload_success") == 1,
+          "rollguard_config_last_reload_success not 1 after the good file")
+    hold_status(port, "/health", 200, 3 * period())
+
+
+@case
+def reload_file_faults_sighup(t):
+    reload_faults(t, configmap=False)
+
+
+@case
+def reload_file_faults_configmap(t):
+    reload_faults(t, configmap=True)
+
+
+# --------------------------------------------------------------------------
+# Wall clock jumps (libfaketime)
+
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def date_offset(d):
+    """Seconds between the daemon's Date header and the real wall clock."""
+    import email.utils
+    r = d.get("/livez")
+    hdr = r.header("date")
+    check(hdr, "/livez reply has no Date header")
+    return email.utils.parsedate_to_datetime(hdr).timestamp() - time.time()
+
+
+def verdict_total(m):
+    return sum(v for _, v in m.find("rollguard_verdicts_total"))
+
+
+def cadence(d, app, w, span, what):
+    """Counts over `span` real seconds: fake-app requests per path, verdicts;
+    checks them against the configured periods."""
+    m0 = d.metrics()
+    t0 = time.monotonic()
+    c0 = app.counts()
+    w.hold(span)
+    c1 = app.counts()
+    m1 = d.metrics()
+    dt = time.monotonic() - t0
+    for path, every in (("/healthz", period()), ("/ready", period()), ("/metrics", 1.0)):
+        n = c1.get(path, 0) - c0.get(path, 0)
+        want = dt / every
+        check(0.5 * want - 1 <= n <= 1.5 * want + 1, "%s: the app's %s got %d request(s) in "
+              "%.1fs; its period is %.1fs (about %.0f expected)", what, path, n, dt, every, want)
+    nv = verdict_total(m1) - verdict_total(m0)
+    check(nv <= dt / 1.0 + 2, "%s: %d verdicts in %.1fs with analysis.interval 1s (a burst)",
+          what, nv, dt)
+    check(nv >= 1, "%s: no verdict in %.1fs with analysis.interval 1s", what, dt)
+    up = m1.need("rollguard_uptime_seconds") - m0.need("rollguard_uptime_seconds")
+    check(0 <= up <= dt + 2, "%s: rollguard_uptime_seconds moved by %.0f s in %.1f real "
+          "seconds", what, up, dt)
+    return m1
+
+
+@case
+def clock_jumps(t):
+    if not os.path.exists(FAKETIME_LIB):
+        raise CaseSkip("libfaketime not found at %s (Debian package: faketime)" % FAKETIME_LIB)
+    app = t.app()
+    port = free_port()
+    stamp = os.path.join(t.wd.path, "faketime")
+    write_atomic(stamp, "+0\n")
+    env = {
+        "LD_PRELOAD": ":".join(p for p in (FAKETIME_LIB, os.environ.get("LD_PRELOAD")) if p),
+        "FAKETIME_TIMESTAMP_FILE": stamp,
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        # libfaketime comes before the ASan runtime in a sanitizer build.
+        "ASAN_OPTIONS": ":".join(p for p in (os.environ.get("ASAN_OPTIONS"),
+                                             "verify_asan_link_order=0") if p),
+    }
+    traffic = Traffic(app, rate=100, errors=0.01)
+    t.on_cleanup(traffic.stop)
+    d = t.daemon(scrape_config(port, app), env=env)
+    w = ProbeWatch(port)
+    wait_status(port, "/ready", 200, probe_deadline(1), "app healthy")
+    w.until("a PASS verdict", lambda: (d.status().get("analysis") or {}).get("outcome")
+            == "PASS", scaled(15.0), interval=0.2)
+    span = 5.0 if OPT.valgrind else 2.0  # a few periods, not 10x as many
+    cadence(d, app, w, span, "before any jump")
+    m = no_fail_verdict(d, "before any jump")
+    inconclusive0 = m.value("rollguard_verdicts_total", 0, outcome="inconclusive")
+    off = d.log_size()
+
+    for spec, hours, what in (("+3h", 3, "after the wall clock jumped 3 hours forward"),
+                              ("-2h", -2, "after the wall clock jumped 5 hours back")):
+        write_atomic(stamp, spec + "\n")
+        skew = date_offset(d)
+        check(abs(skew - hours * 3600) < 120, "the fake clock did not move: the Date header "
+              "is %.0f s off the real clock, want %d h (is libfaketime working?)", skew, hours)
+        cadence(d, app, w, span, what)
+        m = no_fail_verdict(d, what)
+        inc = m.value("rollguard_verdicts_total", 0, outcome="inconclusive")
+        check(inc == inconclusive0, "%s: %d INCONCLUSIVE verdict(s) (a warmup restart?): %r",
+              what, inc - inconclusive0, d.status().get("analysis"))
+        check(d.status()["analysis"]["outcome"] == "PASS", "%s: the verdict is %r", what,
+              d.status()["analysis"])
+    w.check("around wall clock jumps")
+    check(w.seen["/health"] == {200} and w.seen["/ready"] == {200},
+          "probes answered %r around wall clock jumps", w.seen)
+    bad = [r for _, r in d.log_records(off) if r.get("level") in ("warn", "error")]
+    check(not bad, "warnings or errors logged around the clock jumps: %s",
+          brief([(0, r) for r in bad]))

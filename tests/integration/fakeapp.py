@@ -21,15 +21,35 @@ HANG_LIMIT_S = 30.0
 
 
 class Behaviour:
-    """How one path answers. mode: 'reply' | 'hang' | 'close' | 'reset'."""
+    """How one path answers. mode: 'reply' | 'hang' | 'close' | 'reset' | 'stream'.
 
-    def __init__(self, status=200, delay=0.0, mode="reply", body=None):
-        if mode not in ("reply", "hang", "close", "reset"):
+    body: str or bytes, or a list of them served in turn (one per request,
+    cycling); None serves the default ("status N", or the metrics page).
+    'stream' sends `stream_bytes` bytes of metric-shaped lines in 64 KiB
+    writes (with a Content-Length when `length` is true, else until the
+    connection closes), stopping early when the peer goes away.
+    """
+
+    def __init__(self, status=200, delay=0.0, mode="reply", body=None, ctype=None,
+                 stream_bytes=0, length=True):
+        if mode not in ("reply", "hang", "close", "reset", "stream"):
             raise ValueError("unknown mode %r" % mode)
         self.status = status
         self.delay = delay
         self.mode = mode
         self.body = body
+        self.ctype = ctype
+        self.stream_bytes = stream_bytes
+        self.length = length
+        self.served = 0  # requests answered with this behaviour (for body lists)
+
+    def next_body(self):
+        if isinstance(self.body, list):
+            b = self.body[self.served % len(self.body)]
+        else:
+            b = self.body
+        self.served += 1
+        return b.encode() if isinstance(b, str) else b
 
     def __repr__(self):
         return "Behaviour(status=%r, delay=%r, mode=%r)" % (self.status, self.delay, self.mode)
@@ -87,6 +107,8 @@ class FakeApp:
         self._last_headers = {}
         self._metrics = _Metrics()
         self._release = threading.Event()
+        self._conns = set()  # sockets of requests being served (down() cuts them)
+        self.streamed = []   # bytes written by each 'stream' reply, in order
         self._stopping = False
         self._server = None
         self._thread = None
@@ -100,7 +122,7 @@ class FakeApp:
         class Handler(_Handler):
             fake = app
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", self.port or 0), Handler)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -120,6 +142,28 @@ class FakeApp:
             self._thread.join(5)
             self._thread = None
 
+    def down(self):
+        """Like a process exit: stop listening (connects are refused) and cut
+        every open connection, keep-alive ones included."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def up(self):
+        """Listen again on the same port after down()."""
+        return self.start()
+
     def __enter__(self):
         return self.start()
 
@@ -131,9 +175,11 @@ class FakeApp:
     def url(self, path):
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
-    def set(self, path, status=200, delay=0.0, mode="reply", body=None):
-        """From now on, `path` answers as described. A hang ends on release()."""
-        b = Behaviour(status, delay, mode, body)
+    def set(self, path, status=200, delay=0.0, mode="reply", body=None, ctype=None,
+            stream_bytes=0, length=True):
+        """From now on, `path` answers as described (see Behaviour). A hang
+        ends on release()."""
+        b = Behaviour(status, delay, mode, body, ctype, stream_bytes, length)
         with self._lock:
             self._behaviour[path] = b
             if mode != "hang":
@@ -165,6 +211,11 @@ class FakeApp:
         with self._lock:
             return self._last_headers.get(path)
 
+    def reset_metrics(self):
+        """Every counter back to 0, as after a restart of the app."""
+        with self._lock:
+            self._metrics = _Metrics()
+
     def advance_metrics(self, code=200, n=1, latency=0.01):
         """Add n requests answered with `code` that took `latency` seconds."""
         with self._lock:
@@ -177,13 +228,18 @@ class FakeApp:
             self._counts[path] = self._counts.get(path, 0) + 1
             self._last_headers[path] = headers
             b = self._behaviour.get(path)
-            if path == "/metrics" and b is not None and b.mode == "reply" and b.status == 200:
-                body = self._metrics.render()
+            if b is not None and b.mode == "reply" and b.body is not None:
+                body = b.next_body()
+            elif path == "/metrics" and b is not None and b.mode == "reply" and b.status == 200:
+                body = self._metrics.render().encode()
             else:
                 body = None
             outcome = (b.mode if b.mode != "reply" else b.status) if b else 404
             self._served.setdefault(path, []).append((time.monotonic(), outcome))
             return b, body
+
+
+PROM_CTYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -203,6 +259,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # keep the runner's output clean
         pass
 
+    def setup(self):
+        super().setup()
+        with self.fake._lock:
+            self.fake._conns.add(self.connection)
+
+    def finish(self):
+        with self.fake._lock:
+            self.fake._conns.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
     def do_GET(self):
         self._serve(send_body=True)
 
@@ -211,7 +280,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _serve(self, send_body):
         path = self.path.split("?", 1)[0]
-        b, metrics_body = self.fake._enter(path, dict(self.headers.items()))
+        b, body = self.fake._enter(path, dict(self.headers.items()))
         if b is None:
             self._reply(404, b"not found\n", "text/plain", send_body)
             return
@@ -227,12 +296,42 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if b.mode == "reset":
             self._drop(reset=True)
             return
-        if metrics_body is not None:
-            self._reply(200, metrics_body.encode(), "text/plain; version=0.0.4; charset=utf-8",
-                        send_body)
+        if b.mode == "stream":
+            self._stream(b, send_body)
             return
-        body = b.body if b.body is not None else ("status %d\n" % b.status)
-        self._reply(b.status, body.encode(), "text/plain", send_body)
+        if body is not None:
+            ctype = b.ctype or (PROM_CTYPE if path == "/metrics" else "text/plain")
+            self._reply(b.status, body, ctype, send_body)
+            return
+        self._reply(b.status, ("status %d\n" % b.status).encode(), "text/plain", send_body)
+
+    def _stream(self, b, send_body):
+        """A huge page of valid-looking metric lines, written until done or
+        until the peer stops reading."""
+        line = b'http_requests_total{code="200",padding="%s"} 1\n' % (b"x" * 64)
+        chunk = line * (65536 // len(line))
+        self.close_connection = True
+        with self.fake._lock:
+            i = len(self.fake.streamed)
+            self.fake.streamed.append(0)
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", PROM_CTYPE)
+            if b.length:
+                self.send_header("Content-Length", str(b.stream_bytes))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.flush()
+            left = b.stream_bytes if send_body else 0
+            while left > 0:
+                part = chunk[:left]
+                self.wfile.write(part)
+                left -= len(part)
+                with self.fake._lock:
+                    self.fake.streamed[i] += len(part)
+            self.wfile.flush()
+        except OSError:
+            pass
 
     def _reply(self, status, body, ctype, send_body):
         try:

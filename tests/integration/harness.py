@@ -585,8 +585,9 @@ class Daemon:
     SIGKILL fallback used by teardown.
     """
 
-    def __init__(self, wd, cfg=None, config_path=None, port=None, name="daemon"):
+    def __init__(self, wd, cfg=None, config_path=None, port=None, name="daemon", env=None):
         self.wd = wd
+        self.env = env
         self.port = port
         self.name = name
         if config_path is None:
@@ -612,8 +613,12 @@ class Daemon:
         self._out = open(self.out_path, "wb")
         vlog("start %s on port %d", self.name, self.port)
         self.t_start = time.monotonic()
+        env = None
+        if self.env:
+            env = dict(os.environ)
+            env.update(self.env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=self._err, cwd=self.wd.path)
+                                     stderr=self._err, cwd=self.wd.path, env=env)
         _LIVE.add(self)
         deadline = time.monotonic() + scaled(livez_timeout)
         last = None
@@ -720,6 +725,14 @@ class Daemon:
                 return "signal %d" % -rc
         return "code %d" % rc
 
+    def rss_kib(self):
+        """VmRSS of the process (under valgrind: of valgrind), in KiB."""
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for ln in f:
+                if ln.startswith("VmRSS:"):
+                    return int(ln.split()[1])
+        raise CaseFail("no VmRSS in /proc/%d/status" % self.proc.pid)
+
     # --- logs --------------------------------------------------------------
 
     def log_text(self):
@@ -799,9 +812,9 @@ class Ctx:
         self.apps.append(a)
         return a
 
-    def daemon(self, cfg=None, config_path=None, port=None, name=None, start=True):
+    def daemon(self, cfg=None, config_path=None, port=None, name=None, start=True, env=None):
         d = Daemon(self.wd, cfg=cfg, config_path=config_path, port=port,
-                   name=name or "daemon%d" % len(self.daemons))
+                   name=name or "daemon%d" % len(self.daemons), env=env)
         self.daemons.append(d)
         if start:
             d.start()
