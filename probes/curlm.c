@@ -152,6 +152,8 @@ static enum curlm_fail curlm_classify(const struct curlm_req *r)
     switch (r->code) {
     case CURLE_OK:
         return CURLM_FAIL_NONE;
+    case CURLE_FILESIZE_EXCEEDED:
+        return CURLM_ERR_TOOBIG; /* Content-Length above max_body: refused before the body */
     case CURLE_WRITE_ERROR:
         if (r->truncated)
             return CURLM_FAIL_NONE;
@@ -629,6 +631,8 @@ static int curlm_req_setup(struct curlm_req *r, const struct curlm_opts *o)
         SETOPT(CURLOPT_CAINFO, o->ca_file);
         SETOPT(CURLOPT_CAPATH, (char *)NULL);
     }
+    if (o->max_body && !o->truncate_ok)
+        SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_body);
     SETOPT(CURLOPT_WRITEFUNCTION, curlm_write_cb);
     SETOPT(CURLOPT_WRITEDATA, (void *)r);
     SETOPT(CURLOPT_HEADERFUNCTION, curlm_header_cb);
