@@ -1137,6 +1137,13 @@ int cfg_load(const char *path, struct cfg **ret, struct cfg_errs *errs)
     }
     close(fd);
     fd = -1;
+    if (cfg_text_blank(buf, len)) {
+        /* An empty or comment-only file is a torn write or a wrong mount, not a config. */
+        r = -EINVAL;
+        add_err(errs, nowhere, "the file has no settings (empty or only comments); "
+                               "write {} to run on the defaults");
+        goto fail;
+    }
     r = cfg_parse(buf, len, path, ret, errs);
     free(buf);
     return r;

@@ -135,15 +135,17 @@ int cfg_parse(const char *buf, size_t len, const char *name, struct cfg **ret,
 /*
  * Read path (a regular file of at most CFG_MAX_FILE_BYTES) and cfg_parse it
  * with name = path. I/O problems are one error with line 0 and -errno
- * (-ENOENT, -EISDIR, -EINVAL for a non-regular file, -EFBIG, ...).
+ * (-ENOENT, -EISDIR, -EINVAL for a non-regular file, -EFBIG, ...); a file
+ * with no settings (cfg_text_blank) is -EINVAL.
  */
 int cfg_load(const char *path, struct cfg **ret, struct cfg_errs *errs);
 
 /*
  * True when buf (len bytes) holds no setting at all: only blanks, comments
- * and YAML document markers ("---", "..."). Such a file parses to the
- * defaults; a reload refuses it, since an empty or cut-short file is what a
- * torn write leaves behind, never an intended config.
+ * and YAML document markers ("---", "..."). Such a file would parse to
+ * the defaults; cfg_load (start-up, --check-config) and a reload refuse it,
+ * since an empty or cut-short file is what a torn write or a wrong mount
+ * leaves behind, never an intended config ("{}" is the explicit way).
  */
 bool cfg_text_blank(const char *buf, size_t len);
 

@@ -1117,6 +1117,18 @@ START_TEST(test_load)
     cfg_errs_render(&errs, path, out, sizeof(out));
     ck_assert_ptr_nonnull(strstr(out, ":2:10: log.level: \"loud\" is not one of"));
 
+    /* No settings at all: refused; "{}" is the way to ask for the defaults. */
+    write_file(path, "# only a comment\n---\n", 21);
+    ck_assert_int_eq(cfg_load(path, &c, &errs), -EINVAL);
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_nonnull(strstr(errs.e[0].msg, "no settings"));
+    write_file(path, "", 0);
+    ck_assert_int_eq(cfg_load(path, &c, &errs), -EINVAL);
+    write_file(path, "{}\n", 3);
+    ck_assert_int_eq(cfg_load(path, &c, &errs), 0);
+    cfg_unref(c);
+    c = NULL;
+
     ck_assert_int_eq(cfg_load(tmpdir, &c, &errs), -EISDIR);
     ck_assert_uint_eq(errs.n, 1);
     ck_assert_uint_eq(errs.e[0].line, 0);

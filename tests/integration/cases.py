@@ -18,8 +18,8 @@ import time
 from fakeapp import TcpTarget
 from harness import (OPT, CaseFail, CaseSkip, ConnClosed, HttpConn, base_config, check,
                      free_port, hold_status, kget, merge, ms, period, probe_deadline,
-                     probe_timeout_ms, run_cli, scaled, to_yaml, try_kget, vlog, wait_status,
-                     wait_until)
+                     parse_log_lines, probe_timeout_ms, run_cli, scaled, to_yaml, try_kget, vlog,
+                     wait_status, wait_until)
 
 CASES = []
 
@@ -981,6 +981,30 @@ def version_help_cli(t):
     check(err.strip(), "an unknown option printed nothing on stderr")
 
 
+@case
+def refused_configs_cli(t):
+    """Files the daemon must refuse to start on, each with exit 2 and a clear reason."""
+    port = free_port()
+    refused = (
+        # operator actions are unauthenticated: never on a routable address
+        ("admin on all interfaces", "listen: \"127.0.0.1:%d\"\nadmin_listen: \"0.0.0.0:8081\"\n"
+         % port, "loopback"),
+        ("admin on a bare port", "listen: \"127.0.0.1:%d\"\nadmin_listen: \":8081\"\n" % port,
+         "loopback"),
+        # a torn write or a wrong mount is not a config
+        ("an empty file", "", "no settings"),
+        ("only comments", "# listen: \"0.0.0.0:8080\"\n---\n", "no settings"),
+    )
+    for what, text, why in refused:
+        path = t.wd.file("refused.yaml", text)
+        for args in (["--config", path], ["--check-config", "--config", path]):
+            rc, out, err = run_cli(args, t.wd, tag="refused")
+            check(rc == 2, "`rollguard %s` on %s exited %d, want 2: %s", " ".join(args[:-1]),
+                  what, rc, (out + err).strip()[:300])
+            check(why in err, "`rollguard %s` on %s does not say %r: %s",
+                  " ".join(args[:-1]), what, why, err.strip()[:300])
+
+
 # --------------------------------------------------------------------------
 # logs
 
@@ -1232,6 +1256,9 @@ GARBAGE_PAGES = (
     ("a page cut off in the middle of a line", TRUNCATED_PAGE, None),
     ("an HTML error page", b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
      b"\n<body><h1>Bad Gateway</h1><p>upstream went away</p></body></html>\n", "text/html"),
+    # quoted into the parse error: the log line must stay valid UTF-8 JSON
+    ("bytes that are not UTF-8 in a sample", b"# TYPE http_requests_total counter\n"
+     b"http_requests_total{code=\"200\"} 1\xff\xfe\xc3\n", None),
 )
 
 
@@ -1282,6 +1309,14 @@ def metrics_garbage(t):
         d.metrics(), "rollguard_window_requests", source="scrape") > 0, scaled(3.0))
     s = d.status()["scrape"]
     check(s["last"] == "ok" and s["primed"] is True, "/status scrape after recovery: %r", s)
+    # Every log line, whatever the app's bytes were: strict UTF-8, one JSON object.
+    with open(d.log_path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CaseFail("the log is not UTF-8 after garbage pages: %s" % e)
+    parse_log_lines(text)
     no_fail_verdict(d, "after the app's metrics recovered")
     w.check("after the app's metrics recovered")
     check(w.seen["/health"] == {200}, "/health answered %s while only /metrics was broken",
