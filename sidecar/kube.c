@@ -132,6 +132,15 @@ bool kube_retryable_status(long status)
     return status == 429 || (status >= 500 && status <= 599);
 }
 
+bool kube_resend_allowed(enum kube_verb verb, long status, bool sent)
+{
+    if (!sent)
+        return true;
+    if (verb == KUBE_PATCH)
+        return status == 429;
+    return status == 0 || kube_retryable_status(status);
+}
+
 uint32_t kube_backoff_ms(unsigned attempt, int retry_after_s, double rnd)
 {
     uint64_t exp = KUBE_BACKOFF_BASE_MS, wait;
@@ -326,9 +335,11 @@ static void call_on_done(const struct curlm_result *res, void *arg)
         bool transient = res->fail == CURLM_ERR_CONNECT || res->fail == CURLM_ERR_TIMEOUT ||
                          res->fail == CURLM_ERR_PROTOCOL || res->fail == CURLM_ERR_DNS ||
                          res->fail == CURLM_ERR_TLS;
+        bool sent = res->fail == CURLM_ERR_TIMEOUT || res->fail == CURLM_ERR_PROTOCOL;
 
         call->unsure = true;
-        if (transient && call_retry(call, kube_backoff_ms(call->attempts, -1, rnd01(c))))
+        if (transient && kube_resend_allowed(call->verb, 0, sent) &&
+            call_retry(call, kube_backoff_ms(call->attempts, -1, rnd01(c))))
             return;
         call_fail(call, res->error);
         return;
@@ -350,7 +361,8 @@ static void call_on_done(const struct curlm_result *res, void *arg)
 
         if (res->status >= 500)
             call->unsure = true;
-        if (call_retry(call, kube_backoff_ms(call->attempts, ra, rnd01(c))))
+        if (kube_resend_allowed(call->verb, res->status, true) &&
+            call_retry(call, kube_backoff_ms(call->attempts, ra, rnd01(c))))
             return;
     }
     if (res->status >= 400)

@@ -112,6 +112,17 @@ int kube_retry_after(const char *header, const struct kube_status *st);
 bool kube_retryable_status(long status);
 
 /*
+ * May a failed attempt of this verb be sent again as it is? status: the
+ * HTTP status, 0 when no answer came; sent: false when the request surely
+ * never left (connect, DNS or TLS handshake failure). A PATCH that may have
+ * reached the server is not resent (it may have been applied with its answer
+ * lost: its caller reads the state back and decides), except after a 429,
+ * which refuses before any handling. Other verbs are reads or writes guarded
+ * by a resourceVersion or a fresh name: any no-answer, 429 and 5xx may retry.
+ */
+bool kube_resend_allowed(enum kube_verb verb, long status, bool sent);
+
+/*
  * The wait before attempt number `attempt` (1 = the first retry): the
  * larger of retry_after_s (capped at KUBE_RETRY_AFTER_MAX_S) and the
  * exponential backoff, stretched by a jitter fraction rnd in [0, 1).

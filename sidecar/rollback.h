@@ -37,7 +37,7 @@ struct rollback;
 #define ROLLBACK_IDENTITY_RETRY_MIN_MS 5000
 #define ROLLBACK_IDENTITY_RETRY_MAX_MS 600000
 #define ROLLBACK_LEASE_TRIES 5      /* GET+PUT rounds after 409 */
-#define ROLLBACK_REREADS 3          /* re-decisions after a 409/422 on the PATCH */
+#define ROLLBACK_REREADS 3          /* re-decisions after a 409/422/5xx or lost answer */
 #define ROLLBACK_PUBLISHERS 2.0     /* expected baseline publishers per interval */
 #define ROLLBACK_PUBLISH_JITTER 0.2 /* +-20% on the publication timer */
 #define ROLLBACK_MANUAL_DEADLINE_MS 90000

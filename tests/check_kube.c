@@ -36,6 +36,25 @@ START_TEST(test_retry_after)
 }
 END_TEST
 
+START_TEST(test_resend_allowed)
+{
+    /* reads and guarded writes: any no-answer, 429, 5xx */
+    ck_assert(kube_resend_allowed(KUBE_GET, 0, true));
+    ck_assert(kube_resend_allowed(KUBE_LIST, 503, true));
+    ck_assert(kube_resend_allowed(KUBE_UPDATE, 500, true));
+    ck_assert(kube_resend_allowed(KUBE_CREATE, 429, true));
+    ck_assert(!kube_resend_allowed(KUBE_GET, 409, true));
+    /* a PATCH that may have landed goes back to its caller */
+    ck_assert(!kube_resend_allowed(KUBE_PATCH, 0, true));
+    ck_assert(!kube_resend_allowed(KUBE_PATCH, 500, true));
+    ck_assert(!kube_resend_allowed(KUBE_PATCH, 504, true));
+    ck_assert(!kube_resend_allowed(KUBE_PATCH, 503, true));
+    ck_assert(kube_resend_allowed(KUBE_PATCH, 429, true));
+    /* nothing left the client: resend */
+    ck_assert(kube_resend_allowed(KUBE_PATCH, 0, false));
+}
+END_TEST
+
 START_TEST(test_backoff_bounds)
 {
     ck_assert_uint_eq(kube_backoff_ms(1, -1, 0), KUBE_BACKOFF_BASE_MS);
@@ -212,6 +231,7 @@ Suite *kube_suite(void)
     TCase *tc = tcase_create("helpers");
 
     tcase_add_test(tc, test_retry_after);
+    tcase_add_test(tc, test_resend_allowed);
     tcase_add_test(tc, test_backoff_bounds);
     tcase_add_test(tc, test_escape_and_urls);
     tcase_add_test(tc, test_client_refuses_plain_http);

@@ -43,6 +43,7 @@ Operations (Python method = control endpoint, JSON in and out, plain HTTP on loo
   requests(writes_only, method, path, since)
                                        GET    /log?writes=1&method=PATCH&path=RE&since=N
   clear_log()                          DELETE /log
+  tls_failures()                       GET    /tls-failures
   add_fault(spec) -> id                POST   /faults  (object or list -> {"ids": [...]})
   list_faults() / clear_faults()       GET    /faults    DELETE /faults
   remove_fault(id)                     DELETE /faults/ID
@@ -69,8 +70,15 @@ Fault spec: {"type": T, "path": regex searched in the URL path (default ".*"),
      retry_after) | 503 | 504 | status (code, body, content_type) | delay (then serve
      normally) | close-mid (headers + half the body, then close; "apply": true processes
      the request first, default) | drop (read the request, close without answer;
-     "apply": false default) | refuse (close right after accept; path/method ignored).
+     "apply": false default) | stall (read the request, never answer: hold the
+     connection for "delay" seconds, default 60, or until stop(), then close) |
+     refuse (close right after accept; path/method ignored).
+  "delay_after": s (any type that answers) processes the request first and sleeps before
+  sending the answer: the write lands while the client still waits.
   The first matching rule wins; faults are checked before authentication.
+  A TLS handshake that fails (say the client does not trust the CA) is no request: it is
+  kept apart, in tls_failures() (GET /tls-failures): {time, conn, error}; clear_log() and
+  reset() empty it.
 
 Options (seed "options", set_options, --option): controller, controller_scale,
 controller_cleanup, rollouts_status_subresource, user, page_size ({"replicasets": N}
@@ -1463,7 +1471,7 @@ def is_controlled_by(obj, uid):
 # --------------------------------------------------------------------------------------
 
 FAULT_TYPES = ("401", "403", "409", "422", "429-apf", "429-status", "500", "503", "504",
-               "status", "delay", "close-mid", "drop", "refuse")
+               "status", "delay", "close-mid", "drop", "stall", "refuse")
 
 
 class Faults:
@@ -2780,9 +2788,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         resp = None
         if fault is not None:
             entry["fault"] = fault["id"]
+            t = fault["type"]
+            if t == "stall":
+                entry["status"] = "stalled"
+                owner.stopping.wait(float(fault.get("delay") or 60))
+                self.close_connection = True
+                self._abort()
+                return
             if fault.get("delay"):
                 time.sleep(float(fault["delay"]))
-            t = fault["type"]
             if t == "drop":
                 if fault.get("apply", False):
                     self._process(method, path, query, body, auth_status)
@@ -2804,6 +2818,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                                       owner.store.options.get("user", DEFAULT_USER))
         if resp is None:
             resp = self._process(method, path, query, body, auth_status)
+        if fault is not None and fault.get("delay_after"):
+            entry["applied_at"] = time.time()
+            time.sleep(float(fault["delay_after"]))
         entry["status"] = resp.code
         self._send(resp)
 
@@ -2920,7 +2937,10 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
                 request.settimeout(10)
                 request = self.tls_ctx.wrap_socket(request, server_side=True)
                 request.settimeout(None)
-            except (ssl.SSLError, OSError):
+            except (ssl.SSLError, OSError) as e:
+                with owner.tls_lock:
+                    owner.tls_errors.append({"time": time.time(), "conn": cid,
+                                             "error": str(e)[:300]})
                 try:
                     request.close()
                 except OSError:
@@ -3031,6 +3051,9 @@ class FakeAPI:
         self.store = Store()
         self.faults = Faults()
         self.log = RequestLog()
+        self.tls_errors = []
+        self.tls_lock = threading.Lock()
+        self.stopping = threading.Event()
         if isinstance(state, str):
             state = load_json_file(state)
         self.initial_state = copy.deepcopy(state) if state is not None else {"objects": []}
@@ -3100,6 +3123,7 @@ class FakeAPI:
         return self
 
     def stop(self):
+        self.stopping.set()   # stalled requests let go
         for s in self.servers:
             s.shutdown()
             s.server_close()
@@ -3144,6 +3168,8 @@ class FakeAPI:
         self.log.clear()
         self.faults.clear()
         self.tokens.reset()
+        with self.tls_lock:
+            self.tls_errors = []
         return {"ok": True}
 
     def get_object(self, resource, namespace, name):
@@ -3207,7 +3233,14 @@ class FakeAPI:
 
     def clear_log(self):
         self.log.clear()
+        with self.tls_lock:
+            self.tls_errors = []
         return {"ok": True}
+
+    def tls_failures(self):
+        """Failed TLS handshakes since the start (or the last clear_log/reset)."""
+        with self.tls_lock:
+            return copy.deepcopy(self.tls_errors)
 
     def add_fault(self, spec=None, **kw):
         spec = dict(spec or {}, **kw)
@@ -3298,6 +3331,8 @@ class FakeAPI:
             ns = "" if parts[2] == "_" else parts[2]
             return {"resourceVersion": self.touch(parts[1], ns, parts[3],
                                                   (body or {}).get("status"))}
+        if p0 == "tls-failures" and m == "GET":
+            return {"failures": self.tls_failures()}
         if p0 == "log":
             if m == "GET":
                 return {"entries": self.requests(
@@ -3418,6 +3453,9 @@ class ControlClient:
 
     def clear_log(self):
         return self.call("DELETE", "/log")
+
+    def tls_failures(self):
+        return self.call("GET", "/tls-failures")["failures"]
 
     def add_fault(self, spec=None, **kw):
         return self.call("POST", "/faults", dict(spec or {}, **kw))["ids"][0]

@@ -977,6 +977,39 @@ class Faults(Base):
         st = [e["status"] for e in self.fa.requests()]
         self.assertEqual(st, ["dropped", "refused", 200])
 
+    def test_stall_delay_after_and_tls_failures(self):
+        self.fa.add_fault(type="stall", path="/deployments/web$", delay=5)
+        t0 = time.monotonic()
+        with self.assertRaises(OSError):  # the client's timeout
+            self.req("GET", DEP, timeout=0.5)
+        self.assertLess(time.monotonic() - t0, 3)
+        self.assertEqual([e["status"] for e in self.fa.requests()], ["stalled"])
+        # delay_after: the write lands first, the answer comes later
+        self.fa.add_fault(type="delay", path="/deployments/web$", method="PATCH",
+                          delay_after=0.4)
+        t0 = time.monotonic()
+        r = self.req("PATCH", DEP, {"spec": {"replicas": 7}}, ct=MP)
+        self.assertEqual(r.status, 200)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.4)
+        e = self.fa.requests(method="PATCH")[-1]
+        self.assertLess(e["applied_at"], e["time"] + 0.4)
+        # a client trusting another CA: a failed handshake, no request
+        n = len(self.fa.requests())
+        ctx = ssl.create_default_context(
+            cafile=os.path.join(os.path.dirname(self.fa.ca_file), "wrong-ca.crt"))
+        c = http.client.HTTPSConnection("127.0.0.1", self.fa.port, context=ctx, timeout=5)
+        with self.assertRaises(ssl.SSLError):
+            c.request("GET", DEP, headers={"Authorization": "Bearer tok-a"})
+        c.close()
+        for _ in range(50):  # the server thread records it after the client gave up
+            if self.fa.tls_failures():
+                break
+            time.sleep(0.05)
+        self.assertEqual(len(self.fa.tls_failures()), 1, self.fa.tls_failures())
+        self.assertEqual(len(self.fa.requests()), n)
+        self.fa.clear_log()
+        self.assertEqual(self.fa.tls_failures(), [])
+
     def test_method_query_skip_and_remove(self):
         fid = self.fa.add_fault(type="409", path="/deployments/web$", method="PATCH", skip=1,
                                 times=-1)

@@ -7,8 +7,13 @@ while the daemon's analysis is not wired to it) against tests/fakeapi over TLS w
 service-account directory (token, ca.crt, namespace).  `kubectl rollout undo` against a
 second fake seeded identically is the reference for the resulting spec.template.
 
+The `real_*` cases put the API faults in front of the real daemon instead: one daemon per
+fake API (several at once), each finding the bad rollout by itself from its fake app's 20%
+errors, while a separate watcher process times /health and /ready (each answer within
+50 ms).  They need tests/integration/fakeapp.py; no case but kubectl_comparison needs kubectl.
+
     python3 tests/kube/run.py [--binary build/rollguard] [--driver build/kube_driver]
-                              [-k SUBSTRING] [-v]
+                              [-k SUBSTRING] [--fault SUBSTRING] [--parallel N] [-v]
 
 Prints one line per case and, last, exactly one line `N passed, N failed` (plus
 `, N skipped` when a case was skipped); exits 1 when a case failed.
@@ -959,6 +964,565 @@ def test_e2e_healthy_no_write(env):
 
 
 # ------------------------------------------------------------------------------------------
+# Faults against the real daemon: each daemon finds the bad rollout by itself (its fake app
+# answers 20% errors from the start), with its own fake API, token and probe watcher.  None
+# of these cases needs kubectl.
+# ------------------------------------------------------------------------------------------
+
+PROBE_MAX_MS = 50
+
+
+def prober_main(ports, out):
+    """The probe watcher, a process of its own (its timings do not wait for this runner's
+    threads): GET /health and /ready on every port about every 100 ms, one JSON line per
+    answer {t, port, path, code, ms} ("code" 0 when no answer within 1 s), until SIGTERM."""
+    import threading
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+
+    def one(port, path):
+        t0 = time.time()
+        code = 0
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=1)
+            try:
+                s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                           % path).encode())
+                head = b""
+                while b"\r\n" not in head:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                code = int(head.split(b" ", 2)[1]) if head else 0
+            finally:
+                s.close()
+        except (OSError, ValueError, IndexError):
+            code = 0
+        return {"t": t0, "port": port, "path": path, "code": code,
+                "ms": (time.time() - t0) * 1000.0}
+
+    with open(out, "w", buffering=1) as f:
+        # one after the other: threads would share this process's interpreter lock and
+        # stretch the timings; a stuck daemon shows as its own slow or missing answers
+        while not stop.is_set():
+            t_round = time.time()
+            for port in ports:
+                for path in ("/health", "/ready"):
+                    f.write(json.dumps(one(port, path)) + "\n")
+            stop.wait(max(0.0, 0.1 - (time.time() - t_round)))
+
+
+class Prober:
+    def __init__(self, env, ports):
+        self.out = os.path.join(env.tmp, "probes-%d.jsonl" % free_port())
+        self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--prober",
+                                   ",".join(str(p) for p in ports), "--prober-out", self.out])
+        env.procs.append(self.p)
+
+    def samples(self, port, t0, t1):
+        out = []
+        with open(self.out) as f:
+            for line in f:
+                try:
+                    s = json.loads(line)
+                except ValueError:  # the line being written
+                    continue
+                if s["port"] == port and t0 <= s["t"] and s["t"] + s["ms"] / 1000.0 <= t1:
+                    out.append(s)
+        return out
+
+    def check(self, port, t0, t1, ready=200, what=""):
+        """Every probe between t0 and t1: /health 200, /ready `ready`, within PROBE_MAX_MS."""
+        ss = self.samples(port, t0, t1)
+        assert len(ss) >= 2 * int((t1 - t0) / 0.5), "%s: only %d probe answers in %.1f s%s" % (
+            what, len(ss), t1 - t0, ": %s" % self.samples(port, t0 - 1, t1 + 1)
+            if ARGS.verbose else "")
+        bad = [s for s in ss if s["code"] != (200 if s["path"] == "/health" else ready)]
+        assert not bad, "%s: probe answers %s" % (what, bad[:5])
+        slow = [s for s in ss if s["ms"] > PROBE_MAX_MS]
+        assert not slow, "%s: probes slower than %d ms: %s" % (what, PROBE_MAX_MS, slow[:5])
+        return len(ss), max(s["ms"] for s in ss)
+
+    def stop(self, env):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        self.p.wait(timeout=10)
+        if self.p in env.procs:
+            env.procs.remove(self.p)
+
+
+class Solo:
+    """One real daemon (pod PODS[0], quorum 1) with its own fake API (own store, faults,
+    log and token; `up=False` leaves its port closed until `api_up()`), its own fake app
+    turning out 20% errors and its own service-account directory (`ca` "wrong" puts a CA
+    there that did not sign the fake's certificate)."""
+
+    def __init__(self, env, name, faults=(), up=True, ca="ca.crt", timeout="2s",
+                 drain="500ms"):
+        self.env, self.name = env, name
+        self.token = "tok-%s-%s" % (name.replace(" ", "-"), os.urandom(6).hex())
+        self.api_port = free_port()
+        self.tls_dir = os.path.join(env.tmp, "tls")
+        self.fa = FakeAPI(make_seed(), port=self.api_port, tls_dir=self.tls_dir,
+                          tokens=[self.token], control_port=None)
+        if up:
+            self.fa.start()
+        for spec in faults:
+            self.fa.add_fault(dict(spec))
+        env.n += 1
+        self.dir = os.path.join(env.tmp, "solo%d" % env.n)
+        sa = os.path.join(self.dir, "sa")
+        os.makedirs(sa)
+        with open(os.path.join(sa, "token"), "w") as f:
+            f.write(self.token + "\n")
+        if not os.path.exists(os.path.join(self.tls_dir, "ca.crt")):
+            from fakeapi import ensure_tls
+            ensure_tls(self.tls_dir)
+        shutil.copy(os.path.join(self.tls_dir, ca), os.path.join(sa, "ca.crt"))
+        with open(os.path.join(sa, "namespace"), "w") as f:
+            f.write(NS)
+        self.app = FakeApp()
+        self.app.start()
+        self.traffic = Traffic(self.app, errors=0.20)
+        self.port = free_port()
+        self.cfg = os.path.join(self.dir, "rollguard.yaml")
+        with open(self.cfg, "w") as f:
+            f.write(
+                'listen: "127.0.0.1:%d"\nadmin_listen: ""\n' % self.port +
+                "server: {drain: %s}\n" % drain +
+                "log: {level: debug, format: json}\n"
+                "app:\n  liveness: {enabled: false}\n  readiness: {enabled: false}\n"
+                '  metrics: {url: "%s", interval: 1s, timeout: 500ms}\n' % self.app.url(
+                    "/metrics") +
+                "analysis: {interval: 1s, window: 5s, warmup: 2s, baseline_window: 10s,\n"
+                "  error_rate: {max: 0.05, min_requests: 50}, latency: {min_samples: 50},\n"
+                "  consecutive_breaches: 2}\n"
+                "rollback: {mode: enforce, target: deployment, quorum: 1, guard_window: 30m}\n"
+                "kubernetes:\n  api_server: https://127.0.0.1:%d\n  service_account_dir: %s\n"
+                "  timeout: %s\n  lease_duration: 3s\n" % (self.api_port, sa, timeout))
+        self.d = None
+        self.err = ""
+
+    def start(self):
+        self.d = self.env.daemon(self.cfg, self.env.env())
+        self.t_start = time.time()
+        return self
+
+    def api_up(self):
+        self.fa.start()
+
+    def status(self):
+        try:
+            return json.loads(http("GET", "http://127.0.0.1:%d/status" % self.port,
+                                   timeout=2)[1])
+        except (OSError, ValueError):
+            return None
+
+    def rollback(self):
+        st = self.status()
+        return st["rollback"] if st else {}
+
+    def patches(self, applied=False):
+        out = [e for e in self.fa.requests(method="PATCH") if e["path"] == DEP]
+        return [e for e in out if e["status"] == 200 or str(e["status"]).startswith(
+            "closed-mid")] if applied else out
+
+    def image(self):
+        d = self.fa.get_object("deployments", NS, "web")
+        return d["spec"]["template"]["spec"]["containers"][0]["image"]
+
+    def decided(self):
+        """The daemon's first decision job has ended (or a final state holds)."""
+        rb = self.rollback()
+        return rb.get("last", {}).get("id") and not rb.get("busy")
+
+    def stop(self, timeout=15, send=True):
+        """SIGTERM (unless sent already: a second one means "now"); returns (exit code,
+        seconds to exit); keeps stderr in self.err."""
+        t0 = time.time()
+        if send and self.d.poll() is None:
+            self.d.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.d.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.d.kill()
+            _, err = self.d.communicate()
+        if self.d in self.env.procs:
+            self.env.procs.remove(self.d)
+        self.err += err
+        if ARGS.verbose:
+            sys.stderr.write("---- %s\n%s" % (self.name, err))
+        check_clean(err)
+        return self.d.returncode, time.time() - t0
+
+    def close(self):
+        if self.d is not None and self.d.poll() is None:
+            self.stop()
+        self.traffic.stop()
+        self.app.stop()
+        self.fa.stop()
+
+    def assert_no_token_logged(self):
+        assert self.token not in self.err, "%s: the token reached the log" % self.name
+
+    def assert_once_never_forward(self):
+        """At most one applied PATCH, v2 -> v1 only, and at most one PATCH sent for it."""
+        applied = self.patches(applied=True)
+        assert len(applied) <= 1, "%s: applied PATCHes: %d" % (self.name, len(applied))
+        img = self.image()
+        want = "registry.example/web:v1" if applied else "registry.example/web:v2"
+        assert img == want, "%s: image %s after %d applied PATCHes" % (self.name, img,
+                                                                       len(applied))
+        for p in applied:
+            ops = p["json"]
+            assert ops[3]["value"]["spec"]["containers"][0]["image"] == \
+                "registry.example/web:v1", "%s: rolled forward? %s" % (self.name, ops[3])
+
+
+def solos_run(env, solos):
+    """Start every daemon and a probe watcher; return it, the daemons up."""
+    for s in solos:
+        s.start()
+    prober = Prober(env, [s.port for s in solos])
+    for s in solos:
+        assert wait_for(lambda: _up(s.port), timeout=20), "%s: daemon did not come up" % s.name
+    return prober
+
+
+def solos_stop(solos):
+    """SIGTERM to every daemon at once; each must exit 0."""
+    for s in solos:
+        if s.d.poll() is None:
+            s.d.send_signal(signal.SIGTERM)
+    for s in solos:
+        rc, _ = s.stop(send=False)
+        assert rc == 0, "%s: exit %s" % (s.name, rc)
+
+
+def solos_close(env, solos, prober):
+    if prober:
+        prober.stop(env)
+    for s in solos:
+        s.close()
+
+
+def need_fakeapp():
+    if FakeApp is None:
+        raise Skip("tests/integration/fakeapp.py is not available")
+
+
+def wait_fail(s, timeout=20):
+    """The daemon's own analysis says FAIL (the bad rollout is detected)."""
+    def failing():
+        st = s.status()
+        return st and (st["analysis"] or {}).get("outcome") == "FAIL"
+    assert wait_for(failing, timeout=timeout, step=0.2), "%s: no FAIL verdict" % s.name
+
+
+def wait_quiet(solos, seconds):
+    """`seconds` with the daemons still failing: no further PATCH from any of them."""
+    n = [len(s.patches()) for s in solos]
+    time.sleep(seconds)
+    for s, k in zip(solos, n):
+        assert len(s.patches()) == k, "%s: a PATCH after the decision: %s" % (
+            s.name, [(e["seq"], e["status"]) for e in s.patches()])
+
+
+@case
+def test_real_api_refused_then_up(env):
+    """The API server's port is closed for 4 s while the app fails, then it comes up."""
+    need_fakeapp()
+    s = Solo(env, "refused", up=False, timeout="1s")
+    prober = None
+    try:
+        prober = solos_run(env, [s])
+        t0 = time.time()
+        wait_fail(s)
+        time.sleep(max(0.0, 4 - (time.time() - s.t_start)))
+        rb = s.rollback()
+        assert not rb["identity"]["known"] and not rb["busy"], rb
+        # attempts refused (counted with code 0) and retried with backoff; the rest waits
+        assert rb["api_requests"] >= 2 and rb["api_retries"] >= 1, rb
+        down_attempts = rb["api_requests"]
+        t_up = time.time()
+        s.api_up()
+        assert wait_for(lambda: s.patches(applied=True), timeout=30, step=0.1), \
+            "%s: no rollback after the API came up: %s" % (s.name, s.rollback())
+        wait_quiet([s], 4)
+        assert len(s.patches()) == 1, "PATCHes sent: %d" % len(s.patches())
+        s.assert_once_never_forward()
+        assert s.image() == "registry.example/web:v1"
+        assert min(e["time"] for e in s.fa.requests()) >= t_up
+        rb = s.rollback()
+        assert rb["last"]["result"] == "rolled_back", rb["last"]
+        n, worst = prober.check(s.port, t0, time.time(), what=s.name)
+        rc, _ = s.stop()
+        assert rc == 0, "exit %s" % rc
+        print("    down %.1f s (%d refused attempts), PATCH %.1f s after the API came up; "
+              "%d probes, slowest %.1f ms" % (t_up - s.t_start, down_attempts,
+                                              s.patches()[0]["time"] - t_up, n, worst))
+        s.assert_no_token_logged()
+    finally:
+        solos_close(env, [s], prober)
+
+
+@case
+def test_real_api_stalls(env):
+    """Every request is accepted and never answered: timeouts, no write, a prompt exit."""
+    need_fakeapp()
+    s = Solo(env, "stall", faults=[{"type": "stall", "times": -1, "delay": 60}],
+             timeout="1s", drain="1s")
+    prober = None
+    try:
+        prober = solos_run(env, [s])
+        t0 = time.time()
+        wait_fail(s)
+        time.sleep(max(0.0, 7 - (time.time() - s.t_start)))
+        reqs = s.fa.requests()
+        assert reqs and all(e["status"] == "stalled" for e in reqs), reqs
+        assert not [e for e in reqs if e["write"]], "a write while stalled"
+        # one request at a time, each given up after kubernetes.timeout (1 s) plus a backoff
+        gaps = [b["time"] - a["time"] for a, b in zip(reqs, reqs[1:])]
+        assert len(reqs) >= 3 and all(1.3 <= g <= 4.0 for g in gaps[:2]), gaps
+        assert len(set(e["conn"] for e in reqs)) == len(reqs), "a stalled connection reused"
+        n, worst = prober.check(s.port, t0, time.time(), what=s.name)
+        rb = s.rollback()
+        assert not rb["identity"]["known"], rb["identity"]
+        rc, took = s.stop()
+        assert rc == 0, "exit %s" % rc
+        assert took < 1 + 2, "exit took %.1f s (drain 1 s)" % took
+        assert s.patches() == []
+        assert s.image() == "registry.example/web:v2"
+        s.assert_no_token_logged()
+        print("    %d stalled requests, gaps %s s; exit %.2f s after SIGTERM; %d probes, "
+              "slowest %.1f ms" % (len(reqs), ["%.2f" % g for g in gaps], took, n, worst))
+    finally:
+        solos_close(env, [s], prober)
+
+
+# (name, fault spec, expectation: True rolled back once, False untouched)
+REAL_FAULTS = [
+    ("400 on PATCH", {"type": "status", "code": 400, "method": "PATCH", "body": {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "the server rejected our request", "reason": "BadRequest", "code": 400}},
+     False),
+    ("401 on PATCH", {"type": "401", "method": "PATCH", "times": -1}, False),
+    ("403 on PATCH", {"type": "403", "method": "PATCH", "times": -1}, False),
+    ("404 on PATCH", {"type": "status", "code": 404, "method": "PATCH", "body": {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "deployments.apps \"web\" not found", "reason": "NotFound",
+        "details": {"name": "web", "group": "apps", "kind": "deployments"}, "code": 404}},
+     False),
+    ("409 on PATCH", {"type": "409", "method": "PATCH"}, True),
+    ("410 on PATCH", {"type": "status", "code": 410, "method": "PATCH", "body": {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "the resource is gone", "reason": "Gone", "code": 410}}, False),
+    ("422 on PATCH", {"type": "422", "method": "PATCH"}, True),
+    ("429 APF on PATCH", {"type": "429-apf", "method": "PATCH", "retry_after": 1}, True),
+    ("429 Status on PATCH", {"type": "429-status", "method": "PATCH", "retry_after": 1}, True),
+    ("500 on PATCH", {"type": "500", "method": "PATCH"}, True),
+    ("503 on PATCH", {"type": "503", "method": "PATCH"}, True),
+    ("504 on PATCH", {"type": "504", "method": "PATCH"}, True),
+    ("503 on GET Deployment", {"type": "503", "method": "GET", "path": "deployments/web$",
+                               "times": 2}, True),
+    ("410 on LIST", {"type": "status", "code": 410, "path": "replicasets$", "body": {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "The provided continue parameter is too old",
+        "reason": "Expired", "code": 410}}, False),
+    ("504 on LIST", {"type": "504", "path": "replicasets$"}, True),
+    ("429 on the Lease", {"type": "429-apf", "path": "leases", "times": 2,
+                          "retry_after": 1}, True),
+    ("403 on the Lease", {"type": "403", "path": "leases", "times": -1}, False),
+]
+
+
+@case
+def test_real_error_classes(env):
+    """Each API error class against its own daemon, all daemons at once."""
+    need_fakeapp()
+    specs = [f for f in REAL_FAULTS if not ARGS.fault or ARGS.fault in f[0]]
+    failures = []
+    for i in range(0, len(specs), ARGS.parallel):
+        batch = specs[i:i + ARGS.parallel]
+        solos = [Solo(env, name, faults=[spec]) for name, spec, _ in batch]
+        prober = None
+        try:
+            prober = solos_run(env, solos)
+            t0 = time.time()
+            deadline = time.time() + 40
+            for s in solos:
+                assert wait_for(s.decided, timeout=max(1, deadline - time.time()), step=0.2), \
+                    "%s: no decision: %s" % (s.name, s.rollback())
+                s.t_decided = time.time() - s.t_start
+            wait_quiet(solos, 3)
+            t1 = time.time()
+            for s in solos:
+                s.rollback_last = s.rollback()["last"]
+            solos_stop(solos)
+            for s, (name, spec, expect) in zip(solos, batch):
+                try:
+                    s.assert_once_never_forward()
+                    rolled = bool(s.patches(applied=True))
+                    last = s.rollback_last
+                    if expect:
+                        assert rolled, "not rolled back: %s" % last
+                        assert last["result"] == "rolled_back", last
+                    else:
+                        assert not rolled, "rolled back"
+                        assert last["result"] in ("failed", "skipped"), last
+                    hit = [e for e in s.fa.requests() if e["fault"]]
+                    assert hit, "the fault was never hit"
+                    n, worst = prober.check(s.port, t0, t1, what=name)
+                    s.assert_no_token_logged()
+                    print("    ok   %-22s %s at %.1f s; %s; probes %d, slowest %.1f ms" % (
+                        name + ":", "rolled back once" if rolled else "untouched", s.t_decided,
+                        last["result"] + (" (%s)" % (last["error"] or last["reason"])
+                                          if not rolled else ""), n, worst))
+                except AssertionError as e:
+                    failures.append("%s: %s" % (name, e))
+                    print("    FAIL %s: %s" % (name, e))
+        finally:
+            solos_close(env, solos, prober)
+    assert not failures, "; ".join(failures)
+
+
+@case
+def test_real_wrong_ca(env):
+    """The fake API's certificate is not signed by the CA in the service-account directory:
+    the handshake fails, so no request (and no token) ever reaches it."""
+    need_fakeapp()
+    s = Solo(env, "wrong CA", ca="wrong-ca.crt", timeout="1s")
+    prober = None
+    try:
+        prober = solos_run(env, [s])
+        t0 = time.time()
+        wait_fail(s)
+        assert wait_for(lambda: s.rollback()["identity"]["error"], timeout=15), s.rollback()
+        time.sleep(max(0.0, 6 - (time.time() - s.t_start)))
+        rb = s.rollback()
+        n, worst = prober.check(s.port, t0, time.time(), what=s.name)
+        rc, _ = s.stop()
+        assert rc == 0, "exit %s" % rc
+        assert s.fa.requests() == [], "requests reached the API: %s" % s.fa.requests()
+        assert s.fa.tls_failures(), "no failed handshake seen"
+        assert not rb["identity"]["known"] and rb["last"]["id"] == 0, rb
+        err = rb["identity"]["error"]
+        assert "certificate" in err.lower() or "ssl" in err.lower(), err
+        lines = events_named(logs(s.err), "rollback_identity_failed")
+        assert lines and lines[0]["error"] == err, (lines, err)
+        assert s.image() == "registry.example/web:v2"
+        s.assert_no_token_logged()
+        print("    %d failed handshakes, 0 requests; logged: %s; %d probes, slowest %.1f ms"
+              % (len(s.fa.tls_failures()), err, n, worst))
+    finally:
+        solos_close(env, [s], prober)
+
+
+@case
+def test_real_close_mid(env):
+    """The connection is cut halfway through the answer: to the GET of the Deployment (the
+    decision's), and to the PATCH after it was applied.  Never a second PATCH."""
+    need_fakeapp()
+    get = Solo(env, "cut GET", faults=[{"type": "close-mid", "method": "GET",
+                                        "path": "deployments/web$", "skip": 1}])
+    patch = Solo(env, "cut PATCH", faults=[{"type": "close-mid", "method": "PATCH",
+                                            "path": "deployments/web$"}])
+    solos = [get, patch]
+    prober = None
+    try:
+        prober = solos_run(env, solos)
+        t0 = time.time()
+        for s in solos:
+            assert wait_for(s.decided, timeout=40, step=0.2), "%s: %s" % (s.name, s.rollback())
+        wait_quiet(solos, 3)
+        t1 = time.time()
+        for s in solos:
+            s.rollback_last = s.rollback()["last"]
+        solos_stop(solos)
+        for s in solos:
+            s.assert_once_never_forward()
+            assert len(s.patches()) == 1, "%s: PATCHes sent: %s" % (
+                s.name, [e["status"] for e in s.patches()])
+            assert s.image() == "registry.example/web:v1", s.name
+            assert s.rollback_last["result"] == "rolled_back", (s.name, s.rollback_last)
+            assert len(s.fa.list_objects("events", NS)) == 1, s.name
+            assert [e for e in s.fa.requests() if e["fault"]], "%s: fault not hit" % s.name
+            prober.check(s.port, t0, t1, what=s.name)
+            s.assert_no_token_logged()
+        assert patch.patches()[0]["status"] == "closed-mid:200"
+        redo = events_named(logs(patch.err), "rollback_redecide")
+        assert len(redo) == 1, redo
+        # after the cut PATCH: the Deployment read again, nothing written to it again
+        seq = patch.patches()[0]["seq"]
+        after = [(e["method"], e["path"]) for e in patch.fa.requests() if e["seq"] > seq]
+        assert ("GET", DEP) in after, after
+    finally:
+        solos_close(env, solos, prober)
+
+
+@case
+def test_real_sigterm_during_patch(env):
+    """SIGTERM while the rollback PATCH waits for its answer (3 s); the fake applies it
+    before or after that wait.  The daemon drains and exits; a fresh daemon for the same
+    pod, its app still failing, neither rolls back again nor forward."""
+    need_fakeapp()
+    after = Solo(env, "applied after the wait", drain="1s",
+                 faults=[{"type": "delay", "method": "PATCH", "delay": 3}])
+    before = Solo(env, "applied before the wait", drain="1s",
+                  faults=[{"type": "delay", "method": "PATCH", "delay_after": 3}])
+    solos = [after, before]
+    prober = None
+    try:
+        prober = solos_run(env, solos)
+        waiting, end = list(solos), time.time() + 30
+        while waiting and time.time() < end:  # SIGTERM as soon as a daemon's PATCH is out
+            for s in [s for s in waiting if s.patches()]:
+                s.t_term = time.time()
+                s.d.send_signal(signal.SIGTERM)
+                waiting.remove(s)
+            time.sleep(0.02)
+        assert not waiting, "no PATCH: %s" % [(s.name, s.rollback()) for s in waiting]
+        for s in solos:
+            t_sig = s.t_term
+            prober_window = (t_sig + 0.05, t_sig + 0.8)  # inside the 1 s drain
+            rc, _ = s.stop(send=False)
+            s.took = time.time() - t_sig
+            assert rc == 0, "%s: exit %s" % (s.name, rc)
+            assert s.took < 1 + 2.5, "%s: exit %.1f s after SIGTERM" % (s.name, s.took)
+            prober.check(s.port, *prober_window, ready=503, what=s.name + " (draining)")
+            assert events_named(logs(s.err), "shutdown_started"), s.name
+            assert not events_named(logs(s.err), "rollback_performed"), \
+                "%s: the answer came before the exit" % s.name
+        for s in solos:  # the fake finishes the PATCH (it lands either way)
+            assert wait_for(lambda: s.patches()[0]["status"] is not None, timeout=10), s.name
+            assert len(s.patches()) == 1 and s.image() == "registry.example/web:v1", s.name
+            s.n_req = len(s.fa.requests())
+            s.start()  # the same pod, the same app still failing
+        for s in solos:
+            assert wait_for(lambda: _up(s.port), timeout=20), s.name
+        for s in solos:
+            assert wait_for(s.decided, timeout=40, step=0.2), "%s: %s" % (s.name, s.rollback())
+        wait_quiet(solos, 2)
+        for s in solos:
+            s.rb = s.rollback()
+        solos_stop(solos)
+        for s in solos:
+            rb = s.rb
+            s.assert_once_never_forward()
+            assert len(s.patches()) == 1, "%s: a second PATCH" % s.name
+            assert s.image() == "registry.example/web:v1", s.name
+            assert rb["last"]["result"] == "skipped", (s.name, rb["last"])
+            assert rb["last"]["reason"] in ("already_rolled_back", "not_current_revision",
+                                            "lease_held"), (s.name, rb["last"])
+            s.assert_no_token_logged()
+            print("    %s: exit %.2f s after SIGTERM (drain 1 s); the fresh daemon: %s (%s)"
+                  % (s.name, s.took, rb["last"]["result"], rb["last"]["reason"]))
+    finally:
+        solos_close(env, solos, prober)
+
+
+# ------------------------------------------------------------------------------------------
 
 def main():
     global ARGS
@@ -966,13 +1530,21 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "rollguard"))
     ap.add_argument("--driver", default=None)
     ap.add_argument("-k", default=None)
-    ap.add_argument("--fault", default=None, help="only fault classes whose name has this")
+    ap.add_argument("--fault", default=None,
+                    help="only fault classes (fault_classes, real_error_classes) with this")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--acceptance", action="store_true",
                     help="the issue's durations: 5 min healthy, 1 min quiet after the undo")
+    ap.add_argument("--parallel", type=int, default=17,
+                    help="daemons at once in real_error_classes")
+    ap.add_argument("--prober", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--prober-out", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--valgrind", action="store_true",
                     help="run the driver and the CLI under valgrind (slow; use -k)")
     ARGS = ap.parse_args()
+    if ARGS.prober:
+        prober_main([int(p) for p in ARGS.prober.split(",")], ARGS.prober_out)
+        return 0
     ARGS.healthy_s = 8
     ARGS.quiet_s = 60 if ARGS.acceptance else 10
     ARGS.healthy_long_s = 300 if ARGS.acceptance else 8
