@@ -5,6 +5,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +75,22 @@ static int print_reference(void)
     return 0;
 }
 
+/*
+ * A metrics page is one large buffer, fetched and freed every scrape. glibc
+ * would raise its mmap threshold after the first free and keep later pages
+ * on the heap, resident for good; a fixed threshold maps each large buffer
+ * and gives it back when the scrape is done, so RSS follows the work. One
+ * arena: the resolver's short-lived threads need no heaps of their own.
+ */
+static void main_tune_malloc(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 512 * 1024);
+    mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -90,6 +109,7 @@ int main(int argc, char **argv)
     char err[256];
     int c, status = 1;
 
+    main_tune_malloc();
     if (argc > 1 && !strcmp(argv[1], "rollback"))
         return rollback_cli_main(argc - 1, argv + 1);
     while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
