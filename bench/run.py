@@ -353,9 +353,17 @@ def part_sizes(a, tmp):
         for m, g in image_rows:
             rows.append(row(m, "MB", [got[m]] if m in got else [], goal=g,
                             **({} if m in got else {"error": "not in image_size.sh output"})))
-        notes.append("Image: bench/image_size.sh (the Dockerfile built with buildah; sizes of "
-                     "the unpacked filesystem and of the same tree as a gzip'd tar). Goal: "
-                     "the runtime image under 30 MB.")
+        with open(os.path.join(ROOT, "VERSION")) as f:
+            tag = "localhost/rollguard:" + f.read().strip()
+        created = "?"
+        for line in run(["buildah", "--storage-driver", "vfs", "images", "--format",
+                         "{{.Name}}:{{.Tag}} {{.CreatedAtRaw}}"], 60, echo=False).splitlines():
+            if line.startswith(tag + " "):
+                created = line[len(tag) + 1:].strip()[:16] + " UTC"
+        notes.append("Image: bench/image_size.sh on %s in buildah's storage (built from the "
+                     "Dockerfile when absent; this one was created %s), sizes of the unpacked "
+                     "filesystem and of the same tree as a gzip'd tar. Goal: the runtime "
+                     "image under 30 MB." % (tag, created))
     except PartError as e:
         for m, g in image_rows:
             rows.append(row(m, "MB", [], goal=g, error=str(e)))
