@@ -5,12 +5,14 @@ Three real daemons (build/rollguard), one per pod of the bad revision, each in f
 its own fake app taking 100 requests/s, against the fake Kubernetes API server
 (tests/fakeapi) over TLS, quorum 2 -- the set-up of the kube suite's
 test_e2e_three_daemons_bad_revision, whose fixtures this script imports. Traffic is
-healthy first; then every app answers 20 % of requests with 500. Measured per run: the
-seconds from the fault to the PATCH of the Deployment arriving at the API server, and
-the leader's own figure from its first FAIL verdict to the PATCH.
+healthy first (plus a random fraction of an analysis interval, so that the fault falls at
+a different phase of the analysis ticks in each run); then every app answers 20 % of
+requests with 500. Measured per run: the seconds from the fault to the PATCH of the
+Deployment arriving at the API server, and the leader's own figure from its first FAIL
+verdict to the PATCH.
 
     bench/e2e.py [--binary build/rollguard] [--runs 5] [--interval 1s|10s ...]
-                 [--json OUT]
+                 [--json OUT] [--seed N]
 
 --interval 1s uses the kube suite's fast analysis config (analysis every 1 s, scrapes
 every 1 s); 10s the shipped defaults (analysis every 10 s, window 60 s, warm-up 30 s,
@@ -20,6 +22,7 @@ scrapes every 5 s), so a run takes about a minute and a half.
 import argparse
 import json
 import os
+import random
 import sys
 import time
 import types
@@ -32,8 +35,11 @@ import run as kube  # noqa: E402  (the kube suite's fixtures: seed, fake API, tr
 RATE = 100
 FAULT_ERRORS = 0.20
 
-# interval -> (healthy seconds before the fault, seconds to wait for the PATCH)
+# interval -> (healthy seconds before the fault, seconds to wait for the PATCH); a random
+# fraction of one interval is added to the healthy time so that the fault falls at a
+# different phase of the analysis ticks in each run
 TIMING = {"1s": (8.0, 60.0), "10s": (50.0, 180.0)}
+INTERVAL_S = {"1s": 1.0, "10s": 10.0}
 
 
 def fleet_default(env, quorum):
@@ -60,9 +66,10 @@ def status(port):
         return None
 
 
-def one_run(env, interval, log):
+def one_run(env, interval, log, rng):
     """One fleet, one fault; returns (fault_to_patch_s, first_fail_to_patch_s or None)."""
     healthy_s, patience = TIMING[interval]
+    healthy_s += rng.uniform(0, INTERVAL_S[interval])
     env.reset()
     if interval == "1s":
         apps, traffic, daemons, ports = kube.fleet(env, quorum=2)
@@ -126,6 +133,7 @@ def main():
     ap.add_argument("--interval", action="append", choices=sorted(TIMING),
                     help="analysis interval(s) to measure (default: 1s and 10s)")
     ap.add_argument("--json", help="write the per-run figures to this file")
+    ap.add_argument("--seed", type=int, default=1, help="for the fault's phase (default 1)")
     a = ap.parse_args()
     intervals = a.interval or ["1s", "10s"]
     if not os.access(a.binary, os.X_OK):
@@ -136,6 +144,7 @@ def main():
     out = {"runs": a.runs, "rate": RATE, "errors": FAULT_ERRORS, "pods": len(kube.PODS),
            "quorum": 2, "intervals": {}}
     env = kube.Env()
+    rng = random.Random(a.seed)
     try:
         for iv in intervals:
             res = out["intervals"][iv] = {"fault_to_patch_s": [], "fail_to_patch_s": [],
@@ -145,7 +154,7 @@ def main():
                     print("  e2e interval %s run %d/%d: %s" % (iv, i + 1, a.runs, msg),
                           flush=True)
                 try:
-                    f2p, fail2p = one_run(env, iv, log)
+                    f2p, fail2p = one_run(env, iv, log, rng)
                 except Exception as e:  # noqa: BLE001 - recorded, the other runs go on
                     log("failed: %s" % e)
                     res["errors"].append(str(e))
