@@ -24,9 +24,8 @@ import statistics
 import subprocess
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-ORDER = ["parser", "sketch", "detection", "e2e", "sizes", "serve"]
+from run import ROOT, git, machine  # bench/run.py, beside this file
+ORDER = ["parser", "sketch", "detection", "e2e", "sizes", "fleet", "serve"]
 NOT_MEASURED = "not measured"
 
 
@@ -55,8 +54,8 @@ def fmt(v, unit=""):
     if unit == "bytes" or (isinstance(v, int) and not isinstance(v, bool)):
         return format(int(round(v)), ",")
     a = abs(v)
-    if a == 0:
-        return "0"
+    if float(v).is_integer() and a < 1e15:
+        return format(int(v), ",")
     if a >= 1000:
         return format(v, ",.0f")
     if a >= 100:
@@ -123,6 +122,10 @@ def goal_text(r):
         return "ratio ≤ %s" % fmt(g["ratio_max"])
     if "ratio_min" in g:
         return "ratio ≥ %s" % fmt(g["ratio_min"])
+    if "max" in g and "min" in g:
+        if g["max"] == g["min"]:
+            return "= %s %s" % (fmt(g["max"], u), u)
+        return "%s to %s %s" % (fmt(g["min"], u), fmt(g["max"], u), u)
     if "max" in g:
         return "≤ %s %s" % (fmt(g["max"], u), u)
     if "min" in g:
@@ -149,7 +152,7 @@ def judge(r):
         ok = q <= g["ratio_max"] if "ratio_max" in g else q >= g["ratio_min"]
         return ("met" if ok else "MISSED"), "ratio %s" % fmt(q)
     if "max" in g or "min" in g:
-        ok = m <= g["max"] if "max" in g else m >= g["min"]
+        ok = m <= g.get("max", math.inf) and m >= g.get("min", -math.inf)
         return ("met" if ok else "MISSED"), "median %s %s" % (fmt(m, u), u)
     if g.get("below_peers"):
         pm = peer_medians(r)
@@ -191,33 +194,18 @@ def load(d):
     return sorted(results, key=key)
 
 
-def git(*args):
-    try:
-        return subprocess.run(["git"] + list(args), cwd=ROOT, capture_output=True, text=True,
-                              timeout=30).stdout.strip()
-    except OSError:
-        return ""
-
-
 def meta_of(d):
     try:
         with open(os.path.join(d, "run.meta")) as f:
             return json.load(f)
     except (OSError, ValueError):
         pass
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f
-                        if ln.startswith("model name")), "?")
-    except OSError:
-        pass
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     if git("status", "--porcelain", "--untracked-files=no"):
         commit += "+dirty"
     return {"started": datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M UTC") + " (report time; no run.meta)", "commit": commit,
-        "machine": {"nproc": os.cpu_count(), "cpu": cpu}}
+        "machine": machine()}
 
 
 # ---- rendering --------------------------------------------------------------------------
@@ -313,14 +301,14 @@ def render(results, meta, plot_ref):
     out.append("")
     if not goals:
         out.append("No goal in these results.")
+    else:
+        out.append("| | benchmark | metric | goal | measured |")
+        out.append("|---|---|---|---|---|")
     for state, r, x, detail in goals:
-        name = r.get("benchmark", "?")
-        if x is None:
-            out.append("- **%s** — %s (all of it): %s" % (state, name, md(detail)))
-        else:
-            out.append("- %s — %s: %s — goal %s; %s" % (
-                "**%s**" % state if state != "met" else "met", name, md(x.get("metric", "?")),
-                goal_text(x), md(detail)))
+        out.append("| %s | %s | %s | %s | %s |" % (
+            "**%s**" % state if state != "met" else "met", md(r.get("benchmark", "?")),
+            md(x.get("metric", "?")) if x else "(all of it)", md(goal_text(x)) if x else "—",
+            md(detail)))
     out.append("")
 
     for r in results:

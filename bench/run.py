@@ -42,13 +42,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BUILD = os.path.join(ROOT, "build")
 
-PARTS = ["parser", "sketch", "detection", "e2e", "sizes", "serve"]
+PARTS = ["parser", "sketch", "detection", "e2e", "sizes", "fleet", "serve"]
 TITLES = {
     "parser": "Metrics parser vs promtool check metrics",
     "sketch": "Latency sketch and slot window",
     "detection": "Detection: replay simulator vs Argo Rollouts- and Flagger-style analysis",
     "e2e": "Fault to PATCH with real daemons and the fake API server",
     "sizes": "Binary and image size",
+    "fleet": "API load of a 10,000-pod fleet (bench_fleet)",
     "serve": "Probe serving (bench/serve.py)",
 }
 # the goals each part owns, shown as "not measured" when the part fails before its rows
@@ -63,6 +64,8 @@ GOAL_ROWS = {
                   ("healthy traffic: false rollbacks per 1000 pod-days", "per 1000 pod-days",
                    {"below_peers": True})],
     "sizes": [("runtime image, unpacked", "MB", {"max": 30})],
+    "fleet": [("steady state: API requests per pod per 5 min", "requests", {"max": 1}),
+              ("one bad rollout: PATCHes", "PATCHes", {"min": 1, "max": 1})],
 }
 POLICY = {"rollguard": "rollguard", "argo(fl=0)": "argo fl=0", "argo(fl=3)": "argo fl=3",
           "flagger(5)": "flagger"}
@@ -397,6 +400,39 @@ def part_sizes(a, tmp):
     return {"runs": 1, "rows": rows, "notes": notes}
 
 
+def part_fleet(a, tmp):
+    exe = os.path.join(BUILD, "bench_fleet")
+    need(exe)
+    out = run([exe], 60)
+    rows, table = [], None
+    for line in out.splitlines():
+        f = line.split()
+        if line.startswith("Steady state"):
+            table = "steady"
+        elif line.startswith("One bad rollout"):
+            table = "bad"
+        elif table == "steady" and len(f) == 5 and f[0].isdigit():
+            rows.append(row("steady state, %s replicas per Deployment, %s rollouts/day: API "
+                            "requests per pod per 5 min" % (f[0], f[2]), "requests",
+                            [float(f[3])], goal={"max": 1}, fleet_req_s=float(f[4])))
+        elif table == "bad" and len(f) == 5 and f[0].isdigit():
+            what = "bad rollout, %s replicas, quorum %s" % (f[0], f[1])
+            rows.append(row(what + ": PATCHes", "PATCHes", [int(f[3])],
+                            goal={"min": 1, "max": 1}))
+            rows.append(row(what + ": API requests per pod in the burst", "requests",
+                            [float(f[2])]))
+            rows.append(row(what + ": burst duration", "s", [float(f[4])]))
+    if not rows:
+        raise PartError("bench_fleet printed no table rows")
+    head = out.splitlines()[0] if out else ""
+    return {"runs": 1, "rows": rows, "notes": [
+        "build/bench_fleet (deterministic): %s. Steady state from the real schedule "
+        "(identity walk at pod start, baseline publication on the Lease); a bad rollout "
+        "through the real Lease rules in a discrete-event simulation." % head.rstrip("."),
+        "Goals: under one API request per pod per 5 minutes in steady state (as stated in "
+        "README.md: target < 1), and exactly one PATCH per bad rollout."]}
+
+
 def part_serve(a, tmp):
     script = os.path.join(HERE, "serve.py")
     if not os.path.exists(script):
@@ -409,7 +445,7 @@ def part_serve(a, tmp):
 
 
 PART_FN = {"parser": part_parser, "sketch": part_sketch, "detection": part_detection,
-           "e2e": part_e2e, "sizes": part_sizes, "serve": part_serve}
+           "e2e": part_e2e, "sizes": part_sizes, "fleet": part_fleet, "serve": part_serve}
 
 
 def git(*args):
