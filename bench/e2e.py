@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import time
 import types
@@ -165,7 +166,6 @@ def main():
     finally:
         env.cleanup()
         env.fa.stop()
-        import shutil
         shutil.rmtree(env.tmp, ignore_errors=True)
     if a.json:
         with open(a.json, "w") as f:
