@@ -5,7 +5,8 @@
 #   make check                unit tests (Check) + integration tests
 #   make test                 check, then the same under ASan+UBSan, then valgrind
 #   make SANITIZE=address,undefined check   one sanitizer build (in build/san)
-#   make bench                benchmarks (never part of test)
+#   make bench                every benchmark: bench/RESULTS.md, bench/detection.png
+#   make bench-smoke          the short version (< 3 min), results in build/bench/smoke
 #   make SYSTEM_CURL=1 ...    link Debian's shared libcurl (in build/system-curl)
 #   make V=1 ...              show full commands
 
@@ -98,7 +99,7 @@ CHECK_BIN := $(BUILD)/check_rollguard
 
 .PHONY: all run demo fuzz docs check-docs check check-unit check-integration check-fuzz-replay check-kube \
         check-fakeapi test test-san \
-        test-valgrind bench clean help format format-check reference
+        test-valgrind bench bench-smoke clean help format format-check reference
 
 all: $(BIN)
 
@@ -224,8 +225,21 @@ test:
 	$(MAKE) WERROR=1 test-san
 	$(MAKE) WERROR=1 test-valgrind
 
+# Benchmarks (never part of test): bench/run.py writes one JSON file per benchmark,
+# bench/report.py renders them. The report is written even when a part failed (it says
+# "not measured" and why); the target fails afterwards.
+BENCH_RUNS ?= 5
+BENCH_DIR  := build/bench
+
 bench: $(BIN) $(BENCH_BINS)
-	$(Q)set -e; for b in $(BENCH_BINS); do echo "== $$b"; $$b; done
+	$(Q)rc=0; $(PYTHON) bench/run.py --runs $(BENCH_RUNS) --out $(BENCH_DIR)/results || rc=$$?; \
+	$(PYTHON) bench/report.py $(BENCH_DIR)/results -o bench/RESULTS.md \
+	    --plot bench/detection.png && exit $$rc
+
+bench-smoke: $(BIN) $(BENCH_BINS)
+	$(Q)rc=0; $(PYTHON) bench/run.py --quick --runs 2 --out $(BENCH_DIR)/smoke/results || rc=$$?; \
+	$(PYTHON) bench/report.py $(BENCH_DIR)/smoke/results -o $(BENCH_DIR)/smoke/RESULTS.md \
+	    --plot $(BENCH_DIR)/smoke/detection.png && exit $$rc
 
 reference: $(BIN)
 	$(BIN) --print-reference
@@ -240,7 +254,7 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -52,12 +52,15 @@
  *    from zero, in their favour), rollguard has run for 25-35 minutes.
  *
  * Usage: bench_sim [--quick] [--days N] [--runs N] [--seed N] [--only SUBSTR]
- *                  [--aligned | --unaligned] [--verbose] [--trace]
+ *                  [--aligned | --unaligned] [--verbose] [--trace] [--json FILE]
  * The default (full) run takes about 6 CPU minutes and exits 1 when an
  * acceptance check fails; --quick (100 pod-days, 40 runs, ~20 s) is a
  * smoke run that exits 0 once it completes. --unaligned puts ticks on a
  * timer independent of the scrapes; --verbose prints each false rollback
  * with the verdicts before it; --trace every verdict around a fault.
+ * --json FILE also writes every row to FILE (for bench/run.py): per policy
+ * the rollbacks and pod-days (healthy rows), or each run's time to detect
+ * in seconds, null when not detected (fault rows).
  */
 #include <errno.h>
 #include <math.h>
@@ -813,6 +816,7 @@ struct result {
     uint64_t rule[ANALYSIS_RULE_COUNT];
     unsigned runs, detected[POL_N], pre_fault;
     double p50[POL_N], p95[POL_N];
+    double *ttd[POL_N]; /* fault rows: each run's time to detect (inf: missed), sorted */
 };
 
 static void fmt_time(char *buf, size_t n, double s)
@@ -891,14 +895,19 @@ static void run_faults(const struct scenario *sc, unsigned runs, uint64_t seed,
                        const struct sim_opts *o, struct result *r)
 {
     static struct pod p;
-    double *ttd[POL_N];
+    double **ttd = r->ttd;
     double horizon = sc->rate < 5 || sc->tolerance ? 1800 : 900;
 
     memset(r, 0, sizeof(*r));
     r->sc = sc;
     r->runs = runs;
-    for (int i = 0; i < POL_N; i++)
-        ttd[i] = calloc(runs, sizeof(double));
+    for (int i = 0; i < POL_N; i++) {
+        ttd[i] = calloc(runs ? runs : 1, sizeof(double));
+        if (!ttd[i]) {
+            fprintf(stderr, "out of memory\n");
+            exit(2);
+        }
+    }
     for (unsigned i = 0; i < runs; i++) {
         double dec[POL_N];
         pod_init(&p, sc, seed * 7919 + i);
@@ -917,7 +926,6 @@ static void run_faults(const struct scenario *sc, unsigned runs, uint64_t seed,
     for (int k = 0; k < POL_N; k++) {
         r->p50[k] = q_of(ttd[k], runs, 0.5);
         r->p95[k] = q_of(ttd[k], runs, 0.95);
-        free(ttd[k]);
     }
 }
 
@@ -951,6 +959,62 @@ static const struct scenario scenarios[] = {
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 
+/* The rows as JSON; scenario names hold no character that needs escaping. */
+static int write_json(const char *path, const struct result *res, const bool *have, double days,
+                      unsigned runs, uint64_t seed, bool aligned, const struct analysis_params *ap)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f) {
+        fprintf(stderr, "bench_sim: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "{\"days\": %g, \"runs\": %u, \"seed\": %llu, \"aligned\": %s,\n", days, runs,
+            (unsigned long long)seed, aligned ? "true" : "false");
+    fprintf(f, " \"interval_s\": %u, \"window_s\": %u, \"policies\": [", ap->interval_ms / 1000,
+            ap->window_ms / 1000);
+    for (int k = 0; k < POL_N; k++)
+        fprintf(f, "%s\"%s\"", k ? ", " : "", pol_name[k]);
+    fprintf(f, "],\n \"scenarios\": [");
+    for (unsigned i = 0, n = 0; i < NSCEN; i++) {
+        const struct result *r = &res[i];
+        if (!have[i])
+            continue;
+        fprintf(f, "%s\n  {\"name\": \"%s\", \"kind\": \"%s\", \"rate\": %g, \"tolerated\": %s",
+                n++ ? "," : "", r->sc->name, r->sc->kind == SIM_HEALTHY ? "healthy" : "fault",
+                r->sc->rate, r->sc->tolerance ? "true" : "false");
+        if (r->sc->kind == SIM_HEALTHY) {
+            fprintf(f, ", \"pod_days\": %.1f, \"rollbacks\": [", r->pod_days);
+            for (int k = 0; k < POL_N; k++)
+                fprintf(f, "%s%llu", k ? ", " : "", (unsigned long long)r->rollbacks[k]);
+            fprintf(f, "], \"nodata\": [");
+            for (int k = 0; k < POL_N; k++)
+                fprintf(f, "%s%llu", k ? ", " : "", (unsigned long long)r->nodata[k]);
+            fprintf(f, "]}");
+            continue;
+        }
+        fprintf(f, ", \"runs\": %u, \"pre_fault_rollbacks\": %u, \"ttd\": [", r->runs,
+                r->pre_fault);
+        for (int k = 0; k < POL_N; k++) {
+            fprintf(f, "%s[", k ? ", " : "");
+            for (unsigned j = 0; j < r->runs; j++) {
+                if (isinf(r->ttd[k][j]))
+                    fprintf(f, "%snull", j ? "," : "");
+                else
+                    fprintf(f, "%s%.1f", j ? "," : "", r->ttd[k][j]);
+            }
+            fprintf(f, "]");
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "\n ]}\n");
+    if (fclose(f) != 0) {
+        fprintf(stderr, "bench_sim: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static bool check(const char *what, bool ok)
 {
     printf("  [%s] %s\n", ok ? "PASS" : "FAIL", what);
@@ -970,7 +1034,7 @@ int main(int argc, char **argv)
     double days = 2000;
     unsigned runs = 200;
     uint64_t seed = 1;
-    const char *only = NULL;
+    const char *only = NULL, *json = NULL;
     struct sim_opts o = {.aligned = true};
     static struct result res[NSCEN];
     bool have[NSCEN] = {false};
@@ -998,10 +1062,12 @@ int main(int argc, char **argv)
             o.verbose = true;
         } else if (strcmp(argv[i], "--aligned") == 0) {
             o.aligned = true;
+        } else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
+            json = argv[++i];
         } else {
             fprintf(stderr,
                     "usage: %s [--quick] [--days N] [--runs N] [--seed N] [--only SUBSTR] "
-                    "[--aligned|--unaligned]\n",
+                    "[--aligned|--unaligned] [--verbose] [--trace] [--json FILE]\n",
                     argv[0]);
             return 2;
         }
@@ -1152,6 +1218,11 @@ int main(int argc, char **argv)
         }
         printf("\n");
     }
+    if (json && write_json(json, res, have, days, runs, seed, o.aligned, &ap) < 0)
+        return 2;
+    for (unsigned i = 0; i < NSCEN; i++)
+        for (int k = 0; k < POL_N; k++)
+            free(res[i].ttd[k]);
     printf("\n%s in %.1f s CPU\n", all_ok ? "all acceptance checks hold" : "SOME CHECKS FAIL",
            (double)(clock() - c0) / CLOCKS_PER_SEC);
     if (!full) {

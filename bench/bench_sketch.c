@@ -7,7 +7,10 @@
  * the worst relative quantile error against that exact answer. Targets:
  * record <= 50 ns, query <= 100 us, window <= 256 KiB per series, error <= 1 %.
  *
- * Usage: bench_sketch [--quick]
+ * Usage: bench_sketch [--quick] [--json]
+ *
+ * --json prints the same figures as one JSON object instead of the table
+ * (for bench/run.py).
  */
 #include <math.h>
 #include <stdint.h>
@@ -60,13 +63,12 @@ static double pct(double *v, unsigned n, double q)
 
 int main(int argc, char **argv)
 {
-    bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-    unsigned nrec = quick ? 1000000 : 20000000, per_slot = quick ? 200 : 1000;
-    unsigned reps = quick ? 200 : 2000;
+    bool quick = false, json = false;
+    unsigned nrec = 20000000, per_slot = 1000, reps = 2000;
     static struct sketch s;
     struct window w;
     double *vals, *raw, *tq_total, *tq_merge, *tq_sort, t0, sink = 0;
-    unsigned nraw = SLOTS * per_slot;
+    unsigned nraw;
     const unsigned nvals = 1 << 20;
     const double qs[3] = {0.5, 0.95, 0.99};
     double worst = 0;
@@ -83,6 +85,22 @@ int main(int argc, char **argv)
                                  .consecutive_breaches = 2,
                                  .config_hash = "0"};
 
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            quick = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else {
+            fprintf(stderr, "usage: %s [--quick] [--json]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (quick) {
+        nrec = 1000000;
+        per_slot = 200;
+        reps = 200;
+    }
+    nraw = SLOTS * per_slot;
     vals = malloc(nvals * sizeof(*vals));
     raw = malloc(nraw * sizeof(*raw));
     tq_total = malloc(reps * sizeof(double));
@@ -172,6 +190,27 @@ int main(int argc, char **argv)
     }
     double us_advance = (now_ns() - t0) / reps / 1e3;
 
+    if (json) {
+        unsigned ns = reps / 10 + 1;
+        printf("{\"samples_per_window\": %u, \"query_reps\": %u, \"sort_reps\": %u,\n", nraw, reps,
+               ns);
+        printf(" \"record_ns\": %.3f, \"raw_record_ns\": %.3f, \"window_record_ns\": %.3f,\n",
+               ns_record, ns_raw_record, ns_window_record);
+        printf(" \"query_us\": {\"p50\": %.4f, \"p95\": %.4f, \"p99\": %.4f},\n",
+               pct(tq_total, reps, 0.5), pct(tq_total, reps, 0.95), pct(tq_total, reps, 0.99));
+        printf(" \"merge_query_us\": {\"p50\": %.4f, \"p95\": %.4f, \"p99\": %.4f},\n",
+               pct(tq_merge, reps, 0.5), pct(tq_merge, reps, 0.95), pct(tq_merge, reps, 0.99));
+        printf(" \"sort_query_us\": {\"p50\": %.4f, \"p95\": %.4f, \"p99\": %.4f},\n",
+               pct(tq_sort, ns, 0.5), pct(tq_sort, ns, 0.95), pct(tq_sort, ns, 0.99));
+        printf(" \"advance_us\": %.4f, \"worst_rel_error\": %.6f,\n", us_advance, worst);
+        printf(" \"memory_bytes\": {\"sketch\": %zu, \"window_60\": %zu, \"raw_60\": %zu, "
+               "\"window_6\": %zu, \"window_max\": %zu, \"window_max_slots\": %u, "
+               "\"analysis_default\": %zu}}\n",
+               sketch_memory(), window_memory(SLOTS), (size_t)nraw * sizeof(double),
+               window_memory(6), window_memory(WINDOW_MAX_SLOTS), (unsigned)WINDOW_MAX_SLOTS,
+               analysis_memory(&ap));
+        goto out;
+    }
     printf("sketch: gamma %.2f (relative accuracy %.2f %%), %u bins, %zu bytes per sketch\n",
            SKETCH_GAMMA, 100 * SKETCH_REL_ACCURACY, SKETCH_SLOTS, sketch_memory());
     printf("%-44s | %-16s | %-16s\n", "", "rollguard", "peer: raw+sort");
@@ -205,6 +244,7 @@ int main(int argc, char **argv)
     printf("%-44s | %10zu bytes | %16s\n", "memory, analysis with default config",
            analysis_memory(&ap), "-");
     printf("(peer memory grows with traffic: %u samples here; the window does not)\n", nraw);
+out:
     window_done(&w);
     free(vals);
     free(raw);

@@ -2,15 +2,26 @@
 # bench/parser.sh — rollguard's metrics parser against `promtool check metrics`,
 # both timed as whole processes on the same generated file in one run.
 #
-#   bench/parser.sh            RUNS=10 by default; METHOD=hyperfine|loop; FILE=path
+#   bench/parser.sh [--json OUT]   RUNS=10 by default; METHOD=hyperfine|loop; FILE=path
 #
 # The file (~100k series, ~10 MB, lint-clean for promtool) is generated once
 # into build/bench/metrics.prom by bench/gen_metrics.py. Both tools must
 # accept it before anything is timed. With hyperfine installed the runs are
 # timed by hyperfine (shell start-up subtracted, 2 warm-up runs each);
 # otherwise the two commands alternate in a loop timed with `date +%s%N`.
-# Prints min/median/max per tool and the ratio promtool/rollguard.
+# Prints min/median/max per tool and the ratio promtool/rollguard; with
+# --json OUT also writes every run's seconds, the file's size and the tools'
+# versions to OUT (for bench/run.py).
 set -eu
+
+JSON=""
+while [ $# -gt 0 ]; do
+    case $1 in
+    --json) [ $# -ge 2 ] || { echo "parser.sh: --json needs a file" >&2; exit 2; }
+        JSON=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
+    *) echo "usage: parser.sh [--json OUT]" >&2; exit 2 ;;
+    esac
+done
 
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
@@ -80,12 +91,21 @@ else
     { echo "rollguard $(tr '\n' ' ' <"$TMP/rg")"; echo "promtool $(tr '\n' ' ' <"$TMP/pt")"; } >"$TMP/times"
 fi
 
-python3 - "$TMP/times" "$METHOD" "$GOAL" <<'EOF'
-import statistics, sys
+SIZE=$(wc -c <"$FILE")
+SAMPLES=$(grep -vc '^#' "$FILE")
+PTV=$(promtool --version 2>&1 | head -1)
+python3 - "$TMP/times" "$METHOD" "$GOAL" "$JSON" "$FILE" "$SIZE" "$SAMPLES" "$PTV" <<'EOF'
+import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     name, *ts = line.split()
-    rows[name] = sorted(float(t) for t in ts)
+    rows[name] = [float(t) for t in ts]
+if sys.argv[4]:
+    with open(sys.argv[4], "w") as f:
+        json.dump({"method": sys.argv[2], "file": sys.argv[5], "bytes": int(sys.argv[6]),
+                   "samples": int(sys.argv[7]), "promtool_version": sys.argv[8],
+                   "seconds": rows}, f, indent=1)
+rows = {k: sorted(v) for k, v in rows.items()}
 method, goal = sys.argv[2], float(sys.argv[3])
 print("whole-process wall time, %s, %d runs each:" % (method, len(rows["rollguard"])))
 print("%-10s %6s %10s %10s %10s" % ("tool", "runs", "min ms", "median ms", "max ms"))
