@@ -1,6 +1,10 @@
 #!/bin/sh
 # Installs what building, running and testing rollguard needs on Debian 12
 # (bookworm). Safe to run again: it asks apt only for what is missing.
+#
+#   sh install-deps.sh            build, run, make test
+#   sh install-deps.sh --bench    also what make bench compares against and
+#                                 drives: nginx, wrk, hyperfine, gnuplot
 set -eu
 
 PKGS="make gcc libc6-dev pkg-config git ca-certificates curl python3 \
@@ -13,6 +17,9 @@ check valgrind prometheus faketime"
 # (the command) serves its TLS check. libcurl4-openssl-dev stays for
 # `make SYSTEM_CURL=1`.
 PKGS="$PKGS dpkg-dev openssl"
+if [ "${1:-}" = "--bench" ]; then
+    PKGS="$PKGS nginx-light wrk hyperfine gnuplot-nox util-linux"
+fi
 
 missing=""
 for p in $PKGS; do
