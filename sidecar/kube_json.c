@@ -836,7 +836,8 @@ int kube_rs_list_append(struct kube_rs_list *dst, struct kube_rs_list *src)
     if (!items)
         return -ENOMEM;
     dst->items = items;
-    memcpy(items + dst->n, src->items, src->n * sizeof(*items));
+    if (src->n) /* a page without items has none to copy (and src->items may be NULL) */
+        memcpy(items + dst->n, src->items, src->n * sizeof(*items));
     dst->n += src->n;
     free(src->items);
     src->items = NULL;
