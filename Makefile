@@ -258,7 +258,9 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=al
 FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/%.c=%)
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
 
-fuzz-build:
+# The static libcurl is shared by every build and is not instrumented: build it
+# here with the default compiler, so the clang sub-make never rebuilds it.
+fuzz-build: $(CURL_DEP)
 	$(MAKE) CC=clang BUILD=$(FUZZ_DIR) SAN_FLAGS="$(FUZZ_SAN)" OPT="-O1 -g" \
 	    $(FUZZ_DIR)/librollguard.a $(FUZZ_TARGETS:%=$(FUZZ_DIR)/tests/fuzz/%.o)
 	$(Q)set -e; for t in $(FUZZ_TARGETS); do \
