@@ -275,7 +275,7 @@ fuzz: fuzz-build
 	    $(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- $(FUZZ_DIR)/corpus-$$t \
 	        tests/fuzz/corpus/$$t $$(test -d tests/fuzz/regression/$$t && \
-	        echo tests/fuzz/regression/$$t) 2>&1 | grep -E '^(stat::|==|#[0-9]+ *DONE|SUMMARY|Done)' || true; \
+	        echo tests/fuzz/regression/$$t) 2>&1 | grep -aE '^(stat::|==|#[0-9]+[[:space:]]*DONE|SUMMARY|Done)' || true; \
 	    if ls $(FUZZ_DIR)/artifacts/$$t-* >/dev/null 2>&1; then \
 	        echo "fuzz: $$t found $$(ls $(FUZZ_DIR)/artifacts/$$t-*)"; exit 1; fi; \
 	done
