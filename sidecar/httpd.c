@@ -8,6 +8,8 @@
  * the next request. Connections sit on an activity-ordered list: at
  * max_connections the least recently active one is closed to admit the
  * new one. Never blocks; never calls a handler twice for one request.
+ * httpd_serve, the step from input bytes to one answer, does no I/O, so
+ * it can be driven without a socket.
  */
 #include "sidecar/httpd.h"
 
@@ -207,41 +209,103 @@ static int conn_send(struct conn *c, const char *head, size_t hlen, const char *
     return 1;
 }
 
+int httpd_head_render(const struct httpd_answer *a, const char *date, char *buf, size_t size)
+{
+    int n = snprintf(buf, size,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Date: %s\r\n"
+                     "Cache-Control: no-store\r\n"
+                     "X-Content-Type-Options: nosniff\r\n"
+                     "%s%s%s"
+                     "Connection: %s\r\n\r\n",
+                     a->status, httpd_reason(a->status), a->content_type, a->body_len, date,
+                     a->allow ? "Allow: " : "", a->allow ? a->allow : "", a->allow ? "\r\n" : "",
+                     a->keep_alive ? "keep-alive" : "close");
+
+    if (n < 0 || (size_t) n >= size)
+        return -EINVAL;
+    return n;
+}
+
 /* Formats and sends one reply. Returns as conn_send. */
-static int conn_reply(struct conn *c, int status, const char *ctype, const char *allow,
-                      const char *body, size_t blen, bool head_only, bool keep_alive)
+static int conn_reply(struct conn *c, const struct httpd_answer *a)
 {
     char head[512];
-    int n;
+    int n = httpd_head_render(a, httpd_date(c->h), head, sizeof(head));
 
-    n = snprintf(head, sizeof(head),
-                 "HTTP/1.1 %d %s\r\n"
-                 "Content-Type: %s\r\n"
-                 "Content-Length: %zu\r\n"
-                 "Date: %s\r\n"
-                 "Cache-Control: no-store\r\n"
-                 "X-Content-Type-Options: nosniff\r\n"
-                 "%s%s%s"
-                 "Connection: %s\r\n\r\n",
-                 status, httpd_reason(status), ctype, blen, httpd_date(c->h),
-                 allow ? "Allow: " : "", allow ? allow : "", allow ? "\r\n" : "",
-                 keep_alive ? "keep-alive" : "close");
-    if (n < 0 || (size_t) n >= sizeof(head))
+    if (n < 0)
         return -EINVAL;
-    c->close_after = !keep_alive;
-    return conn_send(c, head, (size_t) n, body, head_only ? 0 : blen);
+    c->close_after = !a->keep_alive;
+    return conn_send(c, head, (size_t) n, a->body, a->head_only ? 0 : a->body_len);
 }
 
 /* A reply from httpd itself (parse errors, limits); always closes. */
-static int conn_reply_error(struct conn *c, int status, const char *why)
+static int serve_error(struct buf *scratch, int status, const char *why,
+                       struct httpd_answer *ret)
 {
-    char body[160];
-    int n = snprintf(body, sizeof(body), "%d %s: %s\n", status, httpd_reason(status), why);
+    buf_reset(scratch);
+    buf_printf(scratch, "%d %s: %s\n", status, httpd_reason(status), why);
+    memset(ret, 0, sizeof(*ret));
+    ret->status = status;
+    ret->content_type = "text/plain; charset=utf-8";
+    ret->body = scratch->data ? scratch->data : "";
+    ret->body_len = scratch->len;
+    ret->rejected = true;
+    return 1;
+}
 
-    c->h->stats.rejected++;
-    c->linger = true;
-    return conn_reply(c, status, "text/plain; charset=utf-8", NULL, body,
-                      n > 0 ? (size_t) n : 0, false, false);
+int httpd_serve(const struct httpd_limits *lim, const char *in, size_t len,
+                httpd_handler_fn *handler, void *arg, struct buf *scratch,
+                struct httpd_answer *ret)
+{
+    struct httpreq head;
+    struct httpd_req req;
+    struct httpd_resp resp;
+    size_t total;
+    int r;
+
+    r = httpreq_parse(in, len, lim->max_head_bytes, &head);
+    if (r == 0)
+        return 0;
+    if (r < 0)
+        return serve_error(scratch, head.error_status, head.error, ret);
+    if (head.chunked)
+        return serve_error(scratch, lim->max_body_bytes ? 411 : 413,
+                           "request bodies are not accepted in chunked form", ret);
+    if (head.content_length > (int64_t) lim->max_body_bytes)
+        return serve_error(scratch, 413, "request body not accepted here or too large", ret);
+    total = head.head_len + (size_t) (head.content_length > 0 ? head.content_length : 0);
+    if (len < total)
+        return 0; /* the body is still arriving */
+
+    req.head = &head;
+    req.body = head.content_length > 0 ? in + head.head_len : NULL;
+    req.body_len = head.content_length > 0 ? (size_t) head.content_length : 0;
+    buf_reset(scratch);
+    resp.status = 500;
+    resp.content_type = "text/plain; charset=utf-8";
+    resp.allow = NULL;
+    resp.body = scratch;
+    handler(&req, &resp, arg);
+    if (scratch->failed) {
+        buf_reset(scratch);
+        buf_puts(scratch, "response too large\n");
+        resp.status = 500;
+        resp.content_type = "text/plain; charset=utf-8";
+        resp.allow = NULL;
+    }
+    memset(ret, 0, sizeof(*ret));
+    ret->status = resp.status;
+    ret->content_type = resp.content_type;
+    ret->allow = resp.allow;
+    ret->body = scratch->data ? scratch->data : "";
+    ret->body_len = scratch->len;
+    ret->head_only = head.method == HTTPREQ_HEAD;
+    ret->keep_alive = head.keep_alive;
+    ret->consumed = total;
+    return 1;
 }
 
 /*
@@ -253,54 +317,22 @@ static int conn_process(struct conn *c)
     struct httpd *h = c->h;
 
     while (c->in_len > 0) {
-        struct httpreq head;
-        struct httpd_req req;
-        struct httpd_resp resp;
-        size_t total;
-        int r;
+        struct httpd_answer a;
+        int r = httpd_serve(&h->lim, c->in, c->in_len, h->handler, h->arg, &h->scratch, &a);
 
-        r = httpreq_parse(c->in, c->in_len, h->lim.max_head_bytes, &head);
         if (r == 0)
             return 0;
-        if (r < 0) {
-            r = conn_reply_error(c, head.error_status, head.error);
+        if (a.rejected) {
+            h->stats.rejected++;
+            c->linger = true;
+            r = conn_reply(c, &a);
             return r == 1 ? 1 : -1;
         }
-        if (head.chunked) {
-            r = conn_reply_error(c, h->lim.max_body_bytes ? 411 : 413,
-                                 "request bodies are not accepted in chunked form");
-            return r == 1 ? 1 : -1;
-        }
-        if (head.content_length > (int64_t) h->lim.max_body_bytes) {
-            r = conn_reply_error(c, 413, "request body not accepted here or too large");
-            return r == 1 ? 1 : -1;
-        }
-        total = head.head_len + (size_t) (head.content_length > 0 ? head.content_length : 0);
-        if (c->in_len < total)
-            return 0; /* the body is still arriving */
-
-        req.head = &head;
-        req.body = head.content_length > 0 ? c->in + head.head_len : NULL;
-        req.body_len = head.content_length > 0 ? (size_t) head.content_length : 0;
-        buf_reset(&h->scratch);
-        resp.status = 500;
-        resp.content_type = "text/plain; charset=utf-8";
-        resp.allow = NULL;
-        resp.body = &h->scratch;
         h->stats.requests++;
-        h->handler(&req, &resp, h->arg);
-        if (h->scratch.failed) {
-            buf_reset(&h->scratch);
-            buf_puts(&h->scratch, "response too large\n");
-            resp.status = 500;
-            resp.content_type = "text/plain; charset=utf-8";
-        }
-        r = conn_reply(c, resp.status, resp.content_type, resp.allow,
-                       h->scratch.data ? h->scratch.data : "", h->scratch.len,
-                       head.method == HTTPREQ_HEAD, head.keep_alive);
+        r = conn_reply(c, &a);
         /* Drop the served request; later pipelined bytes move to the front. */
-        memmove(c->in, c->in + total, c->in_len - total);
-        c->in_len -= total;
+        memmove(c->in, c->in + a.consumed, c->in_len - a.consumed);
+        c->in_len -= a.consumed;
         if (r < 0)
             return -1;
         if (r == 1)

@@ -81,6 +81,38 @@ const struct httpd_stats *httpd_stats_get(const struct httpd *h);
 /* Connections with a response still being written. */
 unsigned httpd_pending_writes(const struct httpd *h);
 
+/* One request answered from the front of a connection's input. */
+struct httpd_answer {
+    int status;
+    const char *content_type; /* static string */
+    const char *allow;        /* the Allow header, or NULL */
+    const char *body;         /* the scratch buffer's bytes (never NULL) */
+    size_t body_len;          /* also the Content-Length of a HEAD answer */
+    bool head_only;           /* a HEAD request: send the head alone */
+    bool keep_alive;
+    bool rejected;            /* malformed or over a limit, answered by httpd: close after */
+    size_t consumed;          /* input bytes the request took (head and body); 0 if rejected */
+};
+
+/*
+ * Answer the request at the front of in (len bytes) the way the server
+ * does, without I/O: parse the head under lim, refuse what httpd refuses
+ * (malformed heads, chunked or too large bodies), else call handler with
+ * scratch (emptied first) as the body; an overflowing body becomes a 500.
+ * Returns 1 with *ret filled (ret->body points into scratch), or 0 when
+ * more bytes are needed.
+ */
+int httpd_serve(const struct httpd_limits *lim, const char *in, size_t len,
+                httpd_handler_fn *handler, void *arg, struct buf *scratch,
+                struct httpd_answer *ret);
+
+/*
+ * The status line and headers for a, with date as the Date value, into buf
+ * (size bytes, NUL-terminated). Returns the length, or -EINVAL when it
+ * does not fit.
+ */
+int httpd_head_render(const struct httpd_answer *a, const char *date, char *buf, size_t size);
+
 /* The reason phrase for a status code ("OK", "Service Unavailable", ...). */
 const char *httpd_reason(int status);
 

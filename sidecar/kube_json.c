@@ -34,6 +34,30 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -EINVAL;
 }
 
+/*
+ * A Kubernetes label value ("" or at most 63 of [A-Za-z0-9._-], alphanumeric
+ * at both ends): what a pod-template hash always is. The hashes are joined
+ * with ',' in the rolled-back record, so anything else must not get in.
+ */
+static bool alnum(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool label_value_ok(const char *v)
+{
+    size_t n = strlen(v);
+
+    if (n == 0)
+        return true;
+    if (n > 63 || !alnum(v[0]) || !alnum(v[n - 1]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!alnum(v[i]) && v[i] != '-' && v[i] != '_' && v[i] != '.')
+            return false;
+    return true;
+}
+
 /* --- struct kube_map ------------------------------------------------------ */
 
 const char *kube_map_get(const struct kube_map *m, const char *key)
@@ -733,6 +757,10 @@ static int rs_from(json_t *obj, struct kube_rs *rs, char *err, size_t errlen)
                          rs->hash[0] ? NULL : rs->hash, sizeof(rs->hash), err, errlen);
     if (r < 0)
         goto fail;
+    if (!label_value_ok(rs->hash)) {
+        r = fail(err, errlen, "pod-template-hash: not a label value");
+        goto fail;
+    }
     return 0;
 fail:
     kube_rs_done(rs);
@@ -836,7 +864,8 @@ int kube_rs_list_append(struct kube_rs_list *dst, struct kube_rs_list *src)
     if (!items)
         return -ENOMEM;
     dst->items = items;
-    memcpy(items + dst->n, src->items, src->n * sizeof(*items));
+    if (src->n) /* a page without items has none to copy (and src->items may be NULL) */
+        memcpy(items + dst->n, src->items, src->n * sizeof(*items));
     dst->n += src->n;
     free(src->items);
     src->items = NULL;
@@ -976,6 +1005,10 @@ int kube_json_rollout_parse(const char *buf, size_t len, struct kube_rollout *re
                    (r = get_str(status, "stableRS", ro.stable_hash, sizeof(ro.stable_hash), err,
                                 errlen)) < 0))
         goto fail;
+    if (!label_value_ok(ro.current_hash) || !label_value_ok(ro.stable_hash)) {
+        r = fail(err, errlen, "status.currentPodHash/stableRS: not a label value");
+        goto fail;
+    }
     json_decref(root);
     *ret = ro;
     return 0;

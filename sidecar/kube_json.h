@@ -78,7 +78,7 @@ struct kube_deployment {
 
 struct kube_rs {
     struct kube_meta meta;
-    char hash[KUBE_NAME_MAX]; /* labels[pod-template-hash], "" when absent */
+    char hash[KUBE_NAME_MAX]; /* labels[pod-template-hash] (a label value), "" when absent */
     char *template_json;      /* spec.template without the hash label */
     char *template_norm;
 };

@@ -176,6 +176,45 @@ START_TEST(test_rs_list_continue_and_append)
 }
 END_TEST
 
+/* A page without items appends nothing; a hash must be a label value (records join with ","). */
+START_TEST(test_rs_list_empty_page_and_hash)
+{
+    struct kube_rs_list a = {0}, b;
+    struct kube_rs rs;
+    struct kube_rollout ro;
+
+    ck_assert_int_eq(PARSE(kube_json_rs_list_parse, "{\"items\":null}", &b), 0);
+    ck_assert_uint_eq(b.n, 0);
+    ck_assert_int_eq(kube_rs_list_append(&a, &b), 0);
+    ck_assert_uint_eq(a.n, 0);
+    kube_rs_list_done(&a);
+    kube_rs_list_done(&b);
+    ck_assert_int_eq(PARSE(kube_json_rs_parse,
+                           "{\"metadata\":{\"name\":\"r\",\"labels\":{\"pod-template-hash\":"
+                           "\"a_b-c.9\"}},\"spec\":{\"template\":{}}}",
+                           &rs),
+                     0);
+    ck_assert_str_eq(rs.hash, "a_b-c.9");
+    kube_rs_done(&rs);
+    ck_assert_int_eq(PARSE(kube_json_rs_parse,
+                           "{\"metadata\":{\"name\":\"r\",\"labels\":{\"pod-template-hash\":"
+                           "\"a,b\"}},\"spec\":{\"template\":{}}}",
+                           &rs),
+                     -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "pod-template-hash"));
+    ck_assert_int_eq(PARSE(kube_json_rs_parse,
+                           "{\"metadata\":{\"name\":\"r\"},\"spec\":{\"template\":{\"metadata\":"
+                           "{\"labels\":{\"pod-template-hash\":\"-x\"}}}}}",
+                           &rs),
+                     -EINVAL);
+    ck_assert_int_eq(PARSE(kube_json_rollout_parse,
+                           "{\"metadata\":{\"name\":\"r\",\"uid\":\"u\"},\"status\":"
+                           "{\"currentPodHash\":\"a,b\",\"stableRS\":\"c\"}}",
+                           &ro),
+                     -EINVAL);
+}
+END_TEST
+
 /* equalIgnoreHash: hash label, creationTimestamp null and empty maps do not count. */
 START_TEST(test_normalised_equality)
 {
@@ -387,6 +426,7 @@ Suite *kube_json_suite(void)
     tcase_add_test(tc, test_selector_expressions);
     tcase_add_test(tc, test_rs_list_fixture);
     tcase_add_test(tc, test_rs_list_continue_and_append);
+    tcase_add_test(tc, test_rs_list_empty_page_and_hash);
     tcase_add_test(tc, test_normalised_equality);
     tcase_add_test(tc, test_pod_and_rollout);
     tcase_add_test(tc, test_lease_roundtrip);

@@ -33,6 +33,17 @@ static void check_meta(const struct kube_meta *m)
         CHECK(m->annotations.kv[i].key && m->annotations.kv[i].value);
 }
 
+/* A pod-template hash is a label value: the rolled-back record joins hashes with ','. */
+static void check_hash(const char *h)
+{
+    size_t n = strlen(h);
+
+    CHECK(n <= 63);
+    for (size_t i = 0; i < n; i++)
+        CHECK((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'z') ||
+              (h[i] >= 'A' && h[i] <= 'Z') || h[i] == '-' || h[i] == '_' || h[i] == '.');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[256];
@@ -70,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(l.n <= KUBE_LIST_MAX);
         for (size_t i = 0; i < l.n; i++) {
             check_meta(&l.items[i].meta);
+            check_hash(l.items[i].hash);
             CHECK(l.items[i].template_json && l.items[i].template_norm);
         }
         /* A Deployment owning everything whose controller uid is "u". */
@@ -127,6 +139,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (kube_json_rollout_parse(buf, len, &ro, err, sizeof(err)) == 0) {
             check_meta(&ro.meta);
+            check_hash(ro.current_hash);
+            check_hash(ro.stable_hash);
             kube_rollout_done(&ro);
         }
         break;
@@ -136,6 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (kube_json_rs_parse(buf, len, &rs, err, sizeof(err)) == 0) {
             check_meta(&rs.meta);
+            check_hash(rs.hash);
             kube_rs_done(&rs);
         }
     }
