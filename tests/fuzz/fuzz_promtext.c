@@ -125,13 +125,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          "http_request_duration_seconds", 0, &err) != 0)
         abort();
     for (size_t i = 0; i < sizeof(cts) / sizeof(cts[0]); i++) {
-        struct scrape_totals t;
+        struct scrape_totals t, t2;
+        struct promtext_err err2;
+        struct scrape_job *j;
+        int r, r2;
 
-        if (scrape_extract(&spec, buf, size, cts[i], &t, &err) == 0) {
+        memset(&t, 0, sizeof(t));
+        r = scrape_extract(&spec, buf, size, cts[i], &t, &err);
+
+        if (r == 0) {
             if (t.series == 0 || t.hist_n > SAMPLE_MAX_BUCKETS)
                 abort();
             check_delta(&t);
         }
+        /* The same page in slices (as the daemon parses it) ends exactly the same. */
+        if (scrape_job_new(&spec, buf, size, cts[i], &j) != 0)
+            continue;
+        memset(&t2, 0, sizeof(t2));
+        while ((r2 = scrape_job_step(j, 1 + size % 61, &t2, &err2)) == SCRAPE_MORE)
+            ;
+        scrape_job_free(j);
+        if (r2 != r || (r == 0 && memcmp(&t, &t2, sizeof(t)) != 0) ||
+            (r == -EINVAL && (err.line != err2.line || err.column != err2.column ||
+                              strcmp(err.msg, err2.msg) != 0)))
+            abort();
     }
 
     /* the first line as a selector string */
