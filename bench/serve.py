@@ -683,7 +683,7 @@ def bench_d(o, tmp):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = sl.stdout.readline()
         if not line.startswith("READY"):
-            raise Broken("slowloris helper failed: %s %s" % (line, sl.stderr.read()))
+            raise Broken("slowloris client failed: %s %s" % (line, sl.stderr.read()))
         held, pending = int(line.split()[1]), int(line.split()[2])
         ol = openloop(rg.port, 10, secs, timeout_ms=1000, priority=prio)
         sl.send_signal(signal.SIGTERM)
