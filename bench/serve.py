@@ -154,7 +154,9 @@ def children(pid):
 
 class App:
     def __init__(self, tmp, size_mb):
-        self.proc = PROCS.start(NICE + ["taskset", "-c", LOAD_CPU, sys.executable,
+        # Default priority: below the load tools sharing its core, so that serving the
+        # page does not delay their sends (the kubelet does not share the app's CPU).
+        self.proc = PROCS.start(["taskset", "-c", LOAD_CPU, sys.executable,
                                  os.path.join(HERE, "metrics_app.py"), "--size-mb",
                                  str(size_mb)], stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline().split()[1])
@@ -407,8 +409,9 @@ def can_renice(n=-15):
 
 
 def prio_note():
-    return ("every process of the measurement (servers, fake app, load tools) runs at nice "
-            "%s so that other work on the machine disturbs it less" % NICE[2]
+    return ("servers and load tools run at nice %s so that other work on the machine "
+            "disturbs them less; the fake app at the default priority, below the load tools "
+            "that share its core" % NICE[2]
             if NICE else "all processes at the default priority")
 
 
