@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OL_BUF 8192            /* reply head + body we keep; the rest is skipped */
+#define OL_BUF 8192 /* reply head + body we keep; the rest is skipped */
 #define OL_MAX_REQUESTS 50000000UL
 #define OL_TIMER_TAG UINT32_MAX
 
@@ -45,13 +45,13 @@ enum ol_state { OL_FREE, OL_CONNECTING, OL_SENDING, OL_READING, OL_DRAINING, OL_
 struct ol_conn {
     int fd;
     enum ol_state state;
-    bool has_req;              /* a request is outstanding on this connection */
-    int status;                /* reply status once the head is parsed */
-    uint64_t due_ns;           /* due time of the request on this connection */
-    uint64_t deadline_ns;      /* failure time (request) or give-up time (draining) */
+    bool has_req;         /* a request is outstanding on this connection */
+    int status;           /* reply status once the head is parsed */
+    uint64_t due_ns;      /* due time of the request on this connection */
+    uint64_t deadline_ns; /* failure time (request) or give-up time (draining) */
     size_t sent;
-    size_t got;                /* bytes of the reply read so far */
-    size_t need;               /* total reply bytes once the head is parsed, else 0 */
+    size_t got;  /* bytes of the reply read so far */
+    size_t need; /* total reply bytes once the head is parsed, else 0 */
     char buf[OL_BUF];
 };
 
@@ -62,7 +62,7 @@ struct ol {
     size_t req_len;
     double rate;
     double duration;
-    unsigned keepalive;        /* 0: a connection per request */
+    unsigned keepalive; /* 0: a connection per request */
     uint64_t timeout_ns;
     unsigned max_inflight;
     /* run */
@@ -71,13 +71,13 @@ struct ol {
     unsigned nconns;
     unsigned *free_list;
     unsigned nfree;
-    unsigned hw;               /* slots [0, hw) have been used */
-    unsigned rr;               /* keep-alive: the next connection to try first */
-    uint64_t inflight;         /* requests sent or being sent, not yet done */
+    unsigned hw;       /* slots [0, hw) have been used */
+    unsigned rr;       /* keep-alive: the next connection to try first */
+    uint64_t inflight; /* requests sent or being sent, not yet done */
     uint64_t start_ns;
-    uint64_t total;            /* requests to send */
-    uint64_t next;             /* index of the next due request */
-    uint64_t *queue;           /* keep-alive: due times waiting for a connection */
+    uint64_t total;  /* requests to send */
+    uint64_t next;   /* index of the next due request */
+    uint64_t *queue; /* keep-alive: due times waiting for a connection */
     uint64_t qhead, qtail;
     /* results */
     uint64_t *lat;
@@ -90,12 +90,12 @@ static uint64_t now_ns(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t due_of(const struct ol *o, uint64_t i)
 {
-    return o->start_ns + (uint64_t) ((double) i * 1e9 / o->rate);
+    return o->start_ns + (uint64_t)((double)i * 1e9 / o->rate);
 }
 
 static void usage(FILE *f)
@@ -144,8 +144,7 @@ static int conn_open(struct ol *o, unsigned idx)
         return -1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->state = OL_CONNECTING;
-    if (connect(c->fd, (struct sockaddr *) &o->addr, sizeof(o->addr)) < 0 &&
-        errno != EINPROGRESS) {
+    if (connect(c->fd, (struct sockaddr *)&o->addr, sizeof(o->addr)) < 0 && errno != EINPROGRESS) {
         close(c->fd);
         c->fd = -1;
         c->state = OL_FREE;
@@ -192,7 +191,7 @@ static void conn_send(struct ol *o, unsigned idx)
             conn_close(o, idx);
             return;
         }
-        c->sent += (size_t) n;
+        c->sent += (size_t)n;
     }
     c->state = OL_READING;
     ctl(o, EPOLL_CTL_MOD, idx, EPOLLIN | EPOLLRDHUP);
@@ -209,7 +208,7 @@ static int parse_head(struct ol_conn *c, int *status)
 
     if (!end)
         return c->got >= OL_BUF ? -1 : 0;
-    hlen = (size_t) (end - c->buf) + 4;
+    hlen = (size_t)(end - c->buf) + 4;
     if (c->got < 12 || memcmp(c->buf, "HTTP/1.", 7) != 0)
         return -1;
     *status = atoi(c->buf + 9);
@@ -282,7 +281,7 @@ static void conn_read(struct ol *o, unsigned idx)
         }
         if (c->state != OL_READING)
             continue; /* draining, or stray bytes on an idle connection */
-        c->got += (size_t) n;
+        c->got += (size_t)n;
         if (!c->need) {
             int r = parse_head(c, &c->status);
 
@@ -436,8 +435,8 @@ static void arm_timer(struct ol *o, uint64_t at)
 {
     struct itimerspec its = {0};
 
-    its.it_value.tv_sec = (time_t) (at / 1000000000ULL);
-    its.it_value.tv_nsec = (long) (at % 1000000000ULL);
+    its.it_value.tv_sec = (time_t)(at / 1000000000ULL);
+    its.it_value.tv_nsec = (long)(at % 1000000000ULL);
     if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
         its.it_value.tv_nsec = 1;
     timerfd_settime(o->tfd, TFD_TIMER_ABSTIME, &its, NULL);
@@ -445,7 +444,7 @@ static void arm_timer(struct ol *o, uint64_t at)
 
 static int cmp_u64(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
     return x < y ? -1 : x > y;
 }
@@ -456,10 +455,10 @@ static double pct_ms(const struct ol *o, double q)
 
     if (!o->nlat)
         return -1;
-    k = (uint64_t) (q * (double) o->nlat);
+    k = (uint64_t)(q * (double)o->nlat);
     if (k >= o->nlat)
         k = o->nlat - 1;
-    return (double) o->lat[k] / 1e6;
+    return (double)o->lat[k] / 1e6;
 }
 
 static int run(struct ol *o)
@@ -589,11 +588,11 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--duration"))
             o.duration = atof(v);
         else if (!strcmp(a, "--keepalive"))
-            o.keepalive = (unsigned) atoi(v);
+            o.keepalive = (unsigned)atoi(v);
         else if (!strcmp(a, "--timeout"))
             timeout_ms = atof(v);
         else if (!strcmp(a, "--max-inflight"))
-            o.max_inflight = (unsigned) atoi(v);
+            o.max_inflight = (unsigned)atoi(v);
         else {
             usage(stderr);
             return 2;
@@ -605,24 +604,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_openloop: bad arguments\n");
         return 2;
     }
-    if (o.rate * o.duration > (double) OL_MAX_REQUESTS) {
-        fprintf(stderr, "bench_openloop: rate x duration above %lu requests\n",
-                OL_MAX_REQUESTS);
+    if (o.rate * o.duration > (double)OL_MAX_REQUESTS) {
+        fprintf(stderr, "bench_openloop: rate x duration above %lu requests\n", OL_MAX_REQUESTS);
         return 2;
     }
     o.addr.sin_family = AF_INET;
-    o.addr.sin_port = htons((uint16_t) port);
+    o.addr.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, host, &o.addr.sin_addr) != 1) {
         fprintf(stderr, "bench_openloop: --host must be an IPv4 address\n");
         return 2;
     }
-    o.req_len = (size_t) snprintf(o.req, sizeof(o.req),
-                                  "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
-                                  "User-Agent: kube-probe/1.29\r\nAccept: */*\r\n%s\r\n",
-                                  path, host, port,
-                                  o.keepalive ? "" : "Connection: close\r\n");
-    o.timeout_ns = (uint64_t) (timeout_ms * 1e6);
-    o.total = (uint64_t) (o.rate * o.duration);
+    o.req_len = (size_t)snprintf(o.req, sizeof(o.req),
+                                 "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
+                                 "User-Agent: kube-probe/1.29\r\nAccept: */*\r\n%s\r\n",
+                                 path, host, port, o.keepalive ? "" : "Connection: close\r\n");
+    o.timeout_ns = (uint64_t)(timeout_ms * 1e6);
+    o.total = (uint64_t)(o.rate * o.duration);
     if (run(&o) < 0) {
         perror("bench_openloop");
         return 1;
@@ -635,13 +632,12 @@ int main(int argc, char **argv)
            "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,"
            "\"max_ms\":%.3f}\n",
            o.keepalive ? "keepalive" : "close", o.keepalive, o.rate, o.duration, timeout_ms,
-           (unsigned long long) o.next, (unsigned long long) o.nlat,
-           (unsigned long long) o.ok2xx, (unsigned long long) o.non2xx,
-           (unsigned long long) o.conn_err, (unsigned long long) o.bad_reply,
-           (unsigned long long) o.timeouts, (unsigned long long) o.overflow,
-           (unsigned long long) o.closed_early, pct_ms(&o, 0.50), pct_ms(&o, 0.90),
-           pct_ms(&o, 0.99), pct_ms(&o, 0.999),
-           o.nlat ? (double) o.lat[o.nlat - 1] / 1e6 : -1.0);
+           (unsigned long long)o.next, (unsigned long long)o.nlat, (unsigned long long)o.ok2xx,
+           (unsigned long long)o.non2xx, (unsigned long long)o.conn_err,
+           (unsigned long long)o.bad_reply, (unsigned long long)o.timeouts,
+           (unsigned long long)o.overflow, (unsigned long long)o.closed_early, pct_ms(&o, 0.50),
+           pct_ms(&o, 0.90), pct_ms(&o, 0.99), pct_ms(&o, 0.999),
+           o.nlat ? (double)o.lat[o.nlat - 1] / 1e6 : -1.0);
     free(o.conns);
     free(o.free_list);
     free(o.lat);
