@@ -23,8 +23,8 @@
 #define ROLLGUARD_VERSION "0.0.0"
 #endif
 
-/* Bytes of page parsed per loop iteration: ~0.2 ms of work. */
-#define SCRAPER_STEP_BYTES (64 * 1024)
+/* Bytes of page parsed per loop iteration: ~0.1 ms of work. */
+#define SCRAPER_STEP_BYTES (32 * 1024)
 
 struct scraper {
     struct event_base *base;
