@@ -152,10 +152,18 @@ static int conn_arm(struct conn *c, bool write)
         c->h->pending_writes += write ? 1 : -1;
         c->writing = write;
     }
-    event_del(c->ev);
-    if (event_assign(c->ev, c->h->base, c->fd, (write ? EV_WRITE : EV_READ) | EV_PERSIST,
-                     conn_on_event, c) < 0)
-        return -EIO;
+    if (!c->ev) {
+        /* First wait of this connection: most probes are served before they need one. */
+        c->ev = event_new(c->h->base, c->fd, (write ? EV_WRITE : EV_READ) | EV_PERSIST,
+                          conn_on_event, c);
+        if (!c->ev)
+            return -ENOMEM;
+    } else {
+        event_del(c->ev);
+        if (event_assign(c->ev, c->h->base, c->fd, (write ? EV_WRITE : EV_READ) | EV_PERSIST,
+                         conn_on_event, c) < 0)
+            return -EIO;
+    }
     return event_add(c->ev, &tv) < 0 ? -EIO : 0;
 }
 
@@ -209,24 +217,67 @@ static int conn_send(struct conn *c, const char *head, size_t hlen, const char *
     return 1;
 }
 
+/* Appends without formatting: a head is rendered on every request. */
+struct head_out {
+    char *p;
+    size_t left;
+    bool full;
+};
+
+static void head_put(struct head_out *o, const char *s, size_t n)
+{
+    if (o->full || n >= o->left) {
+        o->full = true;
+        return;
+    }
+    memcpy(o->p, s, n);
+    o->p += n;
+    o->left -= n;
+}
+
+static void head_puts(struct head_out *o, const char *s)
+{
+    head_put(o, s, strlen(s));
+}
+
+static void head_uint(struct head_out *o, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+
+    do
+        tmp[--i] = (char) ('0' + v % 10);
+    while ((v /= 10) != 0);
+    head_put(o, tmp + i, sizeof(tmp) - i);
+}
+
 int httpd_head_render(const struct httpd_answer *a, const char *date, char *buf, size_t size)
 {
-    int n = snprintf(buf, size,
-                     "HTTP/1.1 %d %s\r\n"
-                     "Content-Type: %s\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Date: %s\r\n"
-                     "Cache-Control: no-store\r\n"
-                     "X-Content-Type-Options: nosniff\r\n"
-                     "%s%s%s"
-                     "Connection: %s\r\n\r\n",
-                     a->status, httpd_reason(a->status), a->content_type, a->body_len, date,
-                     a->allow ? "Allow: " : "", a->allow ? a->allow : "", a->allow ? "\r\n" : "",
-                     a->keep_alive ? "keep-alive" : "close");
+    struct head_out o = {buf, size, size == 0};
 
-    if (n < 0 || (size_t) n >= size)
+    if (a->status < 100 || a->status > 999)
         return -EINVAL;
-    return n;
+    head_put(&o, "HTTP/1.1 ", 9);
+    head_uint(&o, (uint64_t) a->status);
+    head_put(&o, " ", 1);
+    head_puts(&o, httpd_reason(a->status));
+    head_put(&o, "\r\nContent-Type: ", 16);
+    head_puts(&o, a->content_type);
+    head_put(&o, "\r\nContent-Length: ", 18);
+    head_uint(&o, (uint64_t) a->body_len);
+    head_put(&o, "\r\nDate: ", 8);
+    head_puts(&o, date);
+    head_puts(&o, "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
+    if (a->allow) {
+        head_put(&o, "Allow: ", 7);
+        head_puts(&o, a->allow);
+        head_put(&o, "\r\n", 2);
+    }
+    head_puts(&o, a->keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+    if (o.full)
+        return -EINVAL;
+    *o.p = '\0';
+    return (int) (size - o.left);
 }
 
 /* Formats and sends one reply. Returns as conn_send. */
@@ -519,8 +570,7 @@ static void httpd_on_accept(struct evconnlistener *lev, evutil_socket_t fd, stru
     c->fd = fd;
     h->stats.active++;
     list_append(h, c);
-    c->ev = event_new(h->base, fd, EV_READ | EV_PERSIST, conn_on_event, c);
-    if (!c->ev || conn_grow(c) < 0) {
+    if (conn_grow(c) < 0) {
         conn_free(c);
         return;
     }
@@ -529,7 +579,7 @@ static void httpd_on_accept(struct evconnlistener *lev, evutil_socket_t fd, stru
      * first epoll_ctl, so a probe that closes costs accept, read, writev and
      * close. Only a connection that stays is registered with the loop.
      */
-    if (conn_on_read(c) && !event_pending(c->ev, EV_READ | EV_WRITE, NULL) &&
+    if (conn_on_read(c) && !(c->ev && event_pending(c->ev, EV_READ | EV_WRITE, NULL)) &&
         conn_arm(c, false) < 0)
         conn_free(c);
 }
