@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cfg-int.h"
+#include "config/promre.h"
 
 /* Longest string value a key accepts (urls, paths, selectors). */
 #define CFG_STRING_MAX 1024
@@ -83,7 +84,7 @@ struct cfg_key {
 
 static const char *const log_level_names[] = {"debug", "info", "warn", "error", NULL};
 static const char *const log_format_names[] = {"json", "text", NULL};
-static const char *const preset_names[] = {"prometheus", "linkerd", "istio", NULL};
+static const char *const preset_names[] = {"prometheus", "otel", "linkerd", "istio", NULL};
 static const char *const unit_names[] = {"auto", "seconds", "milliseconds", NULL};
 static const char *const mode_names[] = {"off", "dry-run", "enforce", NULL};
 static const char *const target_names[] = {"deployment", "argo-rollout", NULL};
@@ -152,7 +153,8 @@ static const struct cfg_key keys[] = {
     K_URL("app.metrics.url", metrics.url, K_EMPTY, "http://127.0.0.1:3000/metrics",
           "the app's Prometheus metrics; \"\" disables scraping"),
     K_ENUM("app.metrics.preset", metrics.preset, preset_names, "prometheus",
-           "linkerd/istio: the app.metrics keys you leave out take the mesh's values"),
+           "otel: auto finds OpenTelemetry names only; linkerd/istio: the app.metrics keys you "
+           "leave out take the mesh's values"),
     K_DUR("app.metrics.interval", metrics.interval_ms, SEC, 10 * MIN, "5s", "time between scrapes"),
     K_DUR("app.metrics.timeout", metrics.timeout_ms, 100, 10 * MIN, "2s",
           "give up on a scrape after this; <= interval"),
@@ -162,17 +164,23 @@ static const struct cfg_key keys[] = {
           "label matchers `name=\"v\"` or `name!=\"v\"`, comma separated", "",
           "extra label matchers every counted series must satisfy"),
     K_STR("app.metrics.requests.metric", metrics.requests_metric, 0, cfg_check_metric_name,
-          "metric name", "http_requests_total", "counter of requests, one series per label set"),
+          "metric name, or `auto`", "auto",
+          "counter of requests (a histogram's `_count` works too); auto: http_requests_total, "
+          "else the latency histogram's _count"),
     K_STR("app.metrics.requests.error_label", metrics.error_label, 0, cfg_check_label_name,
-          "label name", "code", "label that tells an error"),
-    K_STR("app.metrics.requests.error_match", metrics.error_match, 0, NULL,
-          "pattern: `.` = any one character", "5..",
-          "error_label values that are errors (whole value must match)"),
-    K_STR("app.metrics.latency.histogram", metrics.latency_histogram, 0, cfg_check_metric_name,
-          "metric name (without _bucket)", "http_request_duration_seconds",
-          "request latency histogram"),
+          "label name, or `auto`", "auto",
+          "label that tells an error; auto: the first present of code, status_code, status, "
+          "http_status_code, http_response_status_code"),
+    K_STR("app.metrics.requests.error_match", metrics.error_match, 0, promre_check,
+          "regular expression, anchored as PromQL `=~`", "5..",
+          "error_label values that are errors: `5..`, `5.*`, `5[0-9]{2}`, `5..|429`"),
+    K_STR("app.metrics.latency.histogram", metrics.latency_histogram, K_EMPTY,
+          cfg_check_metric_name, "metric name (without _bucket), `auto`, or `\"\"`", "auto",
+          "latency histogram or summary; auto: the first present of the common names (README); "
+          "\"\" turns the latency rule off"),
     K_ENUM("app.metrics.latency.unit", metrics.latency_unit, unit_names, "auto",
-           "unit of the histogram's le bounds; auto: guessed from the metric name"),
+           "unit of the histogram's le bounds; auto: the page's UNIT line, else the name's "
+           "suffix, else the name's convention, else seconds"),
     K_DUR("analysis.interval", analysis.interval_ms, SEC, 10 * MIN, "10s",
           "one window slot; one verdict per interval"),
     K_DUR("analysis.window", analysis.window_ms, SEC, 7 * DAY, "60s",
@@ -1008,6 +1016,7 @@ int cfg_parse(const char *buf, size_t len, const char *name, struct cfg **ret,
         return r;
     }
     snprintf(b.c->source, sizeof(b.c->source), "%s", name ? name : "(config)");
+    b.c->metrics.latency_quantile = b.c->analysis.latency_quantile;
     hash_render(b.c);
     *ret = b.c;
     return 0;

@@ -33,7 +33,7 @@ struct cfg_errs {
 enum cfg_log_level { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
 enum cfg_log_format { CFG_LOG_JSON, CFG_LOG_TEXT };
 enum cfg_probe_kind { CFG_PROBE_NONE, CFG_PROBE_HTTP, CFG_PROBE_TCP };
-enum cfg_preset { CFG_PRESET_PROMETHEUS, CFG_PRESET_LINKERD, CFG_PRESET_ISTIO };
+enum cfg_preset { CFG_PRESET_PROMETHEUS, CFG_PRESET_OTEL, CFG_PRESET_LINKERD, CFG_PRESET_ISTIO };
 enum cfg_latency_unit { CFG_UNIT_AUTO, CFG_UNIT_SECONDS, CFG_UNIT_MILLISECONDS };
 enum cfg_rollback_mode { CFG_ROLLBACK_OFF, CFG_ROLLBACK_DRY_RUN, CFG_ROLLBACK_ENFORCE };
 enum cfg_rollback_target { CFG_TARGET_DEPLOYMENT, CFG_TARGET_ARGO_ROLLOUT };
@@ -63,8 +63,9 @@ struct cfg_metrics {
     char *requests_metric;   /* requests.metric */
     char *error_label;       /* requests.error_label */
     char *error_match;       /* requests.error_match, e.g. "5.." */
-    char *latency_histogram; /* latency.histogram */
+    char *latency_histogram; /* latency.histogram; "auto", or "" for no latency rule */
     enum cfg_latency_unit latency_unit;
+    double latency_quantile; /* analysis.latency.quantile (copied): a summary's series */
 };
 
 struct cfg_analysis {

@@ -984,6 +984,37 @@ static int meta_line(struct parser *ps, enum promtext_meta_kind kind, const char
     return ps->h && ps->h->meta ? ps->h->meta(&m, ps->h->arg) : 0;
 }
 
+/*
+ * 0.0.4 has no UNIT line, but some exporters write one (OpenTelemetry's
+ * names need not end in their unit). It stays a comment: delivered when it
+ * is exactly a plain metric name and one word, never an error.
+ */
+static int text_unit_comment(struct parser *ps, const char *q, const char *le)
+{
+    struct promtext_meta m;
+    const char *n, *ne, *u, *ue;
+
+    if (q == le || !is_blank(*q))
+        return 0;
+    n = skip_blanks(q, le);
+    ne = token_end(n, le);
+    u = skip_blanks(ne, le);
+    ue = token_end(u, le);
+    if (ne == n || ue == u || skip_blanks(ue, le) != le)
+        return 0;
+    for (const char *c = n; c < ne; c++)
+        if (!is_name_char(*c) || (c == n && is_digit(*c)))
+            return 0;
+    memset(&m, 0, sizeof(m));
+    m.kind = PROMTEXT_META_UNIT;
+    m.line = ps->line;
+    m.name.p = n;
+    m.name.len = (size_t)(ne - n);
+    m.text.p = u;
+    m.text.len = (size_t)(ue - u);
+    return ps->h && ps->h->meta ? ps->h->meta(&m, ps->h->arg) : 0;
+}
+
 static int comment_line(struct parser *ps, const char *p, const char *le)
 {
     bool om = ps->fmt == PROMTEXT_OPENMETRICS;
@@ -1000,8 +1031,8 @@ static int comment_line(struct parser *ps, const char *p, const char *le)
         return meta_line(ps, PROMTEXT_META_HELP, e, le);
     if (word_is(q, e, "TYPE"))
         return meta_line(ps, PROMTEXT_META_TYPE, e, le);
-    if (om && word_is(q, e, "UNIT"))
-        return meta_line(ps, PROMTEXT_META_UNIT, e, le);
+    if (word_is(q, e, "UNIT"))
+        return om ? meta_line(ps, PROMTEXT_META_UNIT, e, le) : text_unit_comment(ps, e, le);
     if (om && word_is(q, e, "EOF")) {
         if (skip_blanks(e, le) != le)
             return fail(ps, e, "unexpected text after # EOF");

@@ -117,7 +117,7 @@ struct promtext_handler {
 struct promtext_err {
     unsigned line;
     unsigned column;
-    char msg[128];
+    char msg[256];
 };
 
 /*

@@ -71,21 +71,24 @@ static void arm(struct scraper *s, uint64_t ms)
     evtimer_add(s->timer, &tv);
 }
 
-static double unit_scale(enum cfg_latency_unit u)
-{
-    return u == CFG_UNIT_SECONDS ? 1.0 : u == CFG_UNIT_MILLISECONDS ? 0.001 : 0.0;
-}
-
-static int spec_from(const struct cfg_metrics *c, struct scrape_spec *spec, char *err, size_t errlen)
+int scraper_spec(const struct cfg_metrics *c, struct scrape_spec *spec, char *err, size_t errlen)
 {
     struct promtext_err perr = {0};
+    double scale = c->latency_unit == CFG_UNIT_SECONDS        ? 1.0
+                   : c->latency_unit == CFG_UNIT_MILLISECONDS ? 0.001
+                                                              : 0.0;
     int r = scrape_spec_init(spec, c->requests_metric, c->error_label, c->error_match, c->selector,
-                             c->latency_histogram, unit_scale(c->latency_unit), &perr);
+                             c->latency_histogram, scale, &perr);
 
-    if (r < 0)
+    if (r < 0) {
         snprintf(err, errlen, "app.metrics: %s", perr.msg);
-    return r;
+        return r;
+    }
+    scrape_spec_tune(spec, c->preset == CFG_PRESET_OTEL ? SCRAPE_FLAVOUR_OTEL : SCRAPE_FLAVOUR_ANY,
+                     c->latency_quantile);
+    return 0;
 }
+
 
 /* Reports one finished scrape; a failure hands on an invalid (no data) delta. */
 static void finish(struct scraper *s, enum scraper_result r, const char *why)
@@ -95,10 +98,12 @@ static void finish(struct scraper *s, enum scraper_result r, const char *why)
     s->stats.scrapes[r]++;
     s->stats.last = r;
     snprintf(s->stats.last_error, sizeof(s->stats.last_error), "%s", why ? why : "");
-    if (r == SCRAPER_OK || r == SCRAPER_NO_METRIC)
-        return; /* OK delivered its own delta; an absent counter is quiet, not broken */
+    if (r == SCRAPER_OK)
+        return; /* it delivered its own delta */
     memset(&d, 0, sizeof(d));
     d.valid = false;
+    snprintf(d.err_problem, sizeof(d.err_problem), "%s: %.190s", scraper_result_name(r),
+             why ? why : "");
     s->cb(&d, s->arg);
 }
 
@@ -150,9 +155,10 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
     if (r == -ENOENT) {
         finish(s, SCRAPER_NO_METRIC, perr.msg);
     } else if (r < 0) {
-        snprintf(why, sizeof(why), "line %u column %u: %s", perr.line, perr.column, perr.msg);
+        snprintf(why, sizeof(why), "line %u column %u: %.200s", perr.line, perr.column, perr.msg);
         finish(s, SCRAPER_PARSE_ERROR, why);
     } else {
+        s->stats.reading = cur.rd;
         if (s->stats.primed) {
             scrape_delta(&s->prev, &cur, (double) (s->page_ms - s->prev_ms) / 1000.0, &d);
             if (d.reset)
@@ -244,7 +250,7 @@ int scraper_new(struct event_base *base, struct curlm *m, const struct cfg_metri
     s->m = m;
     s->cb = cb;
     s->arg = arg;
-    r = spec_from(c, &s->spec, err, errlen);
+    r = scraper_spec(c, &s->spec, err, errlen);
     if (r < 0)
         goto fail;
     r = -ENOMEM;
@@ -284,7 +290,7 @@ int scraper_apply(struct scraper *s, const struct cfg_metrics *c, char *err, siz
 {
     struct scrape_spec spec;
     char *url;
-    int r = spec_from(c, &spec, err, errlen);
+    int r = scraper_spec(c, &spec, err, errlen);
 
     if (r < 0)
         return r;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config/cfg.h"
+#include "probes/scrape.h"
 #include "sidecar/sample.h"
 
 struct event_base;
@@ -38,9 +39,19 @@ struct scraper_stats {
     uint64_t last_bytes;
     char last_error[256];
     bool primed;              /* a good page is held */
+    struct scrape_reading reading; /* what the last good page was read as */
 };
 
-/* Called after every scrape but the priming one; d->valid says whether it holds data. */
+/*
+ * The spec cfg selects: names, "auto" candidates (the preset's flavour),
+ * the summary quantile. Returns 0, or -EINVAL with a message in err.
+ */
+int scraper_spec(const struct cfg_metrics *c, struct scrape_spec *spec, char *err, size_t errlen);
+
+/*
+ * Called after every scrape but the priming one; d->valid says whether it
+ * holds data (a failed scrape's reason is in d->err_problem).
+ */
 typedef void scraper_fn(const struct sample_delta *d, void *arg);
 
 /*

@@ -227,6 +227,7 @@ static double analysis_err_h(const struct analysis *a)
 
 int analysis_observe_delta(struct analysis *a, const struct sample_delta *d, int64_t now_ms)
 {
+    struct sample_delta uncounted;
     double cap = ANALYSIS_CAP_FACTOR;
     int r;
 
@@ -234,6 +235,19 @@ int analysis_observe_delta(struct analysis *a, const struct sample_delta *d, int
         /* from now on the error test judges scraped traffic only */
         a->scrape_seen = true;
         analysis_cusum_clear(&a->err);
+    }
+    if (!d->valid) {
+        snprintf(a->scrape_why, sizeof(a->scrape_why), "%s", d->err_problem);
+    } else {
+        a->page_seen = true;
+        snprintf(a->err_problem, sizeof(a->err_problem), "%s", d->err_problem);
+        snprintf(a->lat_problem, sizeof(a->lat_problem), "%s", d->lat_problem);
+        if (d->err_problem[0] && (d->requests || d->errors)) {
+            /* requests whose errors cannot be told apart are not counted */
+            uncounted = *d;
+            uncounted.requests = uncounted.errors = 0;
+            d = &uncounted;
+        }
     }
     r = window_add_delta(&a->win, d);
     if (r < 0) {
@@ -251,7 +265,9 @@ int analysis_observe_delta(struct analysis *a, const struct sample_delta *d, int
         a->warm_until_ms = now_ms + a->p.warmup_ms;
     if (now_ms < a->warm_until_ms)
         return 0;
-    analysis_cusum_update(&a->err, (double)d->requests, (double)d->errors, cap * analysis_err_h(a));
+    if (!d->err_problem[0])
+        analysis_cusum_update(&a->err, (double)d->requests, (double)d->errors,
+                              cap * analysis_err_h(a));
     if (a->lat.armed && a->lat_src == ANALYSIS_SRC_SCRAPE && d->has_hist) {
         double n = 0;
         for (unsigned i = 0; i < d->hist.n; i++)
@@ -303,9 +319,25 @@ static bool analysis_rolling_spans(const struct analysis *a)
 
 static enum analysis_source analysis_latency_source(const struct analysis *a)
 {
+    bool probes = a->win.total.probes > 0 || baseline_total(&a->base)->probes > 0;
+
+    switch (a->p.latency_from) {
+    case ANALYSIS_LAT_OFF:
+        return ANALYSIS_SRC_NONE;
+    case ANALYSIS_LAT_PROBE:
+        return probes ? ANALYSIS_SRC_PROBE : ANALYSIS_SRC_NONE;
+    case ANALYSIS_LAT_SCRAPE:
+        if (a->win.hist_n > 0)
+            return ANALYSIS_SRC_SCRAPE;
+        if (a->win.total.sq_n > 0 || baseline_total(&a->base)->sq_n > 0)
+            return ANALYSIS_SRC_SUMMARY;
+        return ANALYSIS_SRC_NONE;
+    case ANALYSIS_LAT_AUTO:
+        break;
+    }
     if (a->win.hist_n > 0)
         return ANALYSIS_SRC_SCRAPE;
-    if (a->win.total.probes > 0 || baseline_total(&a->base)->probes > 0)
+    if (probes)
         return ANALYSIS_SRC_PROBE;
     return ANALYSIS_SRC_NONE;
 }
@@ -347,6 +379,31 @@ __attribute__((format(printf, 2, 3))) static void analysis_lat_unarm(struct anal
     va_end(ap);
 }
 
+/*
+ * A summary: B is the rolling baseline's request-weighted mean quantile, T
+ * = (1 + max_increase) * B; there are no counts above T, so no sequential test.
+ */
+static void analysis_arm_summary(struct analysis *a)
+{
+    const struct window_counts *t = baseline_total(&a->base);
+    double need = (double)ANALYSIS_BASELINE_MIN_COUNT * a->p.latency_min_samples;
+    double b;
+
+    a->lat_base = a->lat_q0 = NAN;
+    if (!analysis_rolling_spans(a) || (double)t->sq_n < need) {
+        analysis_lat_unarm(a, "no baseline");
+        return;
+    }
+    b = t->sq_wsum / (double)t->sq_n;
+    if (!(b > 0)) {
+        analysis_lat_unarm(a, "baseline has no latency at q=%g", a->p.latency_quantile);
+        return;
+    }
+    a->lat_base = b;
+    a->lat_t = (1 + a->p.latency_max_increase) * b;
+    a->lat_reason[0] = '\0';
+}
+
 /* Sets T, q0 and the latency test for the next interval. */
 static void analysis_arm_latency(struct analysis *a)
 {
@@ -364,6 +421,10 @@ static void analysis_arm_latency(struct analysis *a)
     a->lat_base = a->lat_q0 = NAN;
     if (src == ANALYSIS_SRC_NONE) {
         analysis_lat_unarm(a, "no latency data");
+        return;
+    }
+    if (src == ANALYSIS_SRC_SUMMARY) {
+        analysis_arm_summary(a);
         return;
     }
     if (a->has_stable && a->stable.latency_source == want &&
@@ -421,6 +482,7 @@ static void analysis_ev_init(struct verdict_evidence *e, enum analysis_rule r, i
     e->value = e->baseline = e->threshold = e->slow = NAN;
     e->run_n = e->run_x = e->p0 = e->p1 = NAN;
     e->statistic = e->bound = e->confidence_bound = e->confidence_limit = NAN;
+    e->decision_value = e->decision_n = e->decision_x = NAN;
     e->window_ms = span;
 }
 
@@ -456,10 +518,27 @@ static bool analysis_cusum_holding(const struct analysis_cusum *c, double h)
  * let a steady rate just under max through. Run spans need
  * ANALYSIS_MIN_RUN trials, the window min_n; all need min_x hits.
  */
-static double analysis_gate(const struct analysis_cusum *c, double win_n, double win_x,
-                            double min_n, double min_x, double z)
+/* The best lower bound so far, and the span it came from. */
+struct analysis_span {
+    double lb, n, x;
+};
+
+static void analysis_span_offer(struct analysis_span *best, double x, double n, double z)
 {
-    double lb = 0, n = 0, x = 0;
+    double lb = analysis_wilson_lower(x, n, z);
+
+    if (lb > best->lb || best->n == 0) {
+        best->lb = fmax(lb, best->lb);
+        best->n = n;
+        best->x = x;
+    }
+}
+
+static double analysis_gate(const struct analysis_cusum *c, double win_n, double win_x,
+                            double min_n, double min_x, double z, struct analysis_span *span)
+{
+    struct analysis_span best = {0, 0, 0};
+    double n = 0, x = 0;
 
     if (c->updates <= ANALYSIS_SUFFIX) {
         for (unsigned k = 0; k < c->seg_used; k++) {
@@ -467,14 +546,24 @@ static double analysis_gate(const struct analysis_cusum *c, double win_n, double
             n += c->seg_n[i];
             x += c->seg_x[i];
             if (n >= ANALYSIS_MIN_RUN && x >= min_x)
-                lb = fmax(lb, analysis_wilson_lower(x, n, z));
+                analysis_span_offer(&best, x, n, z);
         }
     }
     if (c->run_n >= ANALYSIS_MIN_RUN && c->run_x >= min_x)
-        lb = fmax(lb, analysis_wilson_lower(c->run_x, c->run_n, z));
+        analysis_span_offer(&best, c->run_x, c->run_n, z);
     if (win_n >= min_n && win_x >= min_x)
-        lb = fmax(lb, analysis_wilson_lower(win_x, win_n, ANALYSIS_WINDOW_Z));
-    return lb;
+        analysis_span_offer(&best, win_x, win_n, ANALYSIS_WINDOW_Z);
+    *span = best;
+    return best.lb;
+}
+
+static void analysis_ev_decision(struct verdict_evidence *e, const struct analysis_span *span)
+{
+    if (span->n > 0) {
+        e->decision_n = span->n;
+        e->decision_x = span->x;
+        e->decision_value = span->x / span->n;
+    }
 }
 
 /*
@@ -510,12 +599,31 @@ static double analysis_recent_rate(const struct analysis *a, enum analysis_rule 
     return NAN;
 }
 
+static void analysis_no_scrape(const struct analysis *a, const struct window_counts *slot,
+                               struct verdict_evidence *e)
+{
+    if (slot->scrape_failures > 0 && a->scrape_why[0])
+        analysis_reason(e->reason, sizeof(e->reason),
+                        "no valid scrape in the last interval (%u failed: %s)",
+                        slot->scrape_failures, a->scrape_why);
+    else
+        analysis_reason(e->reason, sizeof(e->reason),
+                        "no valid scrape in the last interval (%u failed)", slot->scrape_failures);
+}
+
 static void analysis_rule_error(struct analysis *a, const struct window_counts *slot, bool warm,
                                 struct verdict_evidence *e)
 {
     const struct window_counts *w = &a->win.total;
+    struct analysis_span span;
     double n, x, lb, recent;
 
+    if (a->scrape_seen && a->page_seen && a->err_problem[0]) {
+        e->source = ANALYSIS_SRC_SCRAPE;
+        e->state = VERDICT_RULE_INCONCLUSIVE;
+        snprintf(e->reason, sizeof(e->reason), "%s", a->err_problem);
+        return;
+    }
     if (a->scrape_seen) {
         e->source = ANALYSIS_SRC_SCRAPE;
         n = (double)w->requests;
@@ -540,12 +648,13 @@ static void analysis_rule_error(struct analysis *a, const struct window_counts *
         return;
     }
     if (a->scrape_seen && slot->scrapes == 0) {
-        analysis_reason(e->reason, sizeof(e->reason),
-                        "no valid scrape in the last interval (%u failed)", slot->scrape_failures);
+        analysis_no_scrape(a, slot, e);
         return;
     }
-    lb = analysis_gate(&a->err, n, x, a->p.error_min_requests, ANALYSIS_MIN_ERRORS, ANALYSIS_ERR_Z);
+    lb = analysis_gate(&a->err, n, x, a->p.error_min_requests, ANALYSIS_MIN_ERRORS, ANALYSIS_ERR_Z,
+                       &span);
     e->confidence_bound = lb;
+    analysis_ev_decision(e, &span);
     recent = analysis_recent_rate(a, ANALYSIS_RULE_ERROR_RATE);
     if (a->err.s >= analysis_err_h(a) && lb > a->p.error_rate_max &&
         !(recent <= a->p.error_rate_max) && fmax(n, a->err.run_n) >= a->p.error_min_requests &&
@@ -564,16 +673,95 @@ static void analysis_rule_error(struct analysis *a, const struct window_counts *
     e->state = VERDICT_RULE_PASS;
 }
 
+/* The newest slots' mean summary quantile, merged until they hold ANALYSIS_RECENT_MIN requests. */
+static double analysis_recent_summary(const struct analysis *a)
+{
+    double n = 0, ws = 0;
+
+    for (unsigned age = 0; age < a->win.used; age++) {
+        const struct window_counts *s = window_slot(&a->win, age);
+
+        n += (double)s->sq_n;
+        ws += s->sq_wsum;
+        if (n >= ANALYSIS_RECENT_MIN)
+            return ws / n;
+    }
+    return NAN;
+}
+
+/* The latency rule on a summary's quantile series (see analysis.h). */
+static void analysis_rule_summary(struct analysis *a, const struct window_counts *slot, bool warm,
+                                  struct verdict_evidence *e)
+{
+    const struct window_counts *w = &a->win.total;
+    double n = (double)w->sq_n, recent;
+
+    e->samples = w->sq_n;
+    e->value = n > 0 ? w->sq_wsum / n : NAN;
+    e->baseline = a->lat_base;
+    e->threshold = a->lat_t;
+    e->state = VERDICT_RULE_INCONCLUSIVE;
+    if (warm) {
+        snprintf(e->reason, sizeof(e->reason), "warming up");
+        return;
+    }
+    if (slot->scrapes == 0) {
+        analysis_no_scrape(a, slot, e);
+        return;
+    }
+    if (isnan(a->lat_base)) {
+        analysis_reason(e->reason, sizeof(e->reason), "%s (summary)", a->lat_reason);
+        return;
+    }
+    if (n < a->p.latency_min_samples) {
+        analysis_reason(e->reason, sizeof(e->reason), "too few samples: %.0f < %u", n,
+                        a->p.latency_min_samples);
+        return;
+    }
+    recent = analysis_recent_summary(a);
+    e->decision_value = recent;
+    if (e->value > a->lat_t && recent > a->lat_t) {
+        e->state = VERDICT_RULE_BREACH;
+        analysis_reason(e->reason, sizeof(e->reason),
+                        "summary quantile %.4gs above T %.4gs (newest %.4gs)", e->value, a->lat_t,
+                        recent);
+        return;
+    }
+    e->state = VERDICT_RULE_PASS;
+}
+
 static void analysis_rule_latency(struct analysis *a, const struct window_counts *slot, bool warm,
                                   struct verdict_evidence *e)
 {
     const struct window_counts *w = &a->win.total;
+    struct analysis_span span;
     double n = 0, x = NAN, lb, limit, recent;
 
     e->source = a->lat_src;
+    if (a->p.latency_from == ANALYSIS_LAT_OFF) {
+        snprintf(e->reason, sizeof(e->reason), "latency rule off (latency.histogram is \"\")");
+        return; /* OFF */
+    }
+    if (a->p.latency_from == ANALYSIS_LAT_SCRAPE && a->page_seen && a->lat_problem[0]) {
+        e->state = VERDICT_RULE_INCONCLUSIVE;
+        snprintf(e->reason, sizeof(e->reason), "%s", a->lat_problem);
+        return;
+    }
+    if (a->lat_src == ANALYSIS_SRC_NONE && a->p.latency_from == ANALYSIS_LAT_SCRAPE) {
+        e->state = VERDICT_RULE_INCONCLUSIVE;
+        if (a->scrape_seen && slot->scrapes == 0)
+            analysis_no_scrape(a, slot, e);
+        else
+            snprintf(e->reason, sizeof(e->reason), "no latency samples scraped yet");
+        return;
+    }
     if (a->lat_src == ANALYSIS_SRC_NONE) {
         snprintf(e->reason, sizeof(e->reason), "no latency data");
         return; /* OFF */
+    }
+    if (a->lat_src == ANALYSIS_SRC_SUMMARY) {
+        analysis_rule_summary(a, slot, warm, e);
+        return;
     }
     if (a->lat_src == ANALYSIS_SRC_SCRAPE) {
         n = (double)w->hist_total;
@@ -598,8 +786,7 @@ static void analysis_rule_latency(struct analysis *a, const struct window_counts
         return;
     }
     if (a->lat_src == ANALYSIS_SRC_SCRAPE && slot->scrapes == 0) {
-        analysis_reason(e->reason, sizeof(e->reason),
-                        "no valid scrape in the last interval (%u failed)", slot->scrape_failures);
+        analysis_no_scrape(a, slot, e);
         return;
     }
     if (!a->lat.armed) {
@@ -608,8 +795,9 @@ static void analysis_rule_latency(struct analysis *a, const struct window_counts
     }
     limit = a->lat_q0 + ANALYSIS_LAT_GATE * (a->lat.p1 - a->lat_q0);
     e->confidence_limit = limit;
-    lb = analysis_gate(&a->lat, n, x, a->p.latency_min_samples, 1, ANALYSIS_LAT_Z);
+    lb = analysis_gate(&a->lat, n, x, a->p.latency_min_samples, 1, ANALYSIS_LAT_Z, &span);
     e->confidence_bound = lb;
+    analysis_ev_decision(e, &span);
     recent = analysis_recent_rate(a, ANALYSIS_RULE_LATENCY);
     if (a->lat.s >= ANALYSIS_LAT_H && lb > limit && !(recent <= limit) &&
         fmax(n, a->lat.run_n) >= a->p.latency_min_samples &&
@@ -818,6 +1006,8 @@ const char *analysis_source_name(enum analysis_source s)
         return "scrape";
     case ANALYSIS_SRC_PROBE:
         return "probe";
+    case ANALYSIS_SRC_SUMMARY:
+        return "summary";
     case ANALYSIS_SRC_NONE:
         break;
     }
@@ -874,6 +1064,9 @@ static void analysis_jw_evidence(struct jsonw *w, const struct verdict_evidence 
         analysis_jw_num(w, "cusum_bound", e->bound);
         analysis_jw_num(w, "lower_bound", e->confidence_bound);
         analysis_jw_num(w, "lower_bound_limit", e->confidence_limit);
+        analysis_jw_num(w, "decision_value", e->decision_value);
+        analysis_jw_num(w, "decision_n", e->decision_n);
+        analysis_jw_num(w, "decision_x", e->decision_x);
     }
     jsonw_fmt(w, ",\"window_ms\":%lld", (long long)e->window_ms);
     analysis_jw_key(w, "reason");

@@ -116,10 +116,25 @@
  * Every probe result is kept in the window apart from scraped traffic; the
  * evidence shows both. The error rule uses probe failures as errors only
  * while no scrape delta (valid or not) has ever been observed: the app
- * exposes no metrics. The latency rule uses probe latencies only when no
- * scraped histogram has been seen. Once scraping is seen, probes never
- * move the error test; a failing scrape makes it INCONCLUSIVE rather than
- * falling back on probes.
+ * exposes no metrics. Where the latency rule takes its samples is
+ * latency_from: the daemon says SCRAPE when app metrics are configured (a
+ * histogram that is absent is then INCONCLUSIVE with the page's reason,
+ * never probe latency), PROBE when they are not, OFF for latency.histogram
+ * "". AUTO (the simulator's) uses probe latencies until a scraped histogram
+ * is seen. Once scraping is seen, probes never move the error test; a
+ * failing scrape makes it INCONCLUSIVE rather than falling back on probes.
+ *
+ * What the page cannot tell
+ * -------------------------
+ * A valid page whose error label is not on the request series (or whose
+ * pattern cannot match its values) carries err_problem: the error rule is
+ * INCONCLUSIVE with that reason and its requests are not counted. A page
+ * whose latency family is absent or unreadable carries lat_problem: the
+ * latency rule is INCONCLUSIVE with it. A summary's quantile series (no
+ * bucket counts) is judged more weakly than a histogram: the
+ * request-weighted mean quantile over the window, and over the newest
+ * interval, above (1 + max_increase) x the rolling baseline's, with
+ * min_samples requests behind it; no sequential test.
  *
  * Baselines
  * ---------
@@ -167,8 +182,16 @@
 /* Pass as liveness_consecutive_failures for results of other probes. */
 #define ANALYSIS_NOT_LIVENESS (-1)
 
-#define ANALYSIS_REASON_MAX 96
-#define VERDICT_JSON_MAX 4096
+#define ANALYSIS_REASON_MAX 256
+#define VERDICT_JSON_MAX 6144
+
+/* Where the latency rule takes its samples from. */
+enum analysis_latency_from {
+    ANALYSIS_LAT_AUTO,   /* the scraped histogram once seen, else probe latencies */
+    ANALYSIS_LAT_SCRAPE, /* the app's metrics only (histogram or summary); never probes */
+    ANALYSIS_LAT_PROBE,  /* probe latencies (the app exposes no metrics) */
+    ANALYSIS_LAT_OFF,    /* no latency rule */
+};
 
 struct analysis_params {
     uint32_t interval_ms; /* one slot, one verdict */
@@ -182,6 +205,7 @@ struct analysis_params {
     uint32_t latency_min_samples;
     uint32_t health_failures;      /* 0: health rule off */
     uint32_t consecutive_breaches; /* 0 behaves as 1 */
+    enum analysis_latency_from latency_from;
     char config_hash[17];
 };
 
@@ -201,7 +225,12 @@ enum verdict_rule_state {
     VERDICT_RULE_BREACH,
 };
 
-enum analysis_source { ANALYSIS_SRC_NONE, ANALYSIS_SRC_SCRAPE, ANALYSIS_SRC_PROBE };
+enum analysis_source {
+    ANALYSIS_SRC_NONE,
+    ANALYSIS_SRC_SCRAPE,
+    ANALYSIS_SRC_PROBE,
+    ANALYSIS_SRC_SUMMARY, /* a scraped summary's quantile series */
+};
 
 /* What one rule saw at one tick. NaN marks a value that does not apply. */
 struct verdict_evidence {
@@ -221,6 +250,8 @@ struct verdict_evidence {
     double p0, p1;
     double statistic, bound;                   /* CUSUM S and its threshold h */
     double confidence_bound, confidence_limit; /* Wilson lower bound and what it must pass */
+    /* the span whose lower bound decided (or would have): its rate, count and hits */
+    double decision_value, decision_n, decision_x;
     int64_t window_ms;
     char reason[ANALYSIS_REASON_MAX]; /* why INCONCLUSIVE/BREACH/OFF, "" for PASS */
 };
@@ -234,7 +265,7 @@ struct verdict {
     int64_t t_ms;
     int64_t window_ms;
     char config_hash[17];
-    char reason[128];
+    char reason[ANALYSIS_REASON_MAX];
     struct verdict_evidence ev[ANALYSIS_RULE_COUNT];
 };
 
@@ -267,6 +298,10 @@ struct analysis {
     double lat_q0, lat_base; /* q0 and B behind it */
     enum analysis_source lat_src;
     char lat_reason[ANALYSIS_REASON_MAX]; /* why the latency test is not armed */
+    char err_problem[SAMPLE_PROBLEM_MAX]; /* the last valid page's reasons a rule */
+    char lat_problem[SAMPLE_PROBLEM_MAX]; /* cannot be read (see struct sample_delta) */
+    char scrape_why[SAMPLE_PROBLEM_MAX];  /* the last failed scrape's reason */
+    bool page_seen;                       /* a valid scrape delta has been observed */
     double err_base;                      /* baseline error rate behind p0, NaN for none */
     uint32_t streak;
     uint64_t ticks;

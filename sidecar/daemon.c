@@ -72,6 +72,10 @@ struct daemon {
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *heartbeat, *drain, *flush, *debounce, *poll, *inotify_ev;
     int inotify_fd;
+    bool scrape_logged;                    /* scrape_result holds the last logged result */
+    enum scraper_result scrape_result;
+    char reading_logged[600];              /* the reading last logged */
+    char problem_logged[2][SAMPLE_PROBLEM_MAX]; /* by rule: error_rate, latency */
     uint64_t file_fingerprint; /* FNV-1a of the bytes last tried, 0 when unreadable */
     char file_error[300];      /* why the file was last unreadable */
     uint64_t flush_deadline_ms;
@@ -208,15 +212,72 @@ void daemon_analysis_params(const struct cfg *c, struct analysis_params *p)
     p->latency_min_samples = c->analysis.latency_min_samples;
     p->health_failures = c->analysis.health_failures;
     p->consecutive_breaches = c->analysis.consecutive_breaches;
+    /* Probe latency only stands in when the app exposes no metrics at all. */
+    if (!c->metrics.url[0])
+        p->latency_from = ANALYSIS_LAT_PROBE;
+    else if (!c->metrics.latency_histogram[0])
+        p->latency_from = ANALYSIS_LAT_OFF;
+    else
+        p->latency_from = ANALYSIS_LAT_SCRAPE;
     snprintf(p->config_hash, sizeof(p->config_hash), "%s", c->hash);
 }
 
 static void daemon_take_verdict(struct daemon *d);
 
+/* One rule's reading problem: logged once per change, counted on /metrics. */
+static void daemon_note_problem(struct daemon *d, int rule, const char *why)
+{
+    static const char *const rules[2] = {"error_rate", "latency"};
+    char *logged = d->problem_logged[rule];
+
+    d->state.metrics_unreadable[rule] = why[0] != '\0';
+    if (!strcmp(logged, why))
+        return;
+    if (why[0]) {
+        d->state.metrics_problems[rule]++;
+        log_event(LOG_LVL_WARN, "metrics_unreadable", LF_S("rule", rules[rule]),
+                  LF_S("reason", why), LF_S("verdict", "INCONCLUSIVE for this rule"));
+    } else {
+        log_event(LOG_LVL_INFO, "metrics_readable", LF_S("rule", rules[rule]),
+                  LF_S("was", logged));
+    }
+    snprintf(logged, sizeof(d->problem_logged[rule]), "%s", why);
+}
+
+/* Scrape results, what the page is read as, and what it cannot tell: said once per change. */
+static void daemon_note_scrape(struct daemon *d, const struct sample_delta *delta)
+{
+    const struct scraper_stats *st = d->scraper ? scraper_stats_get(d->scraper) : NULL;
+    char reading[sizeof(d->reading_logged)];
+
+    if (!st)
+        return;
+    if (!d->scrape_logged || st->last != d->scrape_result) {
+        bool ok = st->last == SCRAPER_OK;
+
+        if (d->scrape_logged || !ok)
+            log_event(ok ? LOG_LVL_INFO : LOG_LVL_WARN, "scrape_state",
+                      LF_S("result", scraper_result_name(st->last)), LF_S("error", st->last_error),
+                      LF_S("was", d->scrape_logged ? scraper_result_name(d->scrape_result) : ""));
+        d->scrape_logged = true;
+        d->scrape_result = st->last;
+    }
+    if (!delta->valid)
+        return;
+    scrape_reading_describe(&st->reading, d->cfg->metrics.error_match, reading, sizeof(reading));
+    if (strcmp(reading, d->reading_logged)) {
+        log_event(LOG_LVL_INFO, "metrics_reading", LF_S("reading", reading));
+        snprintf(d->reading_logged, sizeof(d->reading_logged), "%s", reading);
+    }
+    daemon_note_problem(d, 0, delta->err_problem);
+    daemon_note_problem(d, 1, d->cfg->metrics.latency_histogram[0] ? delta->lat_problem : "");
+}
+
 static void daemon_on_delta(const struct sample_delta *delta, void *arg)
 {
     struct daemon *d = arg;
 
+    daemon_note_scrape(d, delta);
     if (!d->analysis_ok)
         return;
     analysis_observe_delta(&d->analysis, delta, (int64_t) daemon_now_ms());

@@ -282,6 +282,13 @@ static void gauge_line(struct buf *b, const char *name, const char *labels, doub
     buf_puts(b, "\n");
 }
 
+/* name{rule="error_rate"} a, name{rule="latency"} b */
+static void family_lines_u(struct buf *b, const char *name, uint64_t err, uint64_t lat)
+{
+    buf_printf(b, "%s{rule=\"error_rate\"} %llu\n%s{rule=\"latency\"} %llu\n", name,
+               (unsigned long long) err, name, (unsigned long long) lat);
+}
+
 static void render_analysis_metrics(const struct state *s, struct buf *b)
 {
     static const char *const outcomes[] = {"inconclusive", "pass", "fail"};
@@ -306,6 +313,14 @@ static void render_analysis_metrics(const struct state *s, struct buf *b)
                "Counter resets seen on the app's metrics page (app restarts).");
         buf_printf(b, "rollguard_app_restarts_total %llu\n",
                    (unsigned long long) s->scrape->resets);
+        family(b, "rollguard_metrics_unreadable", "gauge",
+               "1 while the app's page cannot feed this rule (label or family not on it).");
+        family_lines_u(b, "rollguard_metrics_unreadable", s->metrics_unreadable[0],
+                       s->metrics_unreadable[1]);
+        family(b, "rollguard_metrics_problems_total", "counter",
+               "Times the app's page stopped feeding this rule, or for another reason.");
+        family_lines_u(b, "rollguard_metrics_problems_total", s->metrics_problems[0],
+                       s->metrics_problems[1]);
     }
 
     family(b, "rollguard_verdicts_total", "counter", "Analysis verdicts by outcome.");
@@ -393,6 +408,37 @@ static void json_num(struct buf *b, const char *key, double v)
         buf_printf(b, "\"%s\":null", key);
 }
 
+/* What the last good page was read as (scrape.h struct scrape_reading). */
+static void status_reading(struct buf *b, const struct scrape_reading *rd, const char *match)
+{
+    char line[600];
+
+    scrape_reading_describe(rd, match, line, sizeof(line));
+    buf_puts(b, "{");
+    json_str(b, "summary", line);
+    buf_puts(b, ",");
+    json_str(b, "requests", rd->requests);
+    buf_puts(b, ",");
+    json_str(b, "requests_from", scrape_req_from_name(rd->req_from));
+    buf_printf(b, ",\"series\":%u,", rd->req_series);
+    json_str(b, "error_label", rd->error_label);
+    buf_puts(b, ",");
+    json_str(b, "error_match", match);
+    buf_puts(b, ",");
+    json_str(b, "latency", rd->latency);
+    buf_puts(b, ",");
+    json_str(b, "latency_kind", scrape_lat_kind_name(rd->lat_kind));
+    buf_puts(b, ",");
+    json_num(b, "unit_seconds", rd->unit_scale);
+    buf_puts(b, ",");
+    json_str(b, "unit_from", scrape_unit_from_name(rd->unit_from));
+    buf_puts(b, ",\"problems\":{");
+    json_str(b, "error_rate", rd->err_problem);
+    buf_puts(b, ",");
+    json_str(b, "latency", rd->lat_problem);
+    buf_puts(b, "}}");
+}
+
 static void status_probe(struct buf *b, const struct probe_state *ps, const struct cfg_probe *c)
 {    char target[512];
 
@@ -463,6 +509,8 @@ int endpoints_render_status(const struct state *s, struct buf *b)
                    (unsigned long long) s->scrape->last_bytes,
                    (unsigned long long) s->scrape->resets);
         json_str(b, "last_error", s->scrape->last_error);
+        buf_puts(b, ",\"reading\":");
+        status_reading(b, &s->scrape->reading, s->cfg->metrics.error_match);
         buf_puts(b, "}");
     } else {
         buf_puts(b, "null");

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #define SAMPLE_MAX_BUCKETS 64
+#define SAMPLE_PROBLEM_MAX 224 /* a reason a rule cannot be judged, with the NUL */
 
 /*
  * A classic (le-bucket) histogram increase. le[] are upper bounds in
@@ -33,6 +34,13 @@ struct sample_delta {
     uint64_t errors;     /* increase of the error series */
     bool has_hist;       /* latency histogram found */
     struct sample_hist hist;
+    bool has_summary;    /* latency from a summary's quantile series instead */
+    double summary_q;    /* that quantile, seconds (mean over the selected series) */
+    uint64_t summary_count; /* increase of the summary's _count */
+    /* Why a rule cannot be judged from this page ("" when it can): the error label
+     * or the latency family is not on the page, or cannot be read. */
+    char err_problem[SAMPLE_PROBLEM_MAX];
+    char lat_problem[SAMPLE_PROBLEM_MAX];
 };
 
 #endif

@@ -60,6 +60,10 @@ struct state {
     uint64_t http_requests[STATE_PATH_COUNT][STATE_CODES];
     const struct httpd *httpd;           /* for connection counters; may be NULL */
     const struct scraper_stats *scrape;  /* NULL when app.metrics.url is "" */
+    /* Rules the page cannot feed (error label or latency family not readable), by
+     * analysis rule (error_rate, latency): now, and how often that began or changed. */
+    bool metrics_unreadable[2];
+    uint64_t metrics_problems[2];
     const struct verdict *verdict;       /* the last verdict; NULL before the first */
     uint64_t verdicts[3];                /* by enum verdict_outcome */
     const struct rollback *rollback;     /* rollback and API state; may be NULL */

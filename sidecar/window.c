@@ -46,6 +46,7 @@ int window_counts_merge(struct window_counts *dst, const struct window_counts *s
     if (!window_u64_add_ok(dst->requests, src->requests) ||
         !window_u64_add_ok(dst->errors, src->errors) ||
         !window_u64_add_ok(dst->hist_total, src->hist_total) ||
+        !window_u64_add_ok(dst->sq_n, src->sq_n) ||
         !window_u64_add_ok(dst->probes, src->probes) || dst->scrapes > UINT32_MAX - src->scrapes ||
         dst->scrape_failures > UINT32_MAX - src->scrape_failures ||
         dst->resets > UINT32_MAX - src->resets)
@@ -60,6 +61,8 @@ int window_counts_merge(struct window_counts *dst, const struct window_counts *s
     dst->scrape_failures += src->scrape_failures;
     dst->resets += src->resets;
     dst->span_s += src->span_s;
+    dst->sq_n += src->sq_n;
+    dst->sq_wsum += src->sq_wsum;
     dst->hist_total += src->hist_total;
     for (unsigned i = 0; i < SAMPLE_MAX_BUCKETS; i++)
         dst->hist[i] += src->hist[i];
@@ -73,7 +76,7 @@ int window_counts_subtract(struct window_counts *dst, const struct window_counts
     int r;
 
     if (dst->requests < src->requests || dst->errors < src->errors ||
-        dst->hist_total < src->hist_total || dst->probes < src->probes ||
+        dst->hist_total < src->hist_total || dst->probes < src->probes || dst->sq_n < src->sq_n ||
         dst->probe_failures < src->probe_failures || dst->scrapes < src->scrapes ||
         dst->scrape_failures < src->scrape_failures || dst->resets < src->resets)
         return -ERANGE;
@@ -90,6 +93,8 @@ int window_counts_subtract(struct window_counts *dst, const struct window_counts
     dst->resets -= src->resets;
     /* span_s is a sum of doubles; keep it from drifting below zero */
     dst->span_s = dst->scrapes ? fmax(0.0, dst->span_s - src->span_s) : 0.0;
+    dst->sq_n -= src->sq_n;
+    dst->sq_wsum = dst->sq_n ? fmax(0.0, dst->sq_wsum - src->sq_wsum) : 0.0;
     dst->hist_total -= src->hist_total;
     for (unsigned i = 0; i < SAMPLE_MAX_BUCKETS; i++)
         dst->hist[i] -= src->hist[i];
@@ -174,6 +179,9 @@ int window_add_delta(struct window *w, const struct sample_delta *d)
     }
     if (d->errors > d->requests || !isfinite(d->span_s) || d->span_s < 0)
         return -EINVAL;
+    if (d->has_summary && (!isfinite(d->summary_q) || d->summary_q < 0 ||
+                           !window_u64_add_ok(w->total.sq_n, d->summary_count)))
+        return -EINVAL;
     if (d->has_hist) {
         if (!window_layout_ok(&d->hist))
             return -EINVAL;
@@ -209,6 +217,14 @@ int window_add_delta(struct window *w, const struct sample_delta *d)
     if (d->reset) {
         s->resets++;
         w->total.resets++;
+    }
+    if (d->has_summary && d->summary_count > 0) {
+        double ws = d->summary_q * (double) d->summary_count;
+
+        s->sq_n += d->summary_count;
+        s->sq_wsum += ws;
+        w->total.sq_n += d->summary_count;
+        w->total.sq_wsum += ws;
     }
     if (d->has_hist) {
         for (unsigned i = 0; i < d->hist.n; i++) {

@@ -48,6 +48,8 @@ struct window_counts {
     double span_s;                     /* sum of span_s of the valid deltas */
     uint64_t hist_total;               /* sum of hist[] */
     uint64_t hist[SAMPLE_MAX_BUCKETS]; /* per le bucket, in the window's layout */
+    uint64_t sq_n;                     /* summary: requests behind the quantiles below */
+    double sq_wsum;                    /* summary: sum of quantile (s) x requests */
     /* probe-synthetic: the sidecar's own requests */
     uint64_t probes;
     uint64_t probe_failures;

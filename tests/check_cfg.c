@@ -193,10 +193,10 @@ START_TEST(test_defaults_embedded)
     ck_assert_uint_eq(c->metrics.timeout_ms, 2000);
     ck_assert_uint_eq(c->metrics.max_bytes, 10485760);
     ck_assert_str_eq(c->metrics.selector, "");
-    ck_assert_str_eq(c->metrics.requests_metric, "http_requests_total");
-    ck_assert_str_eq(c->metrics.error_label, "code");
+    ck_assert_str_eq(c->metrics.requests_metric, "auto");
+    ck_assert_str_eq(c->metrics.error_label, "auto");
     ck_assert_str_eq(c->metrics.error_match, "5..");
-    ck_assert_str_eq(c->metrics.latency_histogram, "http_request_duration_seconds");
+    ck_assert_str_eq(c->metrics.latency_histogram, "auto");
     ck_assert_int_eq(c->metrics.latency_unit, CFG_UNIT_AUTO);
 
     ck_assert_uint_eq(c->analysis.interval_ms, 10000);
@@ -487,7 +487,7 @@ START_TEST(test_err_enum)
     one_err("rollback:\n  mode: dry_run\n", 2, 9, "is not one of: off, dry-run, enforce");
     one_err("rollback:\n  target: rollout\n", 2, 11, "is not one of: deployment, argo-rollout");
     one_err("app: {metrics: {preset: envoy}}\n", 1, 25,
-            "is not one of: prometheus, linkerd, istio");
+            "is not one of: prometheus, otel, linkerd, istio");
     one_err("app: {metrics: {latency: {unit: us}}}\n", 1, 33,
             "is not one of: auto, seconds, milliseconds");
 }
@@ -1006,7 +1006,12 @@ START_TEST(test_strings)
     one_err("app: {metrics: {requests: {metric: 2xx}}}\n", 1, 36, "not a metric name");
     one_err("app: {metrics: {requests: {error_label: \"a:b\"}}}\n", 1, 41, "not a label name");
     one_err("app: {metrics: {requests: {error_match: \"\"}}}\n", 1, 41, "must not be empty");
-    one_err("app: {metrics: {latency: {histogram: \"\"}}}\n", 1, 38, "must not be empty");
+    /* latency.histogram "" turns the latency rule off; a bad error_match is refused */
+    c = ok("app: {metrics: {latency: {histogram: \"\"}}}\n");
+    ck_assert_str_eq(c->metrics.latency_histogram, "");
+    cfg_unref(c);
+    one_err("app: {metrics: {requests: {error_match: \"5[0-9\"}}}\n", 1, 41, "missing ']'");
+    one_err("app: {metrics: {requests: {error_match: \"(?i)5..\"}}}\n", 1, 41, "not supported");
 
     {
         char y[1200];

@@ -490,7 +490,11 @@ START_TEST(test_openmetrics)
     ck_assert_uint_eq(G.n, 1);
     ok("# EOF\n", OM);
     ck_assert_uint_eq(G.n, 0);
-    ok("# UNIT x meters\n", TEXT); /* only a comment in 0.0.4 */
+    ok("# UNIT x meters\n", TEXT); /* a comment in 0.0.4, handed on when well formed */
+    ck_assert_uint_eq(G.nm, 1);
+    ck_assert_int_eq(G.m[0].kind, PROMTEXT_META_UNIT);
+    ck_assert_str_eq(G.m[0].text, "meters");
+    ok("# UNIT x\n# UNIT\n# UNIT x y z\n# UNIT 9x s\n", TEXT); /* malformed: comments only */
     ck_assert_uint_eq(G.nm, 0);
 }
 END_TEST

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/promre.h"
 #include "probes/scrape.h"
 
 Suite *scrape_suite(void); /* registered by the runner */
@@ -114,17 +115,32 @@ START_TEST(test_spec_init)
 
     spec(&s, "http_requests_total", "code", "5..", NULL, "http_request_duration_seconds", 0);
     ck_assert_str_eq(s.base, "http_requests");
-    ck_assert(s.unit_scale == 1.0);
+    ck_assert(s.unit_scale == 0); /* auto: decided on the page (UNIT line, then the name) */
     ck_assert_uint_eq(s.nmatchers, 0);
+    ck_assert(!s.metric_auto);
+    ck_assert_uint_eq(s.nlabels, 1);
+    ck_assert_uint_eq(s.nhists, 1);
     spec(&s, "response_total", "classification", "failure", "", "response_latency_ms", 0);
     ck_assert_str_eq(s.base, "response");
-    ck_assert(s.unit_scale == 1e-3);
     spec(&s, "reqs", "code", "5..", NULL, "istio_request_duration_milliseconds", 0);
     ck_assert_str_eq(s.base, "reqs");
-    ck_assert(s.unit_scale == 1e-3);
     ck_assert_str_eq(s.histogram, "istio_request_duration_milliseconds");
     spec(&s, "reqs", "code", "5..", NULL, "lat_seconds", 0.001); /* explicit beats the name */
     ck_assert(s.unit_scale == 0.001);
+    spec(&s, "auto", "auto", "5..", NULL, "auto", 0);
+    ck_assert(s.metric_auto);
+    ck_assert_str_eq(s.metric, "http_requests_total");
+    ck_assert_uint_eq(s.nlabels, 5);
+    ck_assert_str_eq(s.labels[0], "code");
+    ck_assert_str_eq(s.labels[4], "http_response_status_code");
+    ck_assert_uint_eq(s.nhists, 6);
+    ck_assert_str_eq(s.hists[0], "http_request_duration_seconds");
+    scrape_spec_tune(&s, SCRAPE_FLAVOUR_OTEL, 0.9);
+    ck_assert_uint_eq(s.nlabels, 2);
+    ck_assert_str_eq(s.labels[0], "http_response_status_code");
+    ck_assert_uint_eq(s.nhists, 4);
+    ck_assert_str_eq(s.hists[0], "http_server_request_duration_seconds");
+    ck_assert(s.quantile == 0.9);
     spec(&s, "reqs", "code", "5..", NULL, NULL, 0);
     ck_assert_str_eq(s.histogram, "");
 
@@ -192,20 +208,55 @@ START_TEST(test_selector_parse)
 }
 END_TEST
 
+/* Whether value matches pattern as error_match means it (config/promre.h). */
+static bool pm(const char *pattern, const char *value)
+{
+    regex_t re;
+    char why[160];
+    bool hit;
+
+    ck_assert_msg(promre_compile(pattern, &re, why, sizeof(why)) == 0, "%s: %s", pattern, why);
+    hit = promre_match(&re, value, strlen(value));
+    regfree(&re);
+    return hit;
+}
+
 START_TEST(test_pattern)
 {
-    ck_assert(scrape_pattern_match("5..", "500", 3));
-    ck_assert(scrape_pattern_match("5..", "503", 3));
-    ck_assert(!scrape_pattern_match("5..", "50", 2));
-    ck_assert(!scrape_pattern_match("5..", "5000", 4));
-    ck_assert(!scrape_pattern_match("5..", "404", 3));
-    ck_assert(!scrape_pattern_match("5..", "", 0));
-    ck_assert(scrape_pattern_match("5..|429", "429", 3));
-    ck_assert(scrape_pattern_match("5..|429", "599", 3));
-    ck_assert(!scrape_pattern_match("5..|429", "428", 3));
-    ck_assert(scrape_pattern_match("failure", "failure", 7));
-    ck_assert(!scrape_pattern_match("failure", "failures", 8));
-    ck_assert(!scrape_pattern_match("failure", "success", 7));
+    char why[160];
+
+    ck_assert(pm("5..", "500"));
+    ck_assert(pm("5..", "503"));
+    ck_assert(!pm("5..", "50"));
+    ck_assert(!pm("5..", "5000"));
+    ck_assert(!pm("5..", "404"));
+    ck_assert(!pm("5..", ""));
+    ck_assert(pm("5..|429", "429"));
+    ck_assert(pm("5..|429", "599"));
+    ck_assert(!pm("5..|429", "428"));
+    ck_assert(pm("failure", "failure"));
+    ck_assert(!pm("failure", "failures"));
+    ck_assert(!pm("failure", "success"));
+    /* what an SRE writes, meaning what PromQL's =~ means */
+    ck_assert(pm("5.*", "5"));
+    ck_assert(pm("5.*", "503"));
+    ck_assert(!pm("5.*", "404"));
+    ck_assert(pm("5[0-9]{2}", "504"));
+    ck_assert(!pm("5[0-9]{2}", "5040"));
+    ck_assert(pm("5\\d\\d", "502"));
+    ck_assert(!pm("5\\d\\d", "5x2"));
+    ck_assert(pm("(?:5..|429)", "429"));
+    ck_assert(pm("5.+?", "500"));
+    ck_assert(pm("SERVER_ERROR", "SERVER_ERROR"));
+    ck_assert(!pm("5xx", "500")); /* a literal, as in PromQL; the reading flags it (below) */
+    ck_assert(pm("5xx", "5xx"));
+    /* refused at load, with a reason */
+    ck_assert_int_eq(promre_check("(?i)5..", why, sizeof(why)), -EINVAL);
+    ck_assert(strstr(why, "not supported"));
+    ck_assert_int_eq(promre_check("5[0-9", why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(promre_check("5..)", why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(promre_check("\\b5..", why, sizeof(why)), -EINVAL);
+    ck_assert_int_eq(promre_check("", why, sizeof(why)), -EINVAL);
 }
 END_TEST
 
@@ -253,7 +304,7 @@ START_TEST(test_prometheus_page)
     ck_assert(t.requests == 2380);
     ck_assert(t.hist_count == 2400);
     spec(&s, "http_requests_total", "code", "5..", "code=\"\"", "http_request_duration_seconds", 1);
-    extract_bad(&s, page, -ENOENT, "no sample of http_requests_total");
+    extract_bad(&s, page, -ENOENT, "requests.metric http_requests_total is not on the page");
 
     /* error series by alternatives */
     spec(&s, "http_requests_total", "code", "404|5..", NULL, NULL, 1);
@@ -439,7 +490,14 @@ START_TEST(test_histogram_validation)
     ck_assert_uint_eq(t.hist_n, 0);
 
     extract_bad(&s, "r 1\nlat_bucket{le=\"1\"} 1\nlat_count 1\n", -EINVAL, "no +Inf bucket");
-    extract_bad(&s, "r 1\nlat_count 1\n", -EINVAL, "no _bucket series");
+    {
+        /* _count and _sum alone (an untyped summary without quantiles) is no histogram,
+         * but no broken page either: the latency rule says why, errors stay readable */
+        struct scrape_totals only = extract_ok(&s, "r 1\nlat_count 1\n", NULL);
+
+        ck_assert(!only.has_hist);
+        ck_assert_ptr_nonnull(strstr(only.rd.lat_problem, "no buckets or quantiles"));
+    }
     extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 2\n", -EINVAL, "no _count");
     extract_bad(&s, "r 1\nlat_bucket{le=\"+Inf\"} 2\nlat_count 3\n", -EINVAL,
                 "differs from _count");
