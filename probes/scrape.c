@@ -588,7 +588,7 @@ static int bucket(struct extract *x, struct hist_acc *h, const struct promtext_s
 /* A summary's quantile series (or a histogram candidate's plain sample: ignored). */
 static int quantile(struct extract *x, struct hist_acc *h, const struct promtext_sample *smp)
 {
-    double q = smp->bound;
+    double q = smp->type == PROMTEXT_SUMMARY ? smp->bound : NAN;
 
     if (isnan(q)) {
         const struct promtext_label *l = find_label(smp, "quantile", 8);
@@ -596,6 +596,7 @@ static int quantile(struct extract *x, struct hist_acc *h, const struct promtext
         if (!l || l->value_escaped || promtext_number(l->value, &q) < 0 || isnan(q))
             return 0; /* not a quantile series */
     }
+    h->seen = true;
     h->summary = true;
     if (fabs(q - x->s->quantile) > 1e-9) {
         h->q_other++;
@@ -611,6 +612,8 @@ static int quantile(struct extract *x, struct hist_acc *h, const struct promtext
 static int on_hist_sample(struct extract *x, struct hist_acc *h, enum part part,
                           const struct promtext_sample *smp)
 {
+    if (part == PART_QUANTILE)
+        return quantile(x, h, smp); /* seen only when it is a quantile series */
     h->seen = true;
     if (smp->type == PROMTEXT_SUMMARY)
         h->summary = true;
@@ -633,8 +636,6 @@ static int on_hist_sample(struct extract *x, struct hist_acc *h, enum part part,
         note_created(&h->has_created, &h->created, smp->value);
         note_created(&h->req.has_created, &h->req.created, smp->value);
         return 0;
-    case PART_QUANTILE:
-        return quantile(x, h, smp);
     default:
         return 0;
     }

@@ -354,11 +354,15 @@ static void analysis_arm_error(struct analysis *a)
         return;
     }
     /* the upper confidence bound: a thin baseline must not make the test touchy */
-    if (a->has_stable && a->stable.requests >= need && !isnan(a->stable.error_rate))
+    a->err_base_from = ANALYSIS_BASE_NONE;
+    if (a->has_stable && a->stable.requests >= need && !isnan(a->stable.error_rate)) {
         base = analysis_wilson_upper(a->stable.error_rate * (double)a->stable.requests,
                                      (double)a->stable.requests, ANALYSIS_P0_Z);
-    else if (analysis_rolling_spans(a) && t->requests >= need && t->requests > 0)
+        a->err_base_from = ANALYSIS_BASE_PUBLISHED;
+    } else if (analysis_rolling_spans(a) && t->requests >= need && t->requests > 0) {
         base = analysis_wilson_upper((double)t->errors, (double)t->requests, ANALYSIS_P0_Z);
+        a->err_base_from = ANALYSIS_BASE_OWN;
+    }
     analysis_cusum_arm(
         &a->err,
         isnan(base) ? ANALYSIS_ERR_P0_MAX * max
@@ -427,8 +431,10 @@ static void analysis_arm_latency(struct analysis *a)
         analysis_arm_summary(a);
         return;
     }
+    a->lat_base_from = ANALYSIS_BASE_OWN;
     if (a->has_stable && a->stable.latency_source == want &&
         (double)a->stable.latency_samples >= need) {
+        a->lat_base_from = ANALYSIS_BASE_PUBLISHED;
         b = baseline_summary_quantile(&a->stable, q);
         thr = (1 + m) * b;
         q0 = baseline_summary_exceed(&a->stable, thr);
@@ -639,6 +645,7 @@ static void analysis_rule_error(struct analysis *a, const struct window_counts *
     }
     e->value = n > 0 ? x / n : NAN;
     e->baseline = a->err_base;
+    e->baseline_from = isnan(a->err_base) ? ANALYSIS_BASE_NONE : a->err_base_from;
     e->threshold = a->p.error_rate_max;
     e->confidence_limit = a->p.error_rate_max;
     analysis_ev_cusum(e, &a->err, analysis_err_h(a));
@@ -699,6 +706,7 @@ static void analysis_rule_summary(struct analysis *a, const struct window_counts
     e->samples = w->sq_n;
     e->value = n > 0 ? w->sq_wsum / n : NAN;
     e->baseline = a->lat_base;
+    e->baseline_from = isnan(a->lat_base) ? ANALYSIS_BASE_NONE : ANALYSIS_BASE_OWN;
     e->threshold = a->lat_t;
     e->state = VERDICT_RULE_INCONCLUSIVE;
     if (warm) {
@@ -778,6 +786,7 @@ static void analysis_rule_latency(struct analysis *a, const struct window_counts
     e->samples = (uint64_t)n;
     e->slow = x;
     e->baseline = a->lat_base;
+    e->baseline_from = isnan(a->lat_base) ? ANALYSIS_BASE_NONE : a->lat_base_from;
     e->threshold = a->lat_t;
     analysis_ev_cusum(e, &a->lat, ANALYSIS_LAT_H);
     e->state = VERDICT_RULE_INCONCLUSIVE;
@@ -1046,6 +1055,8 @@ static void analysis_jw_evidence(struct jsonw *w, const struct verdict_evidence 
     jsonw_str(w, analysis_source_name(e->source));
     analysis_jw_num(w, "value", e->value);
     analysis_jw_num(w, "baseline", e->baseline);
+    analysis_jw_key(w, "baseline_from");
+    jsonw_str(w, analysis_baseline_from_name(e->baseline_from));
     analysis_jw_num(w, "threshold", e->threshold);
     analysis_jw_u64(w, "requests", e->requests);
     analysis_jw_u64(w, "errors", e->errors);
@@ -1109,4 +1120,78 @@ int verdict_render_json(const struct verdict *v, char *buf, size_t size)
         return -ENOSPC;
     }
     return (int)w.len;
+}
+
+const char *analysis_baseline_from_name(enum analysis_baseline_from f)
+{
+    return f == ANALYSIS_BASE_PUBLISHED ? "published" : f == ANALYSIS_BASE_OWN ? "own" : "none";
+}
+
+static const char *analysis_baseline_words(enum analysis_baseline_from f)
+{
+    return f == ANALYSIS_BASE_PUBLISHED ? "published by the stable revision"
+           : f == ANALYSIS_BASE_OWN     ? "this pod's history"
+                                        : "none";
+}
+
+/* A duration in seconds as "420ms" or "1.25s". */
+static void analysis_dur(double s, char *buf, size_t size)
+{
+    if (!isfinite(s))
+        snprintf(buf, size, "n/a");
+    else if (s < 1)
+        snprintf(buf, size, "%.3gms", s * 1000);
+    else
+        snprintf(buf, size, "%.3gs", s);
+}
+
+int verdict_render_sentence(const struct verdict *v, char *buf, size_t size)
+{
+    const struct verdict_evidence *e = &v->ev[v->rule];
+    char win[48], t[24], b[24], val[24], dec[160] = "";
+    int n = 0;
+
+    snprintf(win, sizeof(win), "%llds", (long long)(e->window_ms / 1000));
+    switch (v->rule) {
+    case ANALYSIS_RULE_ERROR_RATE:
+        if (isfinite(e->decision_value))
+            snprintf(dec, sizeof(dec), "%.1f%% (%.0f of %.0f requests in the span that decided; ",
+                     100 * e->decision_value, e->decision_x, e->decision_n);
+        else
+            snprintf(dec, sizeof(dec), "(");
+        n = snprintf(buf, size,
+                     "error rate %swindow %.1f%% of %llu requests over %s) above the %g%% limit; "
+                     "baseline %s",
+                     dec, isfinite(e->value) ? 100 * e->value : 0.0,
+                     (unsigned long long)e->requests, win, 100 * e->threshold,
+                     isfinite(e->baseline) ? "" : "none");
+        if (n >= 0 && (size_t)n < size && isfinite(e->baseline))
+            n += snprintf(buf + n, size - (size_t)n, "%.2f%% (%s)", 100 * e->baseline,
+                          analysis_baseline_words(e->baseline_from));
+        break;
+    case ANALYSIS_RULE_LATENCY:
+        analysis_dur(e->value, val, sizeof(val));
+        analysis_dur(e->threshold, t, sizeof(t));
+        analysis_dur(e->baseline, b, sizeof(b));
+        if (e->source != ANALYSIS_SRC_SUMMARY && isfinite(e->decision_value))
+            snprintf(dec, sizeof(dec), "; %.0f%% of %.0f requests slower than %s in the span "
+                                       "that decided",
+                     100 * e->decision_value, e->decision_n, t);
+        n = snprintf(buf, size,
+                     "latency at the configured quantile %s over %s (%llu %s) above %s = %.3g x "
+                     "baseline %s (%s)%s",
+                     val, win, (unsigned long long)e->samples,
+                     e->source == ANALYSIS_SRC_PROBE ? "probes" : "requests", t,
+                     isfinite(e->baseline) && e->baseline > 0 ? e->threshold / e->baseline : 0.0,
+                     b, analysis_baseline_words(e->baseline_from), dec);
+        break;
+    default:
+        n = snprintf(buf, size, "%.0f consecutive liveness failures (limit %.0f)", e->value,
+                     e->threshold);
+        break;
+    }
+    if (n >= 0 && (size_t)n < size)
+        n += snprintf(buf + n, size - (size_t)n, "; %u of %u intervals in breach",
+                      v->breaches_in_row, v->breaches_needed);
+    return n;
 }

@@ -232,6 +232,13 @@ enum analysis_source {
     ANALYSIS_SRC_SUMMARY, /* a scraped summary's quantile series */
 };
 
+/* Where a rule's baseline came from. */
+enum analysis_baseline_from {
+    ANALYSIS_BASE_NONE,
+    ANALYSIS_BASE_PUBLISHED, /* the stable revision's summary on the Lease */
+    ANALYSIS_BASE_OWN,       /* this pod's rolling history */
+};
+
 /* What one rule saw at one tick. NaN marks a value that does not apply. */
 struct verdict_evidence {
     enum analysis_rule rule;
@@ -239,6 +246,7 @@ struct verdict_evidence {
     enum analysis_source source; /* whose traffic the rule judged */
     double value;                /* error rate / latency at q (s) / consecutive liveness failures */
     double baseline;             /* baseline error rate / baseline latency at q (s) */
+    enum analysis_baseline_from baseline_from;
     double threshold;            /* error_rate.max / T (s) / health_failures */
     /* window totals, the two sources kept apart */
     uint64_t requests, errors;       /* scraped */
@@ -303,6 +311,7 @@ struct analysis {
     char scrape_why[SAMPLE_PROBLEM_MAX];  /* the last failed scrape's reason */
     bool page_seen;                       /* a valid scrape delta has been observed */
     double err_base;                      /* baseline error rate behind p0, NaN for none */
+    enum analysis_baseline_from err_base_from, lat_base_from;
     uint32_t streak;
     uint64_t ticks;
 };
@@ -363,6 +372,16 @@ int analysis_baseline_summary(const struct analysis *a, const char *revision,
  * then "").
  */
 int verdict_render_json(const struct verdict *v, char *buf, size_t size);
+
+/*
+ * The deciding rule of v as one readable sentence with its key numbers
+ * (for an Event message): "error rate 12.0% (36 of 300 requests in the
+ * span that decided; window 9.1% of 660 over 60s) above the 5% limit;
+ * baseline 1.0% (this pod's history); 2 of 2 intervals in breach".
+ * Returns what snprintf returns.
+ */
+int verdict_render_sentence(const struct verdict *v, char *buf, size_t size);
+const char *analysis_baseline_from_name(enum analysis_baseline_from f);
 
 const char *verdict_outcome_name(enum verdict_outcome o);
 const char *verdict_rule_state_name(enum verdict_rule_state s);

@@ -302,10 +302,17 @@ static void daemon_rollback_tick(struct daemon *d, const struct verdict *v)
     const char *stable, *hash = getenv("POD_TEMPLATE_HASH");
     uint64_t gen;
 
-    if (v->outcome == VERDICT_FAIL && verdict_render_json(v, json, sizeof(json)) < 0)
-        snprintf(json, sizeof(json), "null");
+    char sentence[700];
+
+    if (v->outcome == VERDICT_FAIL) {
+        if (verdict_render_json(v, json, sizeof(json)) < 0)
+            snprintf(json, sizeof(json), "null");
+        snprintf(sentence, sizeof(sentence), "rule %s: ", analysis_rule_name(v->rule));
+        verdict_render_sentence(v, sentence + strlen(sentence), sizeof(sentence) - strlen(sentence));
+    }
     rollback_on_verdict(d->rollback, (enum rollback_verdict) v->outcome,
-                        v->outcome == VERDICT_FAIL ? json : NULL, (int64_t) daemon_now_ms());
+                        v->outcome == VERDICT_FAIL ? json : NULL,
+                        v->outcome == VERDICT_FAIL ? sentence : NULL, (int64_t) daemon_now_ms());
     if (analysis_baseline_summary(&d->analysis, hash ? hash : "", &sum) == 0 &&
         baseline_summary_render_json(&sum, json, sizeof(json)) >= 0)
         rollback_publish_baseline(d->rollback, json);

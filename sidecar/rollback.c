@@ -73,6 +73,7 @@ struct rb_job {
     long to_revision;
     int64_t id;
     char *evidence;
+    char *summary; /* the verdict as one sentence (Event message) */
     bool leader;
     unsigned votes;
     bool held_by_other;
@@ -131,6 +132,7 @@ struct rollback {
     enum guard_reason episode_reason;
     int64_t episode_start_ms;
     char *evidence; /* latest FAIL evidence */
+    char *summary;  /* ... and its sentence */
     bool final_for_hash;
     enum guard_reason final_reason;
     int64_t next_try_ms;
@@ -538,6 +540,8 @@ static void job_finish(struct rollback *rb, enum rollback_result res, enum guard
     }
     free(j->evidence);
     j->evidence = NULL;
+    free(j->summary);
+    j->summary = NULL;
     buf_done(&j->patch);
     job_clear(j);
     if (rb->done_cb)
@@ -598,23 +602,30 @@ static void job_end(struct rollback *rb, enum rollback_result res, enum guard_re
 static void job_rolled_back(struct rollback *rb, const char *owner_rv)
 {
     struct rb_job *j = &rb->job;
-    char msg[1200];
+    char msg[2400], why[900];
     const char *kind = is_argo(rb) ? "rollout" : "deployment";
 
     j->patched_ms = mono_ms();
+    /* One sentence for `kubectl describe`; the full evidence is the Event's annotation. */
+    if (j->manual)
+        snprintf(why, sizeof(why), "on manual request");
+    else if (j->summary)
+        snprintf(why, sizeof(why), "after a FAIL verdict: %s", j->summary);
+    else
+        snprintf(why, sizeof(why), "after a FAIL verdict; evidence: %s",
+                 j->evidence ? j->evidence : "none");
     if (is_argo(rb))
         snprintf(msg, sizeof(msg),
-                 "rollguard aborted rollout \"%s\": pod-template-hash %s failed%s (pod %s, "
-                 "votes %u/%u); evidence: %s",
-                 rb->id.owner_name, j->bad_hash, j->manual ? " (manual request)" : "", rb->id.pod,
-                 j->votes, rb->cfg->rollback.quorum, j->evidence ? j->evidence : "none");
+                 "rollguard aborted rollout \"%s\" (pod-template-hash %s) %s; pod %s, votes "
+                 "%u/%u",
+                 rb->id.owner_name, j->bad_hash, why, rb->id.pod, j->votes,
+                 rb->cfg->rollback.quorum);
     else
         snprintf(msg, sizeof(msg),
                  "rollguard rolled back %s \"%s\" from revision %ld (pod-template-hash %s) to "
-                 "revision %ld (%s)%s; pod %s, votes %u/%u; evidence: %s",
-                 kind, rb->id.owner_name, j->from_rev, j->bad_hash, j->to_rev, j->target_hash,
-                 j->manual ? " on manual request" : " after a FAIL verdict", rb->id.pod, j->votes,
-                 rb->cfg->rollback.quorum, j->evidence ? j->evidence : "none");
+                 "revision %ld (%s) %s; pod %s, votes %u/%u",
+                 kind, rb->id.owner_name, j->from_rev, j->bad_hash, j->to_rev, j->target_hash, why,
+                 rb->id.pod, j->votes, rb->cfg->rollback.quorum);
     post_event(rb, "Warning", ROLLBACK_EVENT_REASON, msg, j->evidence, owner_rv);
     job_end(rb, ROLLBACK_RESULT_ROLLED_BACK, GUARD_OK, NULL);
 }
@@ -998,6 +1009,7 @@ static int64_t job_start(struct rollback *rb, bool manual, long to_revision, boo
     j->deadline_ms = j->started_ms + ROLLBACK_MANUAL_DEADLINE_MS;
     j->from_rev = j->to_rev = -1;
     j->evidence = rb->evidence && !manual ? strdup(rb->evidence) : NULL;
+    j->summary = rb->summary && !manual ? strdup(rb->summary) : NULL;
     buf_init(&j->patch, RB_PATCH_MAX);
     base_facts(rb, &f);
     f.quorum_checked = false; /* the votes are on the Lease, read next */
@@ -1029,7 +1041,7 @@ static void count_skip_once(struct rollback *rb, enum guard_reason g)
 }
 
 void rollback_on_verdict(struct rollback *rb, enum rollback_verdict outcome,
-                         const char *evidence_json, int64_t now_ms)
+                         const char *evidence_json, const char *summary, int64_t now_ms)
 {
     int64_t now = mono_ms();
 
@@ -1052,6 +1064,8 @@ void rollback_on_verdict(struct rollback *rb, enum rollback_verdict outcome,
         free(rb->evidence);
         rb->evidence = strdup(evidence_json);
     }
+    free(rb->summary);
+    rb->summary = summary && strlen(summary) <= RB_EVIDENCE_MAX ? strdup(summary) : NULL;
     if (rb->job.active)
         return;
     if (rb->cfg->rollback.mode == CFG_ROLLBACK_OFF) {
@@ -1538,6 +1552,7 @@ struct rollback *rollback_free(struct rollback *rb)
     kube_pod_done(&rb->pod);
     kube_rs_done(&rb->own_rs);
     free(rb->evidence);
+    free(rb->summary);
     free(rb->baseline_mine);
     free(rb->stable_baseline);
     free(rb->last_patch);

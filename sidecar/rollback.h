@@ -85,11 +85,13 @@ void rollback_apply_cfg(struct rollback *rb, struct cfg *cfg);
 
 /*
  * One verdict of this pod (now_ms monotonic). FAIL may start a decision;
- * evidence_json (a JSON object, copied; NULL for none) goes into the Event
- * and the log line. Other outcomes only end the FAIL episode.
+ * evidence_json (a JSON object, copied; NULL for none) goes into the
+ * Event's annotation and the log line, summary (one sentence, copied; NULL
+ * for none) into the Event's message. Other outcomes only end the FAIL
+ * episode.
  */
 void rollback_on_verdict(struct rollback *rb, enum rollback_verdict outcome,
-                         const char *evidence_json, int64_t now_ms);
+                         const char *evidence_json, const char *summary, int64_t now_ms);
 
 /*
  * An operator's rollback (`rollguard rollback`, POST /rollback):

@@ -885,6 +885,170 @@ START_TEST(test_summary_interpolation)
 }
 END_TEST
 
+/* ---- what the page cannot tell ------------------------------------------------------------- */
+
+/* One interval of deltas carrying the scraper's reasons, then a tick. */
+static void ta_interval_problem(struct ta *x, uint64_t req, double err, double median,
+                                const char *err_problem, const char *lat_problem)
+{
+    for (int i = 0; i < 2; i++) {
+        struct sample_delta d;
+        uint64_t r = req / 2;
+
+        memset(&d, 0, sizeof(d));
+        d.valid = true;
+        d.span_s = 5;
+        d.requests = r;
+        d.errors = (uint64_t)llround((double)r * err);
+        if (median > 0) {
+            d.has_hist = true;
+            ta_hist(&d.hist, r, median);
+        }
+        snprintf(d.err_problem, sizeof(d.err_problem), "%s", err_problem);
+        snprintf(d.lat_problem, sizeof(d.lat_problem), "%s", lat_problem);
+        x->t += 5000;
+        ck_assert_int_eq(analysis_observe_delta(&x->a, &d, x->t), 0);
+    }
+    analysis_observe_probe(&x->a, 0.002, true, 0, x->t);
+    ta_tick(x);
+}
+
+START_TEST(test_unreadable_error_label_is_never_pass)
+{
+    static const char why[] = "error_label code is on none of the 2 series of http_requests_total; "
+                              "labels seen: method, route, status_code";
+    struct ta x;
+    struct analysis_params p = ta_params();
+
+    ta_init(&x, &p);
+    /* 30 % errors the page cannot label: not a FAIL (no evidence), never a PASS */
+    for (int i = 0; i < 20; i++) {
+        ta_interval_problem(&x, 500, 0.3, 0.05, why, "");
+        ck_assert_int_eq(ta_ev(&x, ANALYSIS_RULE_ERROR_RATE)->state, VERDICT_RULE_INCONCLUSIVE);
+        ck_assert_str_eq(ta_ev(&x, ANALYSIS_RULE_ERROR_RATE)->reason, why);
+        ck_assert_int_eq(x.v.outcome, VERDICT_INCONCLUSIVE);
+    }
+    ck_assert_str_eq(x.v.reason, why);
+    ck_assert_uint_eq(ta_ev(&x, ANALYSIS_RULE_ERROR_RATE)->requests, 0); /* not counted */
+    /* the label fixed (a reload): the rule judges again */
+    for (int i = 0; i < 10; i++)
+        ta_interval(&x, 500, 0.01, 0.05);
+    ck_assert_int_eq(ta_ev(&x, ANALYSIS_RULE_ERROR_RATE)->state, VERDICT_RULE_PASS);
+    analysis_done(&x.a);
+}
+END_TEST
+
+START_TEST(test_absent_histogram_never_falls_back_to_probes)
+{
+    static const char why[] = "latency.histogram app_latency_seconds is not on the page";
+    struct ta x;
+    struct analysis_params p = ta_params();
+
+    ck_assert_int_eq(p.latency_from, ANALYSIS_LAT_SCRAPE); /* metrics configured */
+    ta_init(&x, &p);
+    for (int i = 0; i < 130; i++) {
+        ta_interval_problem(&x, 500, 0.01, 0, "", why);
+        ck_assert_int_eq(ta_ev(&x, ANALYSIS_RULE_LATENCY)->source, ANALYSIS_SRC_NONE);
+        ck_assert_int_eq(ta_ev(&x, ANALYSIS_RULE_LATENCY)->state, VERDICT_RULE_INCONCLUSIVE);
+        ck_assert_str_eq(ta_ev(&x, ANALYSIS_RULE_LATENCY)->reason, why);
+        ck_assert_int_ne(x.v.outcome, VERDICT_PASS);
+    }
+    /* without metrics, probe latency is the source (as before) */
+    analysis_done(&x.a);
+    p.latency_from = ANALYSIS_LAT_PROBE;
+    ta_init(&x, &p);
+    ta_interval(&x, 0, 0, 0);
+    ta_interval(&x, 0, 0, 0);
+    ck_assert_int_eq(ta_ev(&x, ANALYSIS_RULE_LATENCY)->source, ANALYSIS_SRC_PROBE);
+    analysis_done(&x.a);
+    /* latency.histogram "": the rule is off, the verdict can PASS on errors alone */
+    p.latency_from = ANALYSIS_LAT_OFF;
+    ta_init(&x, &p);
+    for (int i = 0; i < 6; i++)
+        ta_interval(&x, 500, 0.01, 0.05);
+    ck_assert_int_eq(ta_ev(&x, ANALYSIS_RULE_LATENCY)->state, VERDICT_RULE_OFF);
+    ck_assert_int_eq(x.v.outcome, VERDICT_PASS);
+    analysis_done(&x.a);
+}
+END_TEST
+
+/* One interval of summary deltas (quantile q seconds, req requests). */
+static void ta_summary_interval(struct ta *x, uint64_t req, double q)
+{
+    for (int i = 0; i < 2; i++) {
+        struct sample_delta d;
+
+        memset(&d, 0, sizeof(d));
+        d.valid = true;
+        d.span_s = 5;
+        d.requests = req / 2;
+        d.has_summary = true;
+        d.summary_q = q;
+        d.summary_count = req / 2;
+        x->t += 5000;
+        ck_assert_int_eq(analysis_observe_delta(&x->a, &d, x->t), 0);
+    }
+    ta_tick(x);
+}
+
+START_TEST(test_summary_latency)
+{
+    struct ta x;
+    struct analysis_params p = ta_params();
+    const struct verdict_evidence *e;
+
+    ta_init(&x, &p);
+    for (int i = 0; i < 6; i++)
+        ta_summary_interval(&x, 500, 0.02);
+    e = ta_ev(&x, ANALYSIS_RULE_LATENCY);
+    ck_assert_int_eq(e->source, ANALYSIS_SRC_SUMMARY);
+    ck_assert_str_eq(e->reason, "no baseline (summary)");
+    for (int i = 0; i < 120; i++)
+        ta_summary_interval(&x, 500, 0.02);
+    ck_assert_int_eq(x.v.outcome, VERDICT_PASS);
+    e = ta_ev(&x, ANALYSIS_RULE_LATENCY);
+    ck_assert_double_eq_tol(e->baseline, 0.02, 1e-9);
+    ck_assert_double_eq_tol(e->threshold, 0.03, 1e-9);
+    /* 1.2x: never a breach */
+    for (int i = 0; i < 20; i++) {
+        ta_summary_interval(&x, 500, 0.024);
+        ck_assert_int_ne(ta_ev(&x, ANALYSIS_RULE_LATENCY)->state, VERDICT_RULE_BREACH);
+    }
+    /* 2x: the window's mean passes T after a few intervals, then FAIL */
+    for (int i = 0; i < 6 && x.v.outcome != VERDICT_FAIL; i++)
+        ta_summary_interval(&x, 500, 0.04);
+    ck_assert_int_eq(x.v.outcome, VERDICT_FAIL);
+    ck_assert_int_eq(x.v.rule, ANALYSIS_RULE_LATENCY);
+    analysis_done(&x.a);
+}
+END_TEST
+
+START_TEST(test_decision_rate_beside_window)
+{
+    struct ta x;
+    struct analysis_params p = ta_params();
+    const struct verdict_evidence *e;
+    char sentence[600];
+
+    ta_init(&x, &p);
+    ta_build_baseline(&x, 0.05);
+    for (int i = 0; i < 6 && x.v.outcome != VERDICT_FAIL; i++)
+        ta_interval(&x, 500, 0.2, 0.05);
+    ck_assert_int_eq(x.v.outcome, VERDICT_FAIL);
+    e = ta_ev(&x, ANALYSIS_RULE_ERROR_RATE);
+    /* the decision's span is the fault's; the window still holds healthy slots */
+    ck_assert_double_gt(e->decision_value, 0.15);
+    ck_assert_double_lt(e->value, e->decision_value);
+    ck_assert_double_eq_tol(e->decision_x / e->decision_n, e->decision_value, 1e-12);
+    ck_assert_int_eq(e->baseline_from, ANALYSIS_BASE_OWN);
+    verdict_render_sentence(&x.v, sentence, sizeof(sentence));
+    ck_assert_msg(strstr(sentence, "in the span that decided") && strstr(sentence, "5% limit") &&
+                      strstr(sentence, "this pod's history") && strstr(sentence, "2 of 2"),
+                  "%s", sentence);
+    analysis_done(&x.a);
+}
+END_TEST
+
 Suite *analysis_suite(void)
 {
     Suite *s = suite_create("analysis");
@@ -910,6 +1074,10 @@ Suite *analysis_suite(void)
     tcase_add_test(tc, test_summary_json_round_trip);
     tcase_add_test(tc, test_summary_json_strict);
     tcase_add_test(tc, test_summary_interpolation);
+    tcase_add_test(tc, test_unreadable_error_label_is_never_pass);
+    tcase_add_test(tc, test_absent_histogram_never_falls_back_to_probes);
+    tcase_add_test(tc, test_summary_latency);
+    tcase_add_test(tc, test_decision_rate_beside_window);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -798,6 +798,300 @@ START_TEST(test_pages_to_delta)
 }
 END_TEST
 
+/* ---- what "auto" finds, and what a page cannot tell --------------------------------------- */
+
+/* A spec as the daemon builds it from the defaults: every name auto. */
+static void spec_auto(struct scrape_spec *s, enum scrape_flavour f)
+{
+    spec(s, "auto", "auto", "5..", NULL, "auto", 0);
+    scrape_spec_tune(s, f, 0.5);
+}
+
+#define LAT_HIST(name, labels, a, b, c, n, sum)                                                  \
+    name "_bucket{" labels "le=\"0.1\"} " a "\n" name "_bucket{" labels "le=\"0.5\"} " b "\n"    \
+         name "_bucket{" labels "le=\"+Inf\"} " c "\n" name "_count{" labels "} " n "\n" name    \
+         "_sum{" labels "} " sum "\n"
+
+/* prom-client: a counter and a histogram, the status in status_code. */
+static const char prom_client_page[] =
+    "# TYPE http_requests_total counter\n"
+    "http_requests_total{method=\"GET\",route=\"/work\",status_code=\"200\"} 90\n"
+    "http_requests_total{method=\"GET\",route=\"/work\",status_code=\"500\"} 10\n"
+    "# TYPE http_request_duration_seconds histogram\n" LAT_HIST(
+        "http_request_duration_seconds", "method=\"GET\",route=\"/work\",status_code=\"200\",", "80",
+        "90", "90", "90", "9") LAT_HIST("http_request_duration_seconds",
+                                        "method=\"GET\",route=\"/work\",status_code=\"500\",", "1",
+                                        "10", "10", "10", "2");
+
+START_TEST(test_auto_status_label)
+{
+    struct scrape_spec s;
+    struct scrape_totals t;
+
+    spec_auto(&s, SCRAPE_FLAVOUR_ANY);
+    t = extract_ok(&s, prom_client_page, NULL);
+    ck_assert_int_eq(t.rd.req_from, SCRAPE_REQ_COUNTER);
+    ck_assert_str_eq(t.rd.requests, "http_requests_total");
+    ck_assert_str_eq(t.rd.error_label, "status_code");
+    ck_assert(near(t.requests, 100) && near(t.errors, 10));
+    ck_assert_str_eq(t.rd.err_problem, "");
+    ck_assert_int_eq(t.rd.lat_kind, SCRAPE_LAT_HISTOGRAM);
+    ck_assert_int_eq(t.rd.unit_from, SCRAPE_UNIT_FROM_NAME);
+    ck_assert_str_eq(t.rd.lat_problem, "");
+
+    /* the label a newcomer copies from a Go example: named, never a silent 0 % */
+    spec(&s, "http_requests_total", "code", "5..", NULL, "http_request_duration_seconds", 0);
+    t = extract_ok(&s, prom_client_page, NULL);
+    ck_assert(near(t.errors, 0));
+    ck_assert_msg(strstr(t.rd.err_problem, "error_label code is on none of the 2 series of "
+                                           "http_requests_total; labels seen: method, route, "
+                                           "status_code"),
+                  "%s", t.rd.err_problem);
+
+    /* no status label at all */
+    t = extract_ok(&s, "http_requests_total{path=\"/\"} 5\n", NULL);
+    spec_auto(&s, SCRAPE_FLAVOUR_ANY);
+    t = extract_ok(&s, "http_requests_total{path=\"/\"} 5\n", NULL);
+    ck_assert_msg(strstr(t.rd.err_problem, "no status label on the 1 series") &&
+                      strstr(t.rd.err_problem, "labels seen: path"),
+                  "%s", t.rd.err_problem);
+    ck_assert_ptr_nonnull(strstr(t.rd.lat_problem, "no latency histogram on the page"));
+}
+END_TEST
+
+/* express-prom-bundle: no counter, one histogram; OpenTelemetry alike. */
+START_TEST(test_requests_from_histogram_count)
+{
+    static const char page[] =
+        "# TYPE http_request_duration_seconds histogram\n" LAT_HIST(
+            "http_request_duration_seconds", "method=\"GET\",path=\"/work\",status_code=\"200\",",
+            "60", "70", "72", "72", "7") LAT_HIST("http_request_duration_seconds",
+                                                "method=\"GET\",path=\"/work\",status_code=\"503\",",
+                                                "8", "8", "8", "8", "0.4");
+    struct scrape_spec s;
+    struct scrape_totals t;
+
+    spec_auto(&s, SCRAPE_FLAVOUR_ANY);
+    t = extract_ok(&s, page, NULL);
+    ck_assert_int_eq(t.rd.req_from, SCRAPE_REQ_HIST_COUNT);
+    ck_assert_str_eq(t.rd.requests, "http_request_duration_seconds_count");
+    ck_assert(near(t.requests, 80) && near(t.errors, 8));
+    ck_assert_str_eq(t.rd.error_label, "status_code");
+    ck_assert(near(t.hist_count, 80));
+
+    /* the documented explicit form */
+    spec(&s, "http_request_duration_seconds_count", "status_code", "5..", NULL,
+         "http_request_duration_seconds", 0);
+    t = extract_ok(&s, page, NULL);
+    ck_assert(near(t.requests, 80) && near(t.errors, 8));
+
+    /* a named counter that is absent: the reason names it */
+    spec(&s, "http_requests_total", "auto", "5..", NULL, "auto", 0);
+    extract_bad(&s, page, -ENOENT, "requests.metric http_requests_total is not on the page");
+}
+END_TEST
+
+START_TEST(test_otel_names_and_units)
+{
+    static const char new_semconv[] =
+        "# HELP http_server_request_duration Duration of HTTP server requests.\n"
+        "# UNIT http_server_request_duration seconds\n"
+        "# TYPE http_server_request_duration histogram\n" LAT_HIST(
+            "http_server_request_duration",
+            "http_request_method=\"GET\",http_response_status_code=\"500\",", "2", "3", "3", "3",
+            "0.3") LAT_HIST("http_server_request_duration",
+                            "http_request_method=\"GET\",http_response_status_code=\"200\",", "20",
+                            "27", "27", "27", "2");
+    static const char old_semconv_ms[] =
+        "# TYPE http_server_duration histogram\n"
+        "http_server_duration_bucket{http_status_code=\"200\",le=\"5\"} 4\n"
+        "http_server_duration_bucket{http_status_code=\"200\",le=\"25\"} 9\n"
+        "http_server_duration_bucket{http_status_code=\"200\",le=\"+Inf\"} 10\n"
+        "http_server_duration_count{http_status_code=\"200\"} 10\n"
+        "http_server_duration_sum{http_status_code=\"200\"} 120\n";
+    char page[1024];
+    struct scrape_spec s;
+    struct scrape_totals t;
+
+    for (int f = 0; f < 2; f++) {
+        spec_auto(&s, f ? SCRAPE_FLAVOUR_OTEL : SCRAPE_FLAVOUR_ANY);
+        t = extract_ok(&s, new_semconv, NULL);
+        ck_assert_str_eq(t.rd.latency, "http_server_request_duration");
+        ck_assert_int_eq(t.rd.unit_from, SCRAPE_UNIT_FROM_UNIT);
+        ck_assert(t.rd.unit_scale == 1);
+        ck_assert(near(t.hist_le[0], 0.1));
+        ck_assert_str_eq(t.rd.error_label, "http_response_status_code");
+        ck_assert(near(t.requests, 30) && near(t.errors, 3));
+
+        /* milliseconds by the old convention, no UNIT line: bounds read as ms */
+        t = extract_ok(&s, old_semconv_ms, NULL);
+        ck_assert_str_eq(t.rd.latency, "http_server_duration");
+        ck_assert_int_eq(t.rd.unit_from, SCRAPE_UNIT_FROM_CONVENTION);
+        ck_assert(near(t.hist_le[0], 0.005) && near(t.hist_le[1], 0.025));
+        ck_assert_str_eq(t.rd.error_label, "http_status_code");
+    }
+    /* a UNIT line beats the convention, and the name */
+    snprintf(page, sizeof(page), "# UNIT http_server_duration s\n%s", old_semconv_ms);
+    t = extract_ok(&s, page, NULL);
+    ck_assert_int_eq(t.rd.unit_from, SCRAPE_UNIT_FROM_UNIT);
+    ck_assert(near(t.hist_le[0], 5));
+    /* an explicit unit beats everything */
+    spec(&s, "auto", "auto", "5..", NULL, "http_server_duration", 1);
+    t = extract_ok(&s, page, NULL);
+    ck_assert_int_eq(t.rd.unit_from, SCRAPE_UNIT_FROM_CONFIG);
+    /* a UNIT that is no time unit is said, not guessed */
+    snprintf(page, sizeof(page), "# UNIT http_server_duration bytes\n%s", old_semconv_ms);
+    spec_auto(&s, SCRAPE_FLAVOUR_ANY);
+    t = extract_ok(&s, page, NULL);
+    ck_assert_ptr_nonnull(strstr(t.rd.lat_problem, "not a time unit"));
+}
+END_TEST
+
+START_TEST(test_absent_histogram_named)
+{
+    struct scrape_spec s;
+    struct scrape_totals t;
+
+    spec(&s, "auto", "auto", "5..", NULL, "app_latency_seconds", 0);
+    t = extract_ok(&s, prom_client_page, NULL);
+    ck_assert(!t.has_hist);
+    ck_assert_int_eq(t.rd.lat_kind, SCRAPE_LAT_NONE);
+    ck_assert_str_eq(t.rd.lat_problem, "latency.histogram app_latency_seconds is not on the page");
+    ck_assert_str_eq(t.rd.err_problem, ""); /* errors are still read */
+    ck_assert(near(t.errors, 10));
+    spec(&s, "auto", "auto", "5..", NULL, "http_request_duration_seconds_bucket", 0);
+    t = extract_ok(&s, prom_client_page, NULL);
+    ck_assert_ptr_nonnull(strstr(t.rd.lat_problem, "without _bucket"));
+    /* "" means no latency rule: no problem to report */
+    spec(&s, "auto", "auto", "5..", NULL, "", 0);
+    t = extract_ok(&s, prom_client_page, NULL);
+    ck_assert_str_eq(t.rd.lat_problem, "");
+    ck_assert(!t.has_hist);
+}
+END_TEST
+
+START_TEST(test_summary)
+{
+    static const char with_quantiles[] =
+        "# TYPE http_request_duration_seconds summary\n"
+        "http_request_duration_seconds{status_code=\"200\",quantile=\"0.5\"} 0.02\n"
+        "http_request_duration_seconds{status_code=\"200\",quantile=\"0.9\"} 0.05\n"
+        "http_request_duration_seconds_sum{status_code=\"200\"} 2.5\n"
+        "http_request_duration_seconds_count{status_code=\"200\"} 95\n"
+        "http_request_duration_seconds{status_code=\"500\",quantile=\"0.5\"} 0.04\n"
+        "http_request_duration_seconds{status_code=\"500\",quantile=\"0.9\"} 0.09\n"
+        "http_request_duration_seconds_sum{status_code=\"500\"} 0.3\n"
+        "http_request_duration_seconds_count{status_code=\"500\"} 5\n";
+    /* Python's Summary: count and sum only */
+    static const char no_quantiles[] = "# TYPE http_requests_total counter\n"
+                                       "http_requests_total{status=\"200\"} 9\n"
+                                       "http_requests_total{status=\"500\"} 1\n"
+                                       "# TYPE http_request_duration_seconds summary\n"
+                                       "http_request_duration_seconds_count 10\n"
+                                       "http_request_duration_seconds_sum 0.4\n";
+    struct scrape_spec s;
+    struct scrape_totals t;
+
+    spec_auto(&s, SCRAPE_FLAVOUR_ANY);
+    t = extract_ok(&s, with_quantiles, NULL);
+    ck_assert_int_eq(t.rd.lat_kind, SCRAPE_LAT_SUMMARY);
+    ck_assert(t.has_summary_q && near(t.summary_q, 0.03)); /* mean over the two series */
+    ck_assert(!t.has_hist);
+    ck_assert(near(t.requests, 100) && near(t.errors, 5)); /* the error rule keeps its counts */
+    ck_assert_str_eq(t.rd.lat_problem, "");
+    scrape_spec_tune(&s, SCRAPE_FLAVOUR_ANY, 0.99);
+    t = extract_ok(&s, with_quantiles, NULL);
+    ck_assert(!t.has_summary_q);
+    ck_assert_ptr_nonnull(strstr(t.rd.lat_problem, "without a quantile=\"0.99\" series"));
+
+    spec_auto(&s, SCRAPE_FLAVOUR_ANY);
+    t = extract_ok(&s, no_quantiles, NULL);
+    ck_assert(near(t.requests, 10) && near(t.errors, 1));
+    ck_assert_str_eq(t.rd.error_label, "status");
+    ck_assert_ptr_nonnull(strstr(t.rd.lat_problem, "it has none"));
+}
+END_TEST
+
+START_TEST(test_error_match_regex_on_pages)
+{
+    static const char page[] = "r{code=\"200\"} 80\nr{code=\"500\"} 5\nr{code=\"503\"} 10\n"
+                               "r{code=\"429\"} 5\n";
+    static const struct {
+        const char *match;
+        double errors;
+    } cases[] = {{"5..", 15}, {"5.*", 15}, {"5[0-9]{2}", 15}, {"5\\d\\d", 15},
+                 {"5..|429", 20}, {"503", 10}, {"4..", 5}};
+    struct scrape_spec s;
+    struct scrape_totals t;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        spec(&s, "r", "code", cases[i].match, NULL, NULL, 0);
+        t = extract_ok(&s, page, NULL);
+        ck_assert_msg(near(t.errors, cases[i].errors), "%s: %g", cases[i].match, t.errors);
+        ck_assert_str_eq(t.rd.err_problem, "");
+    }
+    /* "5xx" is a literal in PromQL too: on numeric codes it can never match, and says so */
+    spec(&s, "r", "code", "5xx", NULL, NULL, 0);
+    t = extract_ok(&s, page, NULL);
+    ck_assert_ptr_nonnull(strstr(t.rd.err_problem, "never matches"));
+    /* ... but is right where the label holds classes (Envoy's response_code_class) */
+    t = extract_ok(&s, "r{code=\"2xx\"} 9\nr{code=\"5xx\"} 1\n", NULL);
+    ck_assert_str_eq(t.rd.err_problem, "");
+    ck_assert(near(t.errors, 1));
+}
+END_TEST
+
+START_TEST(test_delta_source_switch)
+{
+    struct scrape_spec s;
+    struct scrape_totals a, b;
+    struct sample_delta d;
+
+    spec_auto(&s, SCRAPE_FLAVOUR_ANY);
+    /* the counter appears after the histogram: the two pages count different things */
+    a = extract_ok(&s,
+                   LAT_HIST("http_request_duration_seconds", "code=\"200\",", "5", "5", "5", "5",
+                            "0.1"),
+                   NULL);
+    b = extract_ok(&s, prom_client_page, NULL);
+    ck_assert_int_eq(a.rd.req_from, SCRAPE_REQ_HIST_COUNT);
+    ck_assert_int_eq(b.rd.req_from, SCRAPE_REQ_COUNTER);
+    scrape_delta(&a, &b, 1, &d);
+    ck_assert(d.valid);
+    ck_assert_uint_eq(d.requests, 0);
+    ck_assert_uint_eq(d.errors, 0);
+    ck_assert(!d.reset);
+    /* problems travel with the delta */
+    spec(&s, "http_requests_total", "code", "5..", NULL, "none_seconds", 0);
+    a = extract_ok(&s, prom_client_page, NULL);
+    scrape_delta(&a, &a, 1, &d);
+    ck_assert_ptr_nonnull(strstr(d.err_problem, "error_label code"));
+    ck_assert_ptr_nonnull(strstr(d.lat_problem, "none_seconds"));
+}
+END_TEST
+
+START_TEST(test_delta_summary)
+{
+    static const char p1[] = "# TYPE lat summary\nlat{quantile=\"0.5\"} 0.02\nlat_count 100\n"
+                             "lat_sum 2\nr 100\n";
+    static const char p2[] = "# TYPE lat summary\nlat{quantile=\"0.5\"} 0.04\nlat_count 160\n"
+                             "lat_sum 4\nr 160\n";
+    struct scrape_spec s;
+    struct scrape_totals a, b;
+    struct sample_delta d;
+
+    spec(&s, "r", "code", "5..", NULL, "lat", 0);
+    a = extract_ok(&s, p1, NULL);
+    b = extract_ok(&s, p2, NULL);
+    ck_assert_int_eq(a.rd.unit_from, SCRAPE_UNIT_FROM_ASSUMED);
+    scrape_delta(&a, &b, 1, &d);
+    ck_assert(d.has_summary && near(d.summary_q, 0.04));
+    ck_assert_uint_eq(d.summary_count, 60);
+    ck_assert(!d.has_hist);
+    ck_assert_uint_eq(d.requests, 60);
+}
+END_TEST
+
 Suite *scrape_suite(void)
 {
     Suite *s = suite_create("scrape");
@@ -821,6 +1115,14 @@ Suite *scrape_suite(void)
     tcase_add_test(tc, test_delta_histogram_reset_as_unit);
     tcase_add_test(tc, test_delta_rounding);
     tcase_add_test(tc, test_pages_to_delta);
+    tcase_add_test(tc, test_auto_status_label);
+    tcase_add_test(tc, test_requests_from_histogram_count);
+    tcase_add_test(tc, test_otel_names_and_units);
+    tcase_add_test(tc, test_absent_histogram_named);
+    tcase_add_test(tc, test_summary);
+    tcase_add_test(tc, test_error_match_regex_on_pages);
+    tcase_add_test(tc, test_delta_source_switch);
+    tcase_add_test(tc, test_delta_summary);
     suite_add_tcase(s, tc);
     return s;
 }

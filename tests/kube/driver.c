@@ -74,6 +74,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
                             fail ? "{\"outcome\":\"FAIL\",\"rule\":\"error_rate\",\"value\":0.2,"
                                    "\"threshold\":0.05,\"requests\":1200,\"errors\":240}"
                                  : NULL,
+                            fail ? "rule error_rate: error rate 20.0% (240 of 1200 requests in the "
+                                   "span that decided) above the 5% limit"
+                                 : NULL,
                             now_ms());
         d->next_verdict += d->interval;
     }
