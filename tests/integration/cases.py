@@ -1682,3 +1682,7 @@ def clock_jumps(t):
     bad = [r for _, r in d.log_records(off) if r.get("level") in ("warn", "error")]
     check(not bad, "warnings or errors logged around the clock jumps: %s",
           brief([(0, r) for r in bad]))
+
+
+# Reading real instrumentation: registered after the cases above.
+import cases_reading  # noqa: E402,F401

@@ -63,6 +63,9 @@ class _Metrics:
         self.buckets = [0] * len(LATENCY_BUCKETS)
         self.count = 0
         self.sum = 0.0
+        self.latencies = {}  # code -> latency (s) -> count: other page shapes re-bucket these
+        self.last_latency = 0.0
+        self.shape = None  # a function of this object returning a page; None: render()
 
     def advance(self, code, n, latency):
         code = str(code)
@@ -72,6 +75,12 @@ class _Metrics:
                 self.buckets[i] += n
         self.count += n
         self.sum += n * latency
+        per = self.latencies.setdefault(code, {})
+        per[latency] = per.get(latency, 0) + n
+        self.last_latency = latency
+
+    def page(self):
+        return self.shape(self) if self.shape else self.render()
 
     def render(self):
         out = [
@@ -214,7 +223,14 @@ class FakeApp:
     def reset_metrics(self):
         """Every counter back to 0, as after a restart of the app."""
         with self._lock:
+            shape = self._metrics.shape
             self._metrics = _Metrics()
+            self._metrics.shape = shape
+
+    def set_shape(self, fn):
+        """Serve /metrics as fn(metrics) renders it (see pageshapes.py); None: the default."""
+        with self._lock:
+            self._metrics.shape = fn
 
     def advance_metrics(self, code=200, n=1, latency=0.01):
         """Add n requests answered with `code` that took `latency` seconds."""
@@ -231,7 +247,7 @@ class FakeApp:
             if b is not None and b.mode == "reply" and b.body is not None:
                 body = b.next_body()
             elif path == "/metrics" and b is not None and b.mode == "reply" and b.status == 200:
-                body = self._metrics.render().encode()
+                body = self._metrics.page().encode()
             else:
                 body = None
             outcome = (b.mode if b.mode != "reply" else b.status) if b else 404
