@@ -1092,6 +1092,73 @@ START_TEST(test_delta_summary)
 }
 END_TEST
 
+/* Pages in the shapes of libraries the interop suite cannot install here: the README's
+ * block and auto must read the same. */
+START_TEST(test_library_shapes)
+{
+    static const char micrometer[] =
+        "# HELP http_server_requests_seconds\n"
+        "# TYPE http_server_requests_seconds histogram\n" LAT_HIST(
+            "http_server_requests_seconds",
+            "error=\"none\",exception=\"none\",method=\"GET\",outcome=\"SUCCESS\",status=\"200\","
+            "uri=\"/work\",",
+            "70", "90", "90", "90", "3") LAT_HIST("http_server_requests_seconds",
+                                                  "error=\"none\",exception=\"none\",method="
+                                                  "\"GET\",outcome=\"SERVER_ERROR\",status="
+                                                  "\"500\",uri=\"/work\",",
+                                                  "5", "10", "10", "10", "1");
+    static const char otel_java[] =
+        "# TYPE http_server_request_duration_seconds histogram\n" LAT_HIST(
+            "http_server_request_duration_seconds",
+            "http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"/work\",",
+            "70", "90", "90", "90", "3") LAT_HIST("http_server_request_duration_seconds",
+                                                  "http_request_method=\"GET\","
+                                                  "http_response_status_code=\"503\","
+                                                  "http_route=\"/work\",",
+                                                  "5", "10", "10", "10", "1");
+    static const char otel_python_ms[] =
+        "# TYPE http_server_duration_milliseconds histogram\n"
+        "http_server_duration_milliseconds_bucket{http_status_code=\"200\",le=\"10\"} 60\n"
+        "http_server_duration_milliseconds_bucket{http_status_code=\"200\",le=\"+Inf\"} 90\n"
+        "http_server_duration_milliseconds_count{http_status_code=\"200\"} 90\n"
+        "http_server_duration_milliseconds_sum{http_status_code=\"200\"} 900\n"
+        "http_server_duration_milliseconds_bucket{http_status_code=\"500\",le=\"10\"} 10\n"
+        "http_server_duration_milliseconds_bucket{http_status_code=\"500\",le=\"+Inf\"} 10\n"
+        "http_server_duration_milliseconds_count{http_status_code=\"500\"} 10\n"
+        "http_server_duration_milliseconds_sum{http_status_code=\"500\"} 50\n";
+    static const struct {
+        const char *page, *metric, *label, *match, *hist;
+        enum scrape_flavour flavour;
+        double scale;
+    } libs[] = {
+        {micrometer, "http_server_requests_seconds_count", "status", "5..",
+         "http_server_requests_seconds", SCRAPE_FLAVOUR_ANY, 1},
+        {micrometer, "http_server_requests_seconds_count", "outcome", "SERVER_ERROR",
+         "http_server_requests_seconds", SCRAPE_FLAVOUR_ANY, 1},
+        {otel_java, "auto", "auto", "5..", "auto", SCRAPE_FLAVOUR_OTEL, 1},
+        {otel_python_ms, "auto", "auto", "5..", "auto", SCRAPE_FLAVOUR_OTEL, 1e-3},
+    };
+    struct scrape_spec s;
+    struct scrape_totals t, a;
+
+    for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
+        spec(&s, libs[i].metric, libs[i].label, libs[i].match, NULL, libs[i].hist, 0);
+        scrape_spec_tune(&s, libs[i].flavour, 0.5);
+        t = extract_ok(&s, libs[i].page, NULL);
+        ck_assert_msg(near(t.requests, 100) && near(t.errors, 10), "%zu: %g %g", i, t.requests,
+                      t.errors);
+        ck_assert_str_eq(t.rd.err_problem, "");
+        ck_assert_str_eq(t.rd.lat_problem, "");
+        ck_assert(t.rd.unit_scale == libs[i].scale);
+        /* the defaults read the same page alike */
+        spec_auto(&s, SCRAPE_FLAVOUR_ANY);
+        a = extract_ok(&s, libs[i].page, NULL);
+        ck_assert(near(a.requests, 100) && near(a.errors, 10));
+        ck_assert(a.rd.unit_scale == libs[i].scale);
+    }
+}
+END_TEST
+
 Suite *scrape_suite(void)
 {
     Suite *s = suite_create("scrape");
@@ -1123,6 +1190,7 @@ Suite *scrape_suite(void)
     tcase_add_test(tc, test_error_match_regex_on_pages);
     tcase_add_test(tc, test_delta_source_switch);
     tcase_add_test(tc, test_delta_summary);
+    tcase_add_test(tc, test_library_shapes);
     suite_add_tcase(s, tc);
     return s;
 }

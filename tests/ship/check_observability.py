@@ -106,7 +106,8 @@ def check_rules(objs, root, work):
     problems = []
     alerts = [r for g in groups for r in g["rules"] if "alert" in r]
     want = {"RollguardRollbackTriggered", "RollguardVerdictFailRollbackSkipped",
-            "RollguardKubeAPIErrors", "RollguardConfigReloadFailed", "RollguardAppLivenessFailing"}
+            "RollguardKubeAPIErrors", "RollguardConfigReloadFailed", "RollguardAppLivenessFailing",
+            "RollguardMetricsUnreadable"}
     missing = want - {a["alert"] for a in alerts}
     if missing:
         problems.append("missing alerts: " + ", ".join(sorted(missing)))
