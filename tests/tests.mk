@@ -1,0 +1,51 @@
+# tests/tests.mk — every suite of make check and make test, in the order they run.
+
+.PHONY: check check-unit check-fuzz-replay check-docs check-integration check-fakeapi \
+        check-kube test test-san test-valgrind
+
+# Unit tests first: they are the quickest to say what broke.
+check: check-unit check-fuzz-replay check-curl-tls check-docs check-integration check-fakeapi \
+       check-kube
+
+check-unit: $(CHECK_BIN)
+	$(CHECK_BIN)
+
+check-fuzz-replay: $(FUZZ_REPLAY_BINS)
+	$(Q)set -e; for b in $(FUZZ_REPLAY_BINS); do \
+	    t=$${b##*/replay_}; \
+	    $$b tests/fuzz/corpus/$$t tests/fuzz/regression/$$t; \
+	done
+
+# README's config table is generated: `make docs` refreshes it, check-docs fails when stale.
+check-docs: $(BIN)
+	$(Q)$(PYTHON) tools/readme_reference.py --binary $(BIN) --check README.md
+
+check-integration: $(BIN)
+	$(PYTHON) tests/integration/run.py --binary $(BIN)
+
+# The fake Kubernetes API server's self-test, then rollguard against it (real binary,
+# scripted orchestrator, kubectl as the reference when installed).
+check-fakeapi:
+	$(PYTHON) tests/fakeapi/test_fakeapi.py
+
+check-kube: $(BIN) $(KUBE_DRIVER)
+	$(PYTHON) tests/kube/run.py --binary $(BIN) --driver $(KUBE_DRIVER)
+
+test-san:
+	$(MAKE) SANITIZE=address,undefined check
+
+VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=9
+
+test-valgrind: $(BIN) $(CHECK_BIN)
+	CK_FORK=no $(VALGRIND) $(CHECK_BIN)
+	$(PYTHON) tests/integration/run.py --binary $(BIN) --valgrind
+
+# The whole suite, warnings as errors: the plain build, the real instrumentation
+# libraries (plain build only), ASan+UBSan, valgrind, then what ships.
+test:
+	$(MAKE) WERROR=1 check
+	$(MAKE) WERROR=1 check-interop
+	$(MAKE) WERROR=1 test-san
+	$(MAKE) WERROR=1 test-valgrind
+	$(MAKE) WERROR=1 check-ship
+	$(MAKE) WERROR=1 check-image
