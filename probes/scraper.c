@@ -45,6 +45,15 @@ struct scraper {
     scraper_fn *cb;
     void *arg;
     struct scraper_stats stats;
+    struct {
+        bool on;
+        char *body; /* owned; NULL: none */
+        size_t len, skipped;
+        uint64_t ms;
+        char type[128];
+        size_t next_len; /* of the page being parsed */
+        char next_type[128];
+    } kept; /* scraper_keep_last_page */
 };
 
 static const char *const scraper_names[SCRAPER_RESULT_COUNT] = {
@@ -125,6 +134,30 @@ static void drop_job(struct scraper *s)
         evtimer_del(s->step);
 }
 
+/* Moves the page just parsed into s->kept when keeping is on. */
+static void keep_page(struct scraper *s)
+{
+    char *body;
+
+    if (!s->kept.on)
+        return;
+    free(s->kept.body);
+    s->kept.body = NULL;
+    s->kept.skipped = 0;
+    if (s->kept.next_len > SCRAPER_KEEP_MAX) {
+        s->kept.skipped = s->kept.next_len;
+        return;
+    }
+    body = s->page ? realloc(s->page, s->kept.next_len + 1) : calloc(1, 1);
+    if (!body)
+        return; /* s->page stays owned by the job and is freed with it */
+    s->page = NULL;
+    s->kept.body = body;
+    s->kept.len = s->kept.next_len;
+    s->kept.ms = s->page_ms;
+    memcpy(s->kept.type, s->kept.next_type, sizeof(s->kept.type));
+}
+
 static void next_step(struct scraper *s)
 {
     struct timeval zero = {0, 0};
@@ -151,6 +184,7 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
         next_step(s);
         return;
     }
+    keep_page(s);
     drop_job(s);
     if (r == -ENOENT) {
         finish(s, SCRAPER_NO_METRIC, perr.msg);
@@ -195,6 +229,9 @@ static void on_page(const struct curlm_result *res, void *arg)
     } else {
         s->page_ms = now_ms();
         s->page = curlm_take_body(res);
+        s->kept.next_len = s->page ? res->body_len : 0;
+        snprintf(s->kept.next_type, sizeof(s->kept.next_type), "%s",
+                 res->content_type ? res->content_type : "");
         r = scrape_job_new(&s->spec, s->page ? s->page : "", s->page ? res->body_len : 0,
                            res->content_type, &s->job);
         if (r == 0) {
@@ -209,11 +246,7 @@ static void on_page(const struct curlm_result *res, void *arg)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
-    static const char *const headers[] = {
-        "Accept: application/openmetrics-text;version=1.0.0;q=0.8,"
-        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-        NULL,
-    };
+    static const char *const headers[] = {SCRAPER_ACCEPT, NULL};
     struct scraper *s = arg;
     struct curlm_opts o = {
         .url = s->url,
@@ -282,6 +315,7 @@ struct scraper *scraper_free(struct scraper *s)
     if (s->timer)
         event_free(s->timer);
     free(s->url);
+    free(s->kept.body);
     free(s);
     return NULL;
 }
@@ -329,4 +363,31 @@ void scraper_stop(struct scraper *s)
 const struct scraper_stats *scraper_stats_get(const struct scraper *s)
 {
     return &s->stats;
+}
+
+bool scraper_keep_last_page(struct scraper *s, bool on)
+{
+    bool was = s->kept.on;
+
+    s->kept.on = on;
+    if (!on) {
+        free(s->kept.body);
+        s->kept.body = NULL;
+        s->kept.skipped = 0;
+    }
+    return was;
+}
+
+int scraper_last_page(const struct scraper *s, struct scraper_page *ret)
+{
+    memset(ret, 0, sizeof(*ret));
+    ret->content_type = "";
+    ret->skipped = s->kept.skipped;
+    if (!s->kept.body)
+        return -ENOENT;
+    ret->body = s->kept.body;
+    ret->len = s->kept.len;
+    ret->content_type = s->kept.type;
+    ret->age_ms = now_ms() - s->kept.ms;
+    return 0;
 }

@@ -20,6 +20,11 @@ struct event_base;
 struct curlm;
 struct scraper;
 
+/* The Accept header of every scrape: OpenMetrics preferred, then text 0.0.4. */
+#define SCRAPER_ACCEPT                                                                             \
+    "Accept: application/openmetrics-text;version=1.0.0;q=0.8,"                                    \
+    "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
 enum scraper_result {
     SCRAPER_OK,
     SCRAPER_UNREACHABLE, /* no answer: refused, timeout, DNS, reset */
@@ -76,5 +81,28 @@ void scraper_stop(struct scraper *s);
 
 const struct scraper_stats *scraper_stats_get(const struct scraper *s);
 const char *scraper_result_name(enum scraper_result r);
+
+/*
+ * The last page fetched with HTTP 200 (parsed or not), kept for
+ * GET /check-metrics on admin_listen. Off by default: a kept page is
+ * resident memory. At most one page of at most SCRAPER_KEEP_MAX bytes is
+ * kept; it is replaced by the next 200 page and freed by turning keeping
+ * off or by scraper_free.
+ */
+#define SCRAPER_KEEP_MAX (1024 * 1024)
+
+struct scraper_page {
+    const char *body;         /* NUL-terminated; valid until the next page, NULL: none */
+    size_t len;
+    const char *content_type; /* "" when the app sent none */
+    uint64_t age_ms;          /* since the page arrived */
+    size_t skipped;           /* > 0: the last page had this many bytes, too many to keep */
+};
+
+/* Keep each next page (on), or stop and free the kept one (off). Returns the previous setting. */
+bool scraper_keep_last_page(struct scraper *s, bool on);
+
+/* Fills *ret. Returns 0, or -ENOENT when no page is kept (ret->skipped may say why). */
+int scraper_last_page(const struct scraper *s, struct scraper_page *ret);
 
 #endif

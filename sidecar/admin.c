@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "sidecar/doctor.h"
 #include "sidecar/endpoints.h"
 #include "sidecar/rollback.h"
 
@@ -73,6 +74,10 @@ void admin_handle(const struct httpd_req *req, struct httpd_resp *resp, void *ar
     int dry;
     int64_t id;
 
+    if (eq(h->path, h->path_len, "/check-metrics")) {
+        doctor_http(req, resp, ctx->state->cfg, ctx->scraper ? *ctx->scraper : NULL);
+        return;
+    }
     if (!eq(h->path, h->path_len, "/rollback")) {
         endpoints_handle(req, resp, ctx->state);
         return;

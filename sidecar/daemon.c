@@ -800,6 +800,7 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
     d->state.rollback = d->rollback;
     d->admin_ctx.state = &d->state;
     d->admin_ctx.rollback = d->rollback;
+    d->admin_ctx.scraper = &d->scraper;
 
     r = daemon_listen(d, d->cfg->listen, "listen", &d->httpd);
     if (r < 0)

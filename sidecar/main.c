@@ -16,6 +16,7 @@
 #include "config/cfg.h"
 #include "probes/curlm.h"
 #include "sidecar/daemon.h"
+#include "sidecar/doctor.h"
 #include "sidecar/log.h"
 #include "sidecar/rollback_cli.h"
 
@@ -26,6 +27,7 @@ static void usage(FILE *f)
     fprintf(f,
             "Usage: rollguard [--config FILE]\n"
             "       rollguard rollback [--to-revision N] [--dry-run] [--config FILE]\n"
+            "       rollguard check-metrics [URL] [--config FILE]\n"
             "       rollguard --check-config [--config FILE]\n"
             "       rollguard --print-default-config | --print-reference\n"
             "       rollguard --version | --help\n"
@@ -34,6 +36,9 @@ static void usage(FILE *f)
             "app's errors and latency, and undoes a bad rollout once.\n"
             "\n"
             "  -c, --config FILE         YAML config (default: the embedded defaults)\n"
+            "      check-metrics [URL]   print what rollguard reads from the app's metrics page\n"
+            "                            (URL default: app.metrics.url); exit 0 ok, 1 a rule\n"
+            "                            cannot be judged, 2 unreadable (check-metrics --help)\n"
             "      --check-config        validate the config and exit: 0 valid, 2 invalid\n"
             "                            (each problem as FILE:LINE:COLUMN: message)\n"
             "      --print-default-config  print the embedded default config\n"
@@ -42,6 +47,7 @@ static void usage(FILE *f)
             "  -h, --help                print this help\n"
             "\n"
             "Endpoints on `listen`: /health /ready /livez /metrics /status\n"
+            "On `admin_listen`: POST /rollback, GET /check-metrics, and the endpoints above\n"
             "Signals: SIGHUP reloads the config; SIGTERM/SIGINT drain and exit.\n");
 }
 
@@ -112,6 +118,8 @@ int main(int argc, char **argv)
     main_tune_malloc();
     if (argc > 1 && !strcmp(argv[1], "rollback"))
         return rollback_cli_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "check-metrics"))
+        return doctor_cli_main(argc - 1, argv + 1);
     while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
         switch (c) {
         case 'c':

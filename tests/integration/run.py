@@ -26,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import OPT, CaseFail, CaseSkip, Ctx  # noqa: E402
 import cases  # noqa: E402
+import cases_doctor  # noqa: E402,F401  (registers its cases after those of cases.py)
 
 # Plain-run budget of one case; past it the watchdog kills the daemons, which
 # makes the case fail quickly instead of hanging the run.
