@@ -9,7 +9,7 @@ set -eu
 
 PKGS="make gcc libc6-dev pkg-config git ca-certificates curl python3 \
 libevent-dev libcurl4-openssl-dev libjansson-dev libyaml-dev libssl-dev \
-check valgrind prometheus faketime"
+check valgrind prometheus faketime clang-format"
 # The default static libcurl (tools/build-curl.sh) is built from Debian's curl
 # source package: dpkg-dev fetches and unpacks it (apt-get source, dpkg-source)
 # and gives Debian's build flags; curl's shipped configure needs no autotools,

@@ -46,7 +46,6 @@ int cfg_key_lookup(const char *path, bool *is_section);
  */
 bool cfg_key_suggest(const char *path, char *out, size_t size);
 
-
 /* True once the error list is full, so callers can skip costly messages. */
 bool cfg_build_errs_full(const struct cfg_build *b);
 
@@ -63,8 +62,8 @@ void cfg_build_nomem(struct cfg_build *b);
  * ~ or null, unquoted), which no key accepts. val is the value's position,
  * key the key's. Problems go to the error list.
  */
-void cfg_build_scalar(struct cfg_build *b, int id, const char *text, bool null,
-                      struct cfg_mark val, struct cfg_mark key);
+void cfg_build_scalar(struct cfg_build *b, int id, const char *text, bool null, struct cfg_mark val,
+                      struct cfg_mark key);
 
 /*
  * The file gave key id a node that is not a scalar; what is "mapping" or
@@ -115,8 +114,8 @@ int cfg_check_selector(const char *s, char *err, size_t errlen);
  * host_required. The port is 1-65535; it may be left out (with its colon)
  * unless port_required.
  */
-int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_required,
-                       char *err, size_t errlen);
+int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_required, char *err,
+                       size_t errlen);
 
 /*
  * The host of a host:port that cfg_check_hostport accepted is a loopback

@@ -44,9 +44,9 @@ enum cfg_type {
 };
 
 static const char *const type_names[] = {
-    [T_STRING] = "string", [T_DURATION] = "duration", [T_UINT] = "integer",
-    [T_DOUBLE] = "number", [T_BOOL] = "bool",         [T_ENUM] = "enum",
-    [T_ADDRESS] = "address", [T_URL] = "url",         [T_PATH] = "path",
+    [T_STRING] = "string",   [T_DURATION] = "duration", [T_UINT] = "integer",
+    [T_DOUBLE] = "number",   [T_BOOL] = "bool",         [T_ENUM] = "enum",
+    [T_ADDRESS] = "address", [T_URL] = "url",           [T_PATH] = "path",
 };
 
 /* What a key of each type expects, for "expected X, got a mapping". */
@@ -72,10 +72,10 @@ static const char *const type_wants[] = {
 struct cfg_key {
     const char *path; /* dotted, exactly as written in the file */
     enum cfg_type type;
-    size_t off; /* into struct cfg */
-    double min, max; /* T_UINT, T_DURATION (ms), T_DOUBLE */
-    unsigned flags;  /* K_* */
-    const char *def; /* the default as the value's text ("" for empty) */
+    size_t off;               /* into struct cfg */
+    double min, max;          /* T_UINT, T_DURATION (ms), T_DOUBLE */
+    unsigned flags;           /* K_* */
+    const char *def;          /* the default as the value's text ("" for empty) */
     const char *const *names; /* T_ENUM: NULL-terminated, index = value */
     int (*check)(const char *s, char *err, size_t errlen); /* strings: extra syntax */
     const char *hint; /* strings: what is accepted, for the reference */
@@ -92,16 +92,41 @@ static const char *const kind_names[] = {"none", "http", "tcp", NULL};
 
 #define OFF(f) offsetof(struct cfg, f)
 #define K_STR(p, f, fl, chk, hint, def, doc)                                                       \
-    {p, T_STRING, OFF(f), 0, 0, fl, def, NULL, chk, hint, doc}
-#define K_DUR(p, f, lo, hi, def, doc) {p, T_DURATION, OFF(f), lo, hi, 0, def, NULL, NULL, NULL, doc}
-#define K_UINT(p, f, lo, hi, def, doc) {p, T_UINT, OFF(f), lo, hi, 0, def, NULL, NULL, NULL, doc}
+    {                                                                                              \
+        p, T_STRING, OFF(f), 0, 0, fl, def, NULL, chk, hint, doc                                   \
+    }
+#define K_DUR(p, f, lo, hi, def, doc)                                                              \
+    {                                                                                              \
+        p, T_DURATION, OFF(f), lo, hi, 0, def, NULL, NULL, NULL, doc                               \
+    }
+#define K_UINT(p, f, lo, hi, def, doc)                                                             \
+    {                                                                                              \
+        p, T_UINT, OFF(f), lo, hi, 0, def, NULL, NULL, NULL, doc                                   \
+    }
 #define K_DBL(p, f, lo, hi, fl, def, doc)                                                          \
-    {p, T_DOUBLE, OFF(f), lo, hi, fl, def, NULL, NULL, NULL, doc}
-#define K_BOOL(p, f, def, doc) {p, T_BOOL, OFF(f), 0, 0, 0, def, NULL, NULL, NULL, doc}
-#define K_ENUM(p, f, n, def, doc) {p, T_ENUM, OFF(f), 0, 0, 0, def, n, NULL, NULL, doc}
-#define K_ADDR(p, f, fl, def, doc) {p, T_ADDRESS, OFF(f), 0, 0, fl, def, NULL, NULL, NULL, doc}
-#define K_URL(p, f, fl, def, doc) {p, T_URL, OFF(f), 0, 0, fl, def, NULL, NULL, NULL, doc}
-#define K_PATH(p, f, def, doc) {p, T_PATH, OFF(f), 0, 0, 0, def, NULL, NULL, NULL, doc}
+    {                                                                                              \
+        p, T_DOUBLE, OFF(f), lo, hi, fl, def, NULL, NULL, NULL, doc                                \
+    }
+#define K_BOOL(p, f, def, doc)                                                                     \
+    {                                                                                              \
+        p, T_BOOL, OFF(f), 0, 0, 0, def, NULL, NULL, NULL, doc                                     \
+    }
+#define K_ENUM(p, f, n, def, doc)                                                                  \
+    {                                                                                              \
+        p, T_ENUM, OFF(f), 0, 0, 0, def, n, NULL, NULL, doc                                        \
+    }
+#define K_ADDR(p, f, fl, def, doc)                                                                 \
+    {                                                                                              \
+        p, T_ADDRESS, OFF(f), 0, 0, fl, def, NULL, NULL, NULL, doc                                 \
+    }
+#define K_URL(p, f, fl, def, doc)                                                                  \
+    {                                                                                              \
+        p, T_URL, OFF(f), 0, 0, fl, def, NULL, NULL, NULL, doc                                     \
+    }
+#define K_PATH(p, f, def, doc)                                                                     \
+    {                                                                                              \
+        p, T_PATH, OFF(f), 0, 0, 0, def, NULL, NULL, NULL, doc                                     \
+    }
 
 /*
  * One probe's keys. http.timeout and tcp.timeout share timeout_ms: a probe
@@ -111,19 +136,22 @@ static const char *const kind_names[] = {"none", "http", "tcp", NULL};
 #define PROBE_KEYS(P, F, URL, PERIOD, FAILS, WHAT)                                                 \
     K_BOOL(P ".enabled", F.enabled, "true",                                                        \
            "probe the app at all; false: " WHAT " is not probed"),                                 \
-    K_URL(P ".http.url", F.url, 0, URL, "HTTP probe: GET this URL; 200-399 passes"),               \
-    K_DUR(P ".http.timeout", F.timeout_ms, 10, 10 * MIN, "1s", "HTTP probe: give up after this"),  \
-    K_BOOL(P ".http.tls_verify", F.tls_verify, "false", "HTTP probe: verify an https app's cert"), \
-    K_ADDR(P ".tcp.address", F.address, K_HOST, "127.0.0.1:3000",                                  \
-           "TCP probe (a `tcp` mapping replaces `http`): connect to this host:port"),              \
-    K_DUR(P ".tcp.timeout", F.timeout_ms, 10, 10 * MIN, "1s", "TCP probe: give up after this"),    \
-    K_DUR(P ".period", F.period_ms, 100, HOUR, PERIOD, "time between probes; >= the timeout"),     \
-    K_DUR(P ".initial_delay", F.initial_delay_ms, 0, HOUR, "0s",                                   \
-          "wait this long after start before the first probe"),                                    \
-    K_UINT(P ".failure_threshold", F.failure_threshold, 1, 1000, FAILS,                            \
-           "consecutive failures that turn " WHAT " bad"),                                         \
-    K_UINT(P ".success_threshold", F.success_threshold, 1, 1000, "1",                              \
-           "consecutive passes that turn " WHAT " good")
+        K_URL(P ".http.url", F.url, 0, URL, "HTTP probe: GET this URL; 200-399 passes"),           \
+        K_DUR(P ".http.timeout", F.timeout_ms, 10, 10 * MIN, "1s",                                 \
+              "HTTP probe: give up after this"),                                                   \
+        K_BOOL(P ".http.tls_verify", F.tls_verify, "false",                                        \
+               "HTTP probe: verify an https app's cert"),                                          \
+        K_ADDR(P ".tcp.address", F.address, K_HOST, "127.0.0.1:3000",                              \
+               "TCP probe (a `tcp` mapping replaces `http`): connect to this host:port"),          \
+        K_DUR(P ".tcp.timeout", F.timeout_ms, 10, 10 * MIN, "1s",                                  \
+              "TCP probe: give up after this"),                                                    \
+        K_DUR(P ".period", F.period_ms, 100, HOUR, PERIOD, "time between probes; >= the timeout"), \
+        K_DUR(P ".initial_delay", F.initial_delay_ms, 0, HOUR, "0s",                               \
+              "wait this long after start before the first probe"),                                \
+        K_UINT(P ".failure_threshold", F.failure_threshold, 1, 1000, FAILS,                        \
+               "consecutive failures that turn " WHAT " bad"),                                     \
+        K_UINT(P ".success_threshold", F.success_threshold, 1, 1000, "1",                          \
+               "consecutive passes that turn " WHAT " good")
 
 /*
  * The table. Its order is the order of the reference and of the hash, and
@@ -147,8 +175,7 @@ static const struct cfg_key keys[] = {
     K_UINT("server.backlog", server.backlog, 1, 65535, "1024", "listen(2) backlog"),
     K_DUR("server.drain", server.drain_ms, 0, 60 * SEC, "2s",
           "after SIGTERM: keep answering (/ready 503) this long, then exit"),
-    PROBE_KEYS("app.liveness", liveness, "http://127.0.0.1:3000/healthz", "10s", "3",
-               "/health"),
+    PROBE_KEYS("app.liveness", liveness, "http://127.0.0.1:3000/healthz", "10s", "3", "/health"),
     PROBE_KEYS("app.readiness", readiness, "http://127.0.0.1:3000/ready", "5s", "1", "/ready"),
     K_URL("app.metrics.url", metrics.url, K_EMPTY, "http://127.0.0.1:3000/metrics",
           "the app's Prometheus metrics; \"\" disables scraping"),
@@ -188,8 +215,8 @@ static const struct cfg_key keys[] = {
     K_DUR("analysis.warmup", analysis.warmup_ms, 0, DAY, "30s", "no verdicts before this"),
     K_DUR("analysis.baseline_window", analysis.baseline_window_ms, SEC, 7 * DAY, "1h",
           "the pod's own rolling baseline; >= window"),
-    K_DBL("analysis.error_rate.max", analysis.error_rate_max, 0, 1, K_MIN_EXCL | K_MAX_EXCL,
-          "0.05", "error ratio above which the error rule breaches"),
+    K_DBL("analysis.error_rate.max", analysis.error_rate_max, 0, 1, K_MIN_EXCL | K_MAX_EXCL, "0.05",
+          "error ratio above which the error rule breaches"),
     K_UINT("analysis.error_rate.min_requests", analysis.error_min_requests, 1, 1000000000, "50",
            "fewer requests in the window: the error rule is inconclusive"),
     K_DBL("analysis.latency.quantile", analysis.latency_quantile, 0, 1, K_MIN_EXCL | K_MAX_EXCL,
@@ -210,17 +237,16 @@ static const struct cfg_key keys[] = {
           "act only this long after the rollout began"),
     K_UINT("rollback.quorum", rollback.quorum, 1, 256, "1",
            "pods of the new revision that must report FAIL (votes on the Lease)"),
-    K_DUR("rollback.baseline_publish_interval", rollback.baseline_publish_interval_ms, MIN,
-          DAY, "15m",
-          "stable pods publish their baseline on the Lease about this often per Deployment"),
+    K_DUR("rollback.baseline_publish_interval", rollback.baseline_publish_interval_ms, MIN, DAY,
+          "15m", "stable pods publish their baseline on the Lease about this often per Deployment"),
     K_URL("kubernetes.api_server", kubernetes.api_server, K_EMPTY | K_HTTPS, "",
           "API server; \"\": https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"),
     K_PATH("kubernetes.service_account_dir", kubernetes.service_account_dir,
            "/var/run/secrets/kubernetes.io/serviceaccount", "token, ca.crt and namespace"),
     K_DUR("kubernetes.timeout", kubernetes.timeout_ms, 100, 5 * MIN, "10s",
           "give up on one API request after this (retries come on top)"),
-    K_UINT("kubernetes.max_response_bytes", kubernetes.max_response_bytes, 65536,
-           256 * 1024 * 1024, "8388608", "a larger API response is an error"),
+    K_UINT("kubernetes.max_response_bytes", kubernetes.max_response_bytes, 65536, 256 * 1024 * 1024,
+           "8388608", "a larger API response is an error"),
     K_DUR("kubernetes.lease_duration", kubernetes.lease_duration_ms, SEC, 10 * MIN, "15s",
           "leaseDurationSeconds of the rollback Lease (whole seconds)"),
 };
@@ -267,9 +293,9 @@ struct cfg_build {
     struct cfg *c;
     struct cfg_errs *errs;
     bool nomem;
-    bool set[CFG_KEYS_MAX];            /* the file gave a value */
-    bool bad[CFG_KEYS_MAX];            /* ... and it was rejected */
-    struct cfg_mark at[CFG_KEYS_MAX];  /* where the file set it (the key) */
+    bool set[CFG_KEYS_MAX];                /* the file gave a value */
+    bool bad[CFG_KEYS_MAX];                /* ... and it was rejected */
+    struct cfg_mark at[CFG_KEYS_MAX];      /* where the file set it (the key) */
     struct cfg_mark http_at[2], tcp_at[2]; /* probe sections the file opened */
 };
 
@@ -277,7 +303,7 @@ struct cfg_build {
 
 static void *field(const struct cfg *c, const struct cfg_key *k)
 {
-    return (char *) c + k->off;
+    return (char *)c + k->off;
 }
 
 static bool is_string_type(enum cfg_type t)
@@ -289,7 +315,7 @@ static int key_index(const char *path)
 {
     for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++)
         if (strcmp(keys[i].path, path) == 0)
-            return (int) i;
+            return (int)i;
     return -ENOENT;
 }
 
@@ -331,8 +357,8 @@ static void range_text(const struct cfg_key *k, char *buf, size_t size)
     char lo[32], hi[32];
 
     if (k->type == T_DURATION) {
-        cfg_duration_render((uint64_t) k->min, lo, sizeof(lo));
-        cfg_duration_render((uint64_t) k->max, hi, sizeof(hi));
+        cfg_duration_render((uint64_t)k->min, lo, sizeof(lo));
+        cfg_duration_render((uint64_t)k->max, hi, sizeof(hi));
     } else {
         snprintf(lo, sizeof(lo), "%.15g", k->min);
         snprintf(hi, sizeof(hi), "%.15g", k->max);
@@ -390,8 +416,7 @@ static int value_set(struct cfg *c, const struct cfg_key *k, const char *s, char
                 r = cfg_check_hostport(s, len, k->flags & K_HOST, true, err, errlen);
                 if (r == 0 && (k->flags & K_LOOPBACK))
                     r = cfg_check_loopback(s, len, err, errlen);
-            }
-            else if (k->type == T_URL)
+            } else if (k->type == T_URL)
                 r = cfg_check_url(s, k->flags & K_HTTPS, err, errlen);
             else if (k->type == T_PATH && s[0] != '/') {
                 snprintf(err, errlen, "must be an absolute path (starting with /)");
@@ -419,12 +444,12 @@ static int value_set(struct cfg *c, const struct cfg_key *k, const char *s, char
             snprintf(err, errlen, "bad duration \"%s\": %.100s", shown, why);
             return -EINVAL;
         }
-        if (out_of_range(k, (double) ms)) {
+        if (out_of_range(k, (double)ms)) {
             range_text(k, range, sizeof(range));
             snprintf(err, errlen, "%s is out of range (%s)", shown, range);
             return -EINVAL;
         }
-        *(uint32_t *) dst = (uint32_t) ms;
+        *(uint32_t *)dst = (uint32_t)ms;
         return 0;
     }
     case T_UINT: {
@@ -433,7 +458,7 @@ static int value_set(struct cfg *c, const struct cfg_key *k, const char *s, char
         uint64_t v = 0;
 
         p += neg;
-        if (!isdigit((unsigned char) *p)) {
+        if (!isdigit((unsigned char)*p)) {
             snprintf(err, errlen, "\"%s\" is not a whole number", shown);
             return -EINVAL;
         }
@@ -441,19 +466,19 @@ static int value_set(struct cfg *c, const struct cfg_key *k, const char *s, char
             snprintf(err, errlen, "\"%s\": leading zeros are not allowed", shown);
             return -EINVAL;
         }
-        for (; isdigit((unsigned char) *p); p++)
+        for (; isdigit((unsigned char)*p); p++)
             if (v <= UINT32_MAX)
-                v = v * 10 + (uint64_t) (*p - '0');
+                v = v * 10 + (uint64_t)(*p - '0');
         if (*p) {
             snprintf(err, errlen, "\"%s\" is not a whole number", shown);
             return -EINVAL;
         }
-        if ((neg && v > 0) || out_of_range(k, (double) v)) {
+        if ((neg && v > 0) || out_of_range(k, (double)v)) {
             range_text(k, range, sizeof(range));
             snprintf(err, errlen, "%s is out of range (%s)", shown, range);
             return -EINVAL;
         }
-        *(uint32_t *) dst = (uint32_t) v;
+        *(uint32_t *)dst = (uint32_t)v;
         return 0;
     }
     case T_DOUBLE: {
@@ -473,14 +498,14 @@ static int value_set(struct cfg *c, const struct cfg_key *k, const char *s, char
             snprintf(err, errlen, "%s is out of range (must be %s)", shown, range);
             return -EINVAL;
         }
-        *(double *) dst = v;
+        *(double *)dst = v;
         return 0;
     }
     case T_BOOL:
         if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
-            *(bool *) dst = true;
+            *(bool *)dst = true;
         else if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
-            *(bool *) dst = false;
+            *(bool *)dst = false;
         else {
             snprintf(err, errlen, "\"%s\" is not true or false", shown);
             return -EINVAL;
@@ -492,7 +517,7 @@ static int value_set(struct cfg *c, const struct cfg_key *k, const char *s, char
 
         for (int i = 0; k->names[i]; i++) {
             if (strcmp(s, k->names[i]) == 0) {
-                *(int *) dst = i;
+                *(int *)dst = i;
                 return 0;
             }
         }
@@ -501,7 +526,7 @@ static int value_set(struct cfg *c, const struct cfg_key *k, const char *s, char
             int w = snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "", k->names[i]);
             if (w < 0)
                 break;
-            n += (size_t) w;
+            n += (size_t)w;
         }
         snprintf(err, errlen, "\"%s\" is not one of: %s", shown, list);
         return -EINVAL;
@@ -523,11 +548,11 @@ int cfg_key_lookup(const char *path, bool *is_section)
     for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++) {
         if (strcmp(keys[i].path, path) == 0) {
             *is_section = false;
-            return (int) i;
+            return (int)i;
         }
         if (strncmp(keys[i].path, path, n) == 0 && keys[i].path[n] == '.') {
             *is_section = true;
-            return (int) i;
+            return (int)i;
         }
     }
     return -ENOENT;
@@ -584,12 +609,12 @@ bool cfg_key_suggest(const char *path, char *out, size_t size)
 
         for (const char *end = k;; end++) {
             if (*end == '.' || *end == '\0') {
-                size_t d = edit_distance(path, plen, k, (size_t) (end - k), limit);
+                size_t d = edit_distance(path, plen, k, (size_t)(end - k), limit);
 
                 if (d < best) {
                     best = d;
                     best_s = k;
-                    best_len = (size_t) (end - k);
+                    best_len = (size_t)(end - k);
                 }
             }
             if (*end == '\0')
@@ -598,7 +623,7 @@ bool cfg_key_suggest(const char *path, char *out, size_t size)
     }
     if (!best_s || best == 0)
         return false;
-    snprintf(out, size, "%.*s", (int) best_len, best_s);
+    snprintf(out, size, "%.*s", (int)best_len, best_s);
     return true;
 }
 
@@ -621,8 +646,8 @@ void cfg_build_nomem(struct cfg_build *b)
     b->nomem = true;
 }
 
-void cfg_build_scalar(struct cfg_build *b, int id, const char *text, bool null,
-                      struct cfg_mark val, struct cfg_mark key)
+void cfg_build_scalar(struct cfg_build *b, int id, const char *text, bool null, struct cfg_mark val,
+                      struct cfg_mark key)
 {
     const struct cfg_key *k = &keys[id];
     char err[170];
@@ -697,7 +722,7 @@ struct cfg *cfg_unref(struct cfg *c)
         return NULL;
     for (size_t i = 0; i < CFG_ARRAY_SIZE(keys); i++)
         if (is_string_type(keys[i].type))
-            free(*(char **) field(c, &keys[i]));
+            free(*(char **)field(c, &keys[i]));
     free(c);
     return NULL;
 }
@@ -777,8 +802,8 @@ static void check_le(struct cfg_build *b, const char *small, const char *big)
 
     if (ks < 0 || kb < 0 || any_bad(b, ks, kb))
         return;
-    vs = *(uint32_t *) field(b->c, &keys[ks]);
-    vb = *(uint32_t *) field(b->c, &keys[kb]);
+    vs = *(uint32_t *)field(b->c, &keys[ks]);
+    vb = *(uint32_t *)field(b->c, &keys[kb]);
     if (vs <= vb)
         return;
     cfg_duration_render(vs, ts, sizeof(ts));
@@ -789,7 +814,7 @@ static void check_le(struct cfg_build *b, const char *small, const char *big)
 static int probes_finish(struct cfg_build *b)
 {
     for (size_t i = 0; i < CFG_ARRAY_SIZE(probes); i++) {
-        struct cfg_probe *p = (struct cfg_probe *) ((char *) b->c + probes[i].off);
+        struct cfg_probe *p = (struct cfg_probe *)((char *)b->c + probes[i].off);
         bool tcp = b->tcp_at[i].line != 0;
         char path[64], timeout[64], period[64];
         int r, ks;
@@ -807,8 +832,7 @@ static int probes_finish(struct cfg_build *b)
         snprintf(path, sizeof(path), "%s.success_threshold", probes[i].path);
         ks = key_index(path);
         if (probes[i].liveness && ks >= 0 && !b->bad[ks] && p->success_threshold != 1)
-            cfg_build_err(b, pick(b, ks, -1), "%s must be 1 for liveness (as in Kubernetes)",
-                          path);
+            cfg_build_err(b, pick(b, ks, -1), "%s must be 1 for liveness (as in Kubernetes)", path);
     }
     return 0;
 }
@@ -837,8 +861,10 @@ static void analysis_finish(struct cfg_build *b)
 
         cfg_duration_render(a->baseline_window_ms, tb, sizeof(tb));
         cfg_duration_render(a->window_ms, tw, sizeof(tw));
-        cfg_build_err(b, pick(b, kb, kw), "analysis.baseline_window (%s) must be at least "
-                      "analysis.window (%s)", tb, tw);
+        cfg_build_err(b, pick(b, kb, kw),
+                      "analysis.baseline_window (%s) must be at least "
+                      "analysis.window (%s)",
+                      tb, tw);
     }
 }
 
@@ -856,7 +882,7 @@ static void out_write(struct out *o, const char *s, size_t n)
 {
     if (o->hashing) {
         for (size_t i = 0; i < n; i++) {
-            o->fnv ^= (unsigned char) s[i];
+            o->fnv ^= (unsigned char)s[i];
             o->fnv *= 0x100000001b3ULL;
         }
     }
@@ -885,7 +911,7 @@ static void out_printf(struct out *o, const char *fmt, ...)
     n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
     if (n > 0)
-        out_write(o, tmp, (size_t) n < sizeof(tmp) ? (size_t) n : sizeof(tmp) - 1);
+        out_write(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 /* A string in double quotes, with ", \ and control characters escaped. */
@@ -893,7 +919,7 @@ static void out_quoted(struct out *o, const char *s)
 {
     out_puts(o, "\"");
     for (; *s; s++) {
-        unsigned char c = (unsigned char) *s;
+        unsigned char c = (unsigned char)*s;
 
         if (c == '"' || c == '\\')
             out_printf(o, "\\%c", c);
@@ -915,23 +941,23 @@ static void out_value(struct out *o, const struct cfg *c, const struct cfg_key *
     case T_ADDRESS:
     case T_URL:
     case T_PATH:
-        out_quoted(o, *(char *const *) v);
+        out_quoted(o, *(char *const *)v);
         break;
     case T_DURATION:
-        cfg_duration_render(*(const uint32_t *) v, tmp, sizeof(tmp));
+        cfg_duration_render(*(const uint32_t *)v, tmp, sizeof(tmp));
         out_puts(o, tmp);
         break;
     case T_UINT:
-        out_printf(o, "%" PRIu32, *(const uint32_t *) v);
+        out_printf(o, "%" PRIu32, *(const uint32_t *)v);
         break;
     case T_DOUBLE:
-        out_printf(o, "%.17g", *(const double *) v);
+        out_printf(o, "%.17g", *(const double *)v);
         break;
     case T_BOOL:
-        out_puts(o, *(const bool *) v ? "true" : "false");
+        out_puts(o, *(const bool *)v ? "true" : "false");
         break;
     case T_ENUM:
-        out_puts(o, k->names[*(const int *) v]);
+        out_puts(o, k->names[*(const int *)v]);
         break;
     }
 }
@@ -948,7 +974,7 @@ static void hash_render(struct cfg *c)
         out_puts(&o, "\n");
     }
     for (size_t i = 0; i < CFG_ARRAY_SIZE(probes); i++) {
-        const struct cfg_probe *p = (const struct cfg_probe *) ((const char *) c + probes[i].off);
+        const struct cfg_probe *p = (const struct cfg_probe *)((const char *)c + probes[i].off);
         out_printf(&o, "%s.kind=%s\n", probes[i].path, cfg_probe_kind_name(p->kind));
     }
     snprintf(c->hash, sizeof(c->hash), "%016" PRIx64, o.fnv);
@@ -1100,11 +1126,11 @@ int cfg_load(const char *path, struct cfg **ret, struct cfg_errs *errs)
     if (st.st_size > CFG_MAX_FILE_BYTES) {
         r = -EFBIG;
         add_err(errs, nowhere, "the file is %lld bytes; the limit is %d bytes",
-                (long long) st.st_size, CFG_MAX_FILE_BYTES);
+                (long long)st.st_size, CFG_MAX_FILE_BYTES);
         goto fail;
     }
     /* The size may change while we read; read to EOF, never past the limit. */
-    cap = (size_t) st.st_size + 1;
+    cap = (size_t)st.st_size + 1;
     buf = malloc(cap);
     if (!buf) {
         r = -ENOMEM;
@@ -1142,15 +1168,16 @@ int cfg_load(const char *path, struct cfg **ret, struct cfg_errs *errs)
         }
         if (n == 0)
             break;
-        len += (size_t) n;
+        len += (size_t)n;
     }
     close(fd);
     fd = -1;
     if (cfg_text_blank(buf, len)) {
         /* An empty or comment-only file is a torn write or a wrong mount, not a config. */
         r = -EINVAL;
-        add_err(errs, nowhere, "the file has no settings (empty or only comments); "
-                               "write {} to run on the defaults");
+        add_err(errs, nowhere,
+                "the file has no settings (empty or only comments); "
+                "write {} to run on the defaults");
         goto fail;
     }
     r = cfg_parse(buf, len, path, ret, errs);
@@ -1167,42 +1194,42 @@ fail:
 
 static const char *name_of(const char *const *names, size_t n, int v)
 {
-    return v >= 0 && (size_t) v < n - 1 ? names[v] : "?";
+    return v >= 0 && (size_t)v < n - 1 ? names[v] : "?";
 }
 
 const char *cfg_log_level_name(enum cfg_log_level l)
 {
-    return name_of(log_level_names, CFG_ARRAY_SIZE(log_level_names), (int) l);
+    return name_of(log_level_names, CFG_ARRAY_SIZE(log_level_names), (int)l);
 }
 
 const char *cfg_log_format_name(enum cfg_log_format f)
 {
-    return name_of(log_format_names, CFG_ARRAY_SIZE(log_format_names), (int) f);
+    return name_of(log_format_names, CFG_ARRAY_SIZE(log_format_names), (int)f);
 }
 
 const char *cfg_rollback_mode_name(enum cfg_rollback_mode m)
 {
-    return name_of(mode_names, CFG_ARRAY_SIZE(mode_names), (int) m);
+    return name_of(mode_names, CFG_ARRAY_SIZE(mode_names), (int)m);
 }
 
 const char *cfg_rollback_target_name(enum cfg_rollback_target t)
 {
-    return name_of(target_names, CFG_ARRAY_SIZE(target_names), (int) t);
+    return name_of(target_names, CFG_ARRAY_SIZE(target_names), (int)t);
 }
 
 const char *cfg_preset_name(enum cfg_preset p)
 {
-    return name_of(preset_names, CFG_ARRAY_SIZE(preset_names), (int) p);
+    return name_of(preset_names, CFG_ARRAY_SIZE(preset_names), (int)p);
 }
 
 const char *cfg_probe_kind_name(enum cfg_probe_kind k)
 {
-    return name_of(kind_names, CFG_ARRAY_SIZE(kind_names), (int) k);
+    return name_of(kind_names, CFG_ARRAY_SIZE(kind_names), (int)k);
 }
 
 const char *cfg_latency_unit_name(enum cfg_latency_unit u)
 {
-    return name_of(unit_names, CFG_ARRAY_SIZE(unit_names), (int) u);
+    return name_of(unit_names, CFG_ARRAY_SIZE(unit_names), (int)u);
 }
 
 /* Markdown cell text: '|' would end the cell. */
@@ -1293,5 +1320,5 @@ int cfg_errs_render(const struct cfg_errs *errs, const char *file, char *buf, si
         out_puts(&o, file);
         out_printf(&o, ": ...and %u more\n", errs->dropped);
     }
-    return o.len > INT32_MAX ? INT32_MAX : (int) o.len;
+    return o.len > INT32_MAX ? INT32_MAX : (int)o.len;
 }

@@ -41,15 +41,15 @@ enum cfg_rollback_target { CFG_TARGET_DEPLOYMENT, CFG_TARGET_ARGO_ROLLOUT };
 /* app.liveness / app.readiness. kind NONE means the probe is not configured. */
 struct cfg_probe {
     enum cfg_probe_kind kind;
-    char *url;         /* http.url (kind HTTP) */
-    char *address;     /* tcp.address, "host:port" (kind TCP) */
-    bool tls_verify;   /* http.tls_verify: verify an https app's certificate */
+    char *url;       /* http.url (kind HTTP) */
+    char *address;   /* tcp.address, "host:port" (kind TCP) */
+    bool tls_verify; /* http.tls_verify: verify an https app's certificate */
     uint32_t timeout_ms;
     uint32_t period_ms;
     uint32_t initial_delay_ms;
     uint32_t failure_threshold;
     uint32_t success_threshold;
-    bool enabled;      /* app.<probe>.enabled; false makes kind NONE */
+    bool enabled; /* app.<probe>.enabled; false makes kind NONE */
 };
 
 /* app.metrics: the app's own request metrics. url "" disables scraping. */
@@ -101,10 +101,10 @@ struct cfg_kubernetes {
 /* server: limits of the probe/metrics HTTP listener. */
 struct cfg_server {
     uint32_t max_connections;
-    uint32_t timeout_ms;       /* idle/read/write timeout per connection */
+    uint32_t timeout_ms; /* idle/read/write timeout per connection */
     uint32_t max_header_bytes;
     uint32_t backlog;
-    uint32_t drain_ms;         /* after SIGTERM: keep serving (/ready 503) this long */
+    uint32_t drain_ms; /* after SIGTERM: keep serving (/ready 503) this long */
 };
 
 struct cfg {
@@ -120,8 +120,8 @@ struct cfg {
     struct cfg_analysis analysis;
     struct cfg_rollback rollback;
     struct cfg_kubernetes kubernetes;
-    char source[256];   /* file path, or "(embedded defaults)" */
-    char hash[17];      /* 16 hex digits over the effective values, not the bytes */
+    char source[256]; /* file path, or "(embedded defaults)" */
+    char hash[17];    /* 16 hex digits over the effective values, not the bytes */
 };
 
 /*

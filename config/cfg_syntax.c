@@ -24,7 +24,7 @@ const char *cfg_show(const char *s, size_t len, char *buf, size_t size)
     if (size == 0)
         return buf;
     while (i < len) {
-        unsigned char ch = (unsigned char) s[i];
+        unsigned char ch = (unsigned char)s[i];
         size_t w = 1;
 
         if (ch >= 0xc0)
@@ -73,13 +73,13 @@ int cfg_duration_parse(const char *s, uint64_t *ret_ms, char *err, size_t errlen
         uint64_t n = 0;
         size_t u = CFG_ARRAY_SIZE(units), digits = 0;
 
-        if (!isdigit((unsigned char) *p)) {
+        if (!isdigit((unsigned char)*p)) {
             snprintf(err, errlen, "expected a number, e.g. 10s or 1m30s");
             return -EINVAL;
         }
-        for (; isdigit((unsigned char) *p); p++, digits++)
+        for (; isdigit((unsigned char)*p); p++, digits++)
             if (n <= UINT32_MAX)
-                n = n * 10 + (uint64_t) (*p - '0');
+                n = n * 10 + (uint64_t)(*p - '0');
         if (*p == '.' || *p == ',') {
             snprintf(err, errlen,
                      "fractions are not supported; use a smaller unit (1500ms, not 1.5s)");
@@ -87,7 +87,7 @@ int cfg_duration_parse(const char *s, uint64_t *ret_ms, char *err, size_t errlen
         }
         if (!*p) {
             snprintf(err, errlen, "a unit is required after %.*s: ms, s, m or h (e.g. 10s)",
-                     digits > 12 ? 12 : (int) digits, p - digits);
+                     digits > 12 ? 12 : (int)digits, p - digits);
             return -EINVAL;
         }
         /* The longest name that matches: "ms", not "m". */
@@ -133,7 +133,7 @@ void cfg_duration_render(uint64_t ms, char *buf, size_t size)
             int w = snprintf(buf + n, size - n, "%" PRIu64 "%s", ms / units[i].ms, units[i].name);
             if (w < 0)
                 return;
-            n += (size_t) w;
+            n += (size_t)w;
             ms %= units[i].ms;
         }
     }
@@ -151,7 +151,7 @@ static bool is_label_char(int c)
 
 int cfg_check_label_name(const char *s, char *err, size_t errlen)
 {
-    const unsigned char *p = (const unsigned char *) s;
+    const unsigned char *p = (const unsigned char *)s;
 
     if (!is_label_start(*p)) {
         snprintf(err, errlen, "not a label name: must start with a letter or _");
@@ -161,7 +161,7 @@ int cfg_check_label_name(const char *s, char *err, size_t errlen)
         p++;
     if (*p) {
         snprintf(err, errlen, "not a label name: only letters, digits and _ (at character %zu)",
-                 (size_t) (p - (const unsigned char *) s) + 1);
+                 (size_t)(p - (const unsigned char *)s) + 1);
         return -EINVAL;
     }
     return 0;
@@ -169,7 +169,7 @@ int cfg_check_label_name(const char *s, char *err, size_t errlen)
 
 int cfg_check_metric_name(const char *s, char *err, size_t errlen)
 {
-    const unsigned char *p = (const unsigned char *) s;
+    const unsigned char *p = (const unsigned char *)s;
 
     if (!is_label_start(*p) && *p != ':') {
         snprintf(err, errlen, "not a metric name: must start with a letter, _ or :");
@@ -179,7 +179,7 @@ int cfg_check_metric_name(const char *s, char *err, size_t errlen)
         p++;
     if (*p) {
         snprintf(err, errlen, "not a metric name: only letters, digits, _ and : (at character %zu)",
-                 (size_t) (p - (const unsigned char *) s) + 1);
+                 (size_t)(p - (const unsigned char *)s) + 1);
         return -EINVAL;
     }
     return 0;
@@ -193,8 +193,8 @@ int cfg_check_selector(const char *s, char *err, size_t errlen)
 #define SEL_FAIL(...)                                                                              \
     do {                                                                                           \
         int w_ = snprintf(err, errlen, __VA_ARGS__);                                               \
-        if (w_ >= 0 && (size_t) w_ < errlen)                                                       \
-            snprintf(err + w_, errlen - (size_t) w_, " (at character %zu)", (size_t) (p - s) + 1); \
+        if (w_ >= 0 && (size_t)w_ < errlen)                                                        \
+            snprintf(err + w_, errlen - (size_t)w_, " (at character %zu)", (size_t)(p - s) + 1);   \
         return -EINVAL;                                                                            \
     } while (0)
 
@@ -203,9 +203,9 @@ int cfg_check_selector(const char *s, char *err, size_t errlen)
     if (!*p)
         return 0;
     for (;;) {
-        if (!is_label_start((unsigned char) *p))
+        if (!is_label_start((unsigned char)*p))
             SEL_FAIL("expected a label name");
-        while (is_label_char((unsigned char) *p))
+        while (is_label_char((unsigned char)*p))
             p++;
         while (*p == ' ')
             p++;
@@ -250,8 +250,8 @@ int cfg_check_selector(const char *s, char *err, size_t errlen)
  * host:port where host may be [IPv6]; the host may be empty (all
  * interfaces) unless host_required; port_required false allows no :port.
  */
-int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_required,
-                          char *err, size_t errlen)
+int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_required, char *err,
+                       size_t errlen)
 {
     const char *end = s + len, *colon;
     size_t hostlen;
@@ -268,7 +268,7 @@ int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_
             return -EINVAL;
         }
         for (const char *h = s + 1; h < rb; h++) {
-            if (!isxdigit((unsigned char) *h) && *h != ':' && *h != '.') {
+            if (!isxdigit((unsigned char)*h) && *h != ':' && *h != '.') {
                 snprintf(err, errlen, "bad IPv6 address in []");
                 return -EINVAL;
             }
@@ -285,7 +285,7 @@ int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_
         for (const char *h = s; h < end; h++)
             if (*h == ':')
                 colon = h;
-        hostlen = (size_t) ((colon ? colon : end) - s);
+        hostlen = (size_t)((colon ? colon : end) - s);
         if (memchr(s, ':', hostlen)) {
             snprintf(err, errlen, "an IPv6 address needs brackets, e.g. [::1]:8080");
             return -EINVAL;
@@ -295,7 +295,7 @@ int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_
             return -EINVAL;
         }
         for (size_t i = 0; i < hostlen; i++) {
-            unsigned char c = (unsigned char) s[i];
+            unsigned char c = (unsigned char)s[i];
             if (!isalnum(c) && c != '.' && c != '-' && c != '_') {
                 snprintf(err, errlen, "bad character '%c' in the host name", isprint(c) ? c : '?');
                 return -EINVAL;
@@ -318,12 +318,12 @@ int cfg_check_hostport(const char *s, size_t len, bool host_required, bool port_
             return -EINVAL;
         }
         for (; p < end; p++) {
-            if (!isdigit((unsigned char) *p)) {
+            if (!isdigit((unsigned char)*p)) {
                 snprintf(err, errlen, "the port must be a number");
                 return -EINVAL;
             }
             if (port <= 65535)
-                port = port * 10 + (unsigned long) (*p - '0');
+                port = port * 10 + (unsigned long)(*p - '0');
         }
         if (port < 1 || port > 65535) {
             snprintf(err, errlen, "the port must be between 1 and 65535");
@@ -344,7 +344,7 @@ int cfg_check_loopback(const char *s, size_t len, char *err, size_t errlen)
     for (const char *p = s; p < s + len; p++)
         if (*p == ':')
             colon = p;
-    hlen = colon ? (size_t) (colon - s) : len;
+    hlen = colon ? (size_t)(colon - s) : len;
     if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
         h = s + 1;
         hlen -= 2;
@@ -358,8 +358,9 @@ int cfg_check_loopback(const char *s, size_t len, char *err, size_t errlen)
             !memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16))
             return 0;
     }
-    snprintf(err, errlen, "must be a loopback address (127.0.0.1, [::1]): the admin endpoint has "
-                          "no authentication");
+    snprintf(err, errlen,
+             "must be a loopback address (127.0.0.1, [::1]): the admin endpoint has "
+             "no authentication");
     return -EINVAL;
 }
 
@@ -373,11 +374,11 @@ int cfg_check_url(const char *s, bool https_only, char *err, size_t errlen)
     else if (strncasecmp(s, "http://", 7) == 0 && !https_only)
         auth = s + 7;
     else {
-        snprintf(err, errlen, https_only ? "must be an https:// URL"
-                                         : "must start with http:// or https://");
+        snprintf(err, errlen,
+                 https_only ? "must be an https:// URL" : "must start with http:// or https://");
         return -EINVAL;
     }
-    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p <= 0x20 || *p == 0x7f) {
             snprintf(err, errlen, "spaces and control characters are not allowed in a URL");
             return -EINVAL;

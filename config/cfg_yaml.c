@@ -135,7 +135,7 @@ static int check_encoding(struct walk *w)
 
 static struct cfg_mark mark_of(yaml_mark_t m)
 {
-    struct cfg_mark at = {(unsigned) m.line + 1, (unsigned) m.column + 1};
+    struct cfg_mark at = {(unsigned)m.line + 1, (unsigned)m.column + 1};
     return at;
 }
 
@@ -152,8 +152,7 @@ static int next(struct walk *w, yaml_event_t *ev)
             return 0;
         if (++w->depth <= CFG_MAX_DEPTH)
             return 0;
-        cfg_build_err(w->b, mark_of(ev->start_mark), "nested deeper than %d levels",
-                      CFG_MAX_DEPTH);
+        cfg_build_err(w->b, mark_of(ev->start_mark), "nested deeper than %d levels", CFG_MAX_DEPTH);
         yaml_event_delete(ev);
         return -EINVAL;
     }
@@ -233,12 +232,12 @@ static void check_props(struct walk *w, const yaml_event_t *ev)
         break;
     }
     if (anchor) {
-        const char *a = (const char *) anchor;
+        const char *a = (const char *)anchor;
         cfg_build_err(w->b, at, "anchors (&%s) are not supported",
                       cfg_show(a, strlen(a), shown, sizeof(shown)));
     }
     if (tag) {
-        const char *t = (const char *) tag;
+        const char *t = (const char *)tag;
         cfg_build_err(w->b, at, "tags (%s) are not supported",
                       cfg_show(t, strlen(t), shown, sizeof(shown)));
     }
@@ -246,7 +245,7 @@ static void check_props(struct walk *w, const yaml_event_t *ev)
 
 static void report_alias(struct walk *w, const yaml_event_t *ev)
 {
-    const char *a = (const char *) ev->data.alias.anchor;
+    const char *a = (const char *)ev->data.alias.anchor;
     char shown[48];
 
     cfg_build_err(w->b, mark_of(ev->start_mark), "aliases (*%s) are not supported",
@@ -260,7 +259,7 @@ static const char *node_name(yaml_event_type_t t)
 
 static bool is_plain_null(const yaml_event_t *ev)
 {
-    const char *v = (const char *) ev->data.scalar.value;
+    const char *v = (const char *)ev->data.scalar.value;
 
     return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
            (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
@@ -291,8 +290,10 @@ static int walk_section(struct walk *w, const char *path, struct cfg_mark key)
     case YAML_SCALAR_EVENT:
         check_props(w, &ev);
         if (is_plain_null(&ev))
-            cfg_build_err(w->b, key, "%s: expected a mapping of keys, got nothing (write {} "
-                          "for an empty one)", path);
+            cfg_build_err(w->b, key,
+                          "%s: expected a mapping of keys, got nothing (write {} "
+                          "for an empty one)",
+                          path);
         else
             cfg_build_err(w->b, at, "%s: expected a mapping of keys, got a value", path);
         break;
@@ -323,7 +324,7 @@ static int walk_leaf(struct walk *w, int id, const char *path, struct cfg_mark k
     at = mark_of(ev.start_mark);
     switch (ev.type) {
     case YAML_SCALAR_EVENT: {
-        const char *v = (const char *) ev.data.scalar.value;
+        const char *v = (const char *)ev.data.scalar.value;
 
         check_props(w, &ev);
         /* A double-quoted "\0" escape is the only way a NUL gets here. */
@@ -360,8 +361,8 @@ static void report_unknown(struct walk *w, const char *prefix, const char *key, 
     }
     cfg_show(key, klen, shown, sizeof(shown));
     if (memchr(key, '.', klen))
-        cfg_build_err(w->b, at, "unknown key \"%s%s%s\" (write nested mappings, not dots)",
-                      prefix, *prefix ? "." : "", shown);
+        cfg_build_err(w->b, at, "unknown key \"%s%s%s\" (write nested mappings, not dots)", prefix,
+                      *prefix ? "." : "", shown);
     else if (fits && cfg_key_suggest(path, near, sizeof(near)))
         cfg_build_err(w->b, at, "unknown key \"%s%s%s\" (did you mean \"%s\"?)", prefix,
                       *prefix ? "." : "", shown, near);
@@ -395,8 +396,7 @@ static int walk_mapping(struct walk *w, const char *prefix)
             if (ev.type == YAML_ALIAS_EVENT)
                 report_alias(w, &ev);
             else
-                cfg_build_err(w->b, at, "a key must be a plain name, not a %s",
-                              node_name(ev.type));
+                cfg_build_err(w->b, at, "a key must be a plain name, not a %s", node_name(ev.type));
             r = ev.type == YAML_ALIAS_EVENT ? 0 : skip_rest(w);
             yaml_event_delete(&ev);
             if (r == 0)
@@ -406,7 +406,7 @@ static int walk_mapping(struct walk *w, const char *prefix)
             continue;
         }
         check_props(w, &ev);
-        key = (const char *) ev.data.scalar.value;
+        key = (const char *)ev.data.scalar.value;
         klen = ev.data.scalar.length;
         fits = plen + 1 + klen < sizeof(path) && strlen(key) == klen;
         if (fits)
@@ -498,7 +498,7 @@ static int walk_stream(struct walk *w)
 
 int cfg_yaml_read(struct cfg_build *b, const char *buf, size_t len)
 {
-    struct walk w = {.b = b, .buf = (const unsigned char *) buf, .len = len};
+    struct walk w = {.b = b, .buf = (const unsigned char *)buf, .len = len};
     int r;
 
     r = check_encoding(&w);

@@ -20,47 +20,47 @@ struct curlm_req;
 
 /* Why a transfer produced no usable response. */
 enum curlm_fail {
-    CURLM_FAIL_NONE = 0,       /* a response arrived (any status), or connected (connect_only) */
-    CURLM_ERR_CONNECT,  /* refused, unreachable, reset while connecting */
-    CURLM_ERR_DNS,      /* name did not resolve */
-    CURLM_ERR_TIMEOUT,  /* the timeout passed first */
-    CURLM_ERR_TLS,      /* handshake or verification failed */
-    CURLM_ERR_TOOBIG,   /* body exceeded max_body */
-    CURLM_ERR_PROTOCOL, /* garbage, connection closed mid-response */
-    CURLM_ERR_INTERNAL, /* could not even start: bad URL, out of memory, ... */
+    CURLM_FAIL_NONE = 0, /* a response arrived (any status), or connected (connect_only) */
+    CURLM_ERR_CONNECT,   /* refused, unreachable, reset while connecting */
+    CURLM_ERR_DNS,       /* name did not resolve */
+    CURLM_ERR_TIMEOUT,   /* the timeout passed first */
+    CURLM_ERR_TLS,       /* handshake or verification failed */
+    CURLM_ERR_TOOBIG,    /* body exceeded max_body */
+    CURLM_ERR_PROTOCOL,  /* garbage, connection closed mid-response */
+    CURLM_ERR_INTERNAL,  /* could not even start: bad URL, out of memory, ... */
 };
 
 struct curlm_opts {
     const char *url;
-    const char *method;              /* NULL means GET */
-    const char *const *headers;      /* NULL-terminated "Name: value" list, or NULL */
-    const void *body;                /* request body (copied), or NULL */
+    const char *method;         /* NULL means GET */
+    const char *const *headers; /* NULL-terminated "Name: value" list, or NULL */
+    const void *body;           /* request body (copied), or NULL */
     size_t body_len;
-    uint32_t timeout_ms;             /* whole transfer; 0 means 30 s */
-    uint32_t connect_timeout_ms;     /* 0 means timeout_ms */
-    size_t max_body;                 /* response body cap; 0 discards the body */
-    bool connect_only;               /* TCP probe: done once connected; url is then
-                                        "http://host:port/" (CURLOPT_CONNECT_ONLY stops
-                                        after the TCP connect, nothing is sent) */
-    bool tls_verify;                 /* verify peer and host name */
-    const char *ca_file;             /* CA bundle for tls_verify, NULL = system */
-    const char *capture_header;      /* response header to capture, e.g. "Retry-After" */
-    bool truncate_ok;                /* a body over max_body is cut there (result.truncated,
-                                        transfer stopped) instead of CURLM_ERR_TOOBIG */
-    bool fresh_connect;              /* new connection, closed after use (no keep-alive) */
+    uint32_t timeout_ms;         /* whole transfer; 0 means 30 s */
+    uint32_t connect_timeout_ms; /* 0 means timeout_ms */
+    size_t max_body;             /* response body cap; 0 discards the body */
+    bool connect_only;           /* TCP probe: done once connected; url is then
+                                    "http://host:port/" (CURLOPT_CONNECT_ONLY stops
+                                    after the TCP connect, nothing is sent) */
+    bool tls_verify;             /* verify peer and host name */
+    const char *ca_file;         /* CA bundle for tls_verify, NULL = system */
+    const char *capture_header;  /* response header to capture, e.g. "Retry-After" */
+    bool truncate_ok;            /* a body over max_body is cut there (result.truncated,
+                                    transfer stopped) instead of CURLM_ERR_TOOBIG */
+    bool fresh_connect;          /* new connection, closed after use (no keep-alive) */
 };
 
 struct curlm_result {
     enum curlm_fail fail;
-    long status;             /* HTTP status, 0 if none */
-    const char *body;        /* borrowed for the callback's duration; NUL-terminated */
+    long status;      /* HTTP status, 0 if none */
+    const char *body; /* borrowed for the callback's duration; NUL-terminated */
     size_t body_len;
     const char *content_type; /* borrowed, or NULL */
     const char *header;       /* value of opts.capture_header (borrowed), or NULL */
-    uint64_t total_us;       /* wall time of the transfer */
-    char error[256];         /* human text for fail != CURLM_FAIL_NONE, never with secrets */
-    bool truncated;          /* body cut at max_body (opts.truncate_ok) */
-    struct curlm_req *req;   /* the finished request, for curlm_take_body only */
+    uint64_t total_us;        /* wall time of the transfer */
+    char error[256];          /* human text for fail != CURLM_FAIL_NONE, never with secrets */
+    bool truncated;           /* body cut at max_body (opts.truncate_ok) */
+    struct curlm_req *req;    /* the finished request, for curlm_take_body only */
 };
 
 /*

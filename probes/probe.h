@@ -30,15 +30,15 @@ enum probe_result {
 /* What one run observed. */
 struct probe_obs {
     enum probe_result result;
-    long http_status;  /* 0 when none */
+    long http_status; /* 0 when none */
     uint64_t latency_us;
-    char error[160];   /* why, for every result but PASS */
+    char error[160]; /* why, for every result but PASS */
 };
 
 /* Threshold bookkeeping, kubelet style. */
 struct probe_state {
-    bool has_run;            /* at least one PASS/FAIL/UNREACHABLE recorded */
-    bool ok;                 /* current verdict after thresholds */
+    bool has_run; /* at least one PASS/FAIL/UNREACHABLE recorded */
+    bool ok;      /* current verdict after thresholds */
     uint32_t consecutive_ok;
     uint32_t consecutive_fail;
     uint64_t runs[PROBE_RES_COUNT]; /* totals by result */
@@ -67,9 +67,8 @@ typedef void probe_event_fn(struct probe *p, const struct probe_obs *obs, bool t
  * NONE; c is copied, not borrowed). initially_ok as in probe_state_init.
  * Returns 0 and *ret, or -ENOMEM/-EINVAL.
  */
-int probe_new(struct event_base *base, struct curlm *m, const char *name,
-              const struct cfg_probe *c, bool initially_ok, probe_event_fn *cb, void *arg,
-              struct probe **ret);
+int probe_new(struct event_base *base, struct curlm *m, const char *name, const struct cfg_probe *c,
+              bool initially_ok, probe_event_fn *cb, void *arg, struct probe **ret);
 
 /* Cancels the timer and any in-flight request. NULL-safe; returns NULL. */
 struct probe *probe_free(struct probe *p);

@@ -42,8 +42,8 @@ struct parser {
     struct promtext_err *err;
     unsigned line;
     const char *line_start;
-    bool eof;        /* OpenMetrics "# EOF" seen */
-    bool done;       /* finished: result holds the outcome */
+    bool eof;  /* OpenMetrics "# EOF" seen */
+    bool done; /* finished: result holds the outcome */
     int result;
     struct fam *tab; /* open addressing, cap a power of two */
     uint32_t cap, n;

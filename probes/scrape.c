@@ -25,9 +25,9 @@
 #include "config/promre.h"
 
 #define NAME_BUF 512
-#define SEEN_LABELS 8   /* label names remembered for a message */
+#define SEEN_LABELS 8 /* label names remembered for a message */
 #define SEEN_LABEL_MAX 40
-#define MATCH_CACHE 16  /* label values whose match result is remembered */
+#define MATCH_CACHE 16 /* label values whose match result is remembered */
 #define MATCH_CACHE_LEN 24
 
 static const char start_time_name[] = "process_start_time_seconds";
@@ -64,7 +64,7 @@ struct req_acc {
     unsigned series;
     bool has_created;
     double created;
-    double errors[SCRAPE_MAX_LABELS];   /* per status label candidate */
+    double errors[SCRAPE_MAX_LABELS];     /* per status label candidate */
     unsigned labelled[SCRAPE_MAX_LABELS]; /* series that carry that label */
     unsigned numeric[SCRAPE_MAX_LABELS];  /* of those, with a 3-digit value */
     unsigned nseen;
@@ -73,8 +73,8 @@ struct req_acc {
 
 /* One latency family candidate. */
 struct hist_acc {
-    bool seen;     /* any selected sample */
-    bool summary;  /* TYPE summary, or quantile series */
+    bool seen;    /* any selected sample */
+    bool summary; /* TYPE summary, or quantile series */
     unsigned n;
     double le_raw[SAMPLE_MAX_BUCKETS]; /* bounds in the page's unit */
     double cum[SAMPLE_MAX_BUCKETS];
@@ -322,12 +322,12 @@ static void set_candidates(struct scrape_spec *s, enum scrape_flavour f)
                                          : sizeof(any_hists) / sizeof(any_hists[0]);
 
     if (!strcmp(s->error_label, SCRAPE_AUTO)) {
-        s->nlabels = (unsigned) nl;
+        s->nlabels = (unsigned)nl;
         for (size_t i = 0; i < nl; i++)
             snprintf(s->labels[i], sizeof(s->labels[i]), "%s", labels[i]);
     }
     if (!strcmp(s->histogram, SCRAPE_AUTO)) {
-        s->nhists = (unsigned) nh;
+        s->nhists = (unsigned)nh;
         for (size_t i = 0; i < nh; i++) {
             snprintf(s->hists[i], sizeof(s->hists[i]), "%s", hists[i].name);
             s->hist_scale[i] = hists[i].scale;
@@ -422,7 +422,7 @@ static int hist_part(const struct extract *x, const char *name, size_t len, enum
         for (size_t k = 0; k < sizeof(sfx) / sizeof(sfx[0]); k++) {
             if (name_is(name, len, x->s->hists[i], hl, sfx[k].sfx, sfx[k].n)) {
                 *part = sfx[k].part;
-                return (int) i;
+                return (int)i;
             }
         }
     }
@@ -472,7 +472,7 @@ static bool value_matches(struct extract *x, const char *v, size_t n)
     if (n < MATCH_CACHE_LEN) {
         struct match_memo *m = &x->memo[x->memo_next++ % MATCH_CACHE];
 
-        m->len = (unsigned char) (n + 1);
+        m->len = (unsigned char)(n + 1);
         m->hit = hit;
         memcpy(m->v, v, n);
     }
@@ -491,8 +491,8 @@ static bool label_is_error(struct extract *x, const struct promtext_label *l, bo
         n = promtext_unescape(l->value, buf);
         v = buf;
     }
-    *numeric = n == 3 && v[0] >= '1' && v[0] <= '9' && v[1] >= '0' && v[1] <= '9' &&
-               v[2] >= '0' && v[2] <= '9';
+    *numeric = n == 3 && v[0] >= '1' && v[0] <= '9' && v[1] >= '0' && v[1] <= '9' && v[2] >= '0' &&
+               v[2] <= '9';
     return value_matches(x, v, n);
 }
 
@@ -693,7 +693,7 @@ static double unit_word_scale(const char *u, size_t n)
     static const struct {
         const char *w;
         double scale;
-    } words[] = {{"seconds", 1}, {"s", 1},          {"milliseconds", 1e-3}, {"ms", 1e-3},
+    } words[] = {{"seconds", 1},         {"s", 1},     {"milliseconds", 1e-3}, {"ms", 1e-3},
                  {"microseconds", 1e-6}, {"us", 1e-6}, {"nanoseconds", 1e-9},  {"ns", 1e-9}};
 
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -717,7 +717,7 @@ static int on_meta(const struct promtext_meta *m, void *arg)
     if (x->h[hi].unit_line == 0)
         x->h[hi].unit_line = NAN;
     snprintf(x->h[hi].unit_text, sizeof(x->h[hi].unit_text), "%.*s",
-             (int) (m->text.len < 15 ? m->text.len : 15), m->text.p);
+             (int)(m->text.len < 15 ? m->text.len : 15), m->text.p);
     return 0;
 }
 
@@ -808,7 +808,7 @@ static void join(char *dst, size_t size, const char (*names)[SCRAPE_NAME_MAX], u
 
         if (w < 0)
             break;
-        used += (size_t) w;
+        used += (size_t)w;
     }
 }
 
@@ -822,7 +822,7 @@ static void join_seen(char *dst, size_t size, const struct req_acc *a)
 
         if (w < 0)
             break;
-        used += (size_t) w;
+        used += (size_t)w;
     }
 }
 
@@ -860,7 +860,7 @@ static int finish_latency(struct extract *x, int *chosen)
         }
         return 0;
     }
-    *chosen = (int) i;
+    *chosen = (int)i;
     h = &x->h[i];
     snprintf(rd->latency, sizeof(rd->latency), "%s", s->hists[i]);
     t->has_hist = true;
@@ -890,8 +890,7 @@ static int finish_latency(struct extract *x, int *chosen)
                     h->q_other ? "it has other quantiles" : "it has none");
         }
     } else if (h->saw_count && !rd->lat_problem[0]) {
-        problem(rd->lat_problem, "%s has _count and _sum but no buckets or quantiles",
-                s->hists[i]);
+        problem(rd->lat_problem, "%s has _count and _sum but no buckets or quantiles", s->hists[i]);
     }
     if (rd->lat_kind == SCRAPE_LAT_NONE && !rd->lat_problem[0])
         problem(rd->lat_problem, "%s has neither buckets nor quantiles", s->hists[i]);
@@ -925,8 +924,9 @@ static void finish_errors(struct extract *x, const struct req_acc *a)
     if (i == s->nlabels) {
         join_seen(seen, sizeof(seen), a);
         if (s->nlabels == 1) {
-            problem(rd->err_problem, "error_label %s is on none of the %u series of %s; labels "
-                                     "seen: %s",
+            problem(rd->err_problem,
+                    "error_label %s is on none of the %u series of %s; labels "
+                    "seen: %s",
                     s->labels[0], a->series, rd->requests, seen);
         } else {
             join(names, sizeof(names), s->labels, s->nlabels);
@@ -1103,10 +1103,10 @@ const char *scrape_lat_kind_name(enum scrape_lat_kind k)
 
 const char *scrape_unit_from_name(enum scrape_unit_from f)
 {
-    static const char *const names[] = {"none", "config", "unit_line", "name", "convention",
-                                        "assumed"};
+    static const char *const names[] = {"none", "config",     "unit_line",
+                                        "name", "convention", "assumed"};
 
-    return (unsigned) f < sizeof(names) / sizeof(names[0]) ? names[f] : "none";
+    return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "none";
 }
 
 /* ---- delta ------------------------------------------------------------------------------- */
@@ -1172,7 +1172,8 @@ void scrape_delta(const struct scrape_totals *prev, const struct scrape_totals *
 
         ret->has_summary = true;
         ret->summary_q = cur->summary_q;
-        ret->summary_count = to_count(sreset ? cur->hist_count : cur->hist_count - prev->hist_count);
+        ret->summary_count =
+            to_count(sreset ? cur->hist_count : cur->hist_count - prev->hist_count);
     }
     if (cur->has_hist && cur->hist_n > 0) {
         bool fresh = !prev->has_hist || prev->hist_n == 0;
@@ -1222,24 +1223,24 @@ int scrape_reading_describe(const struct scrape_reading *rd, const char *error_m
     n = snprintf(buf, size, "requests from %s (%s, %u series); errors from ", rd->requests,
                  rd->req_from == SCRAPE_REQ_COUNTER ? "counter" : "histogram _count",
                  rd->req_series);
-    if (n < 0 || (size_t) n >= size)
+    if (n < 0 || (size_t)n >= size)
         return n;
     if (rd->error_label[0])
-        n += snprintf(buf + n, size - (size_t) n, "%s{%s=~\"%s\"}", rd->requests,
-                      rd->error_label, error_match);
+        n += snprintf(buf + n, size - (size_t)n, "%s{%s=~\"%s\"}", rd->requests, rd->error_label,
+                      error_match);
     else
-        n += snprintf(buf + n, size - (size_t) n, "nothing (no status label)");
-    if (n < 0 || (size_t) n >= size)
+        n += snprintf(buf + n, size - (size_t)n, "nothing (no status label)");
+    if (n < 0 || (size_t)n >= size)
         return n;
     if (rd->lat_kind == SCRAPE_LAT_NONE && !rd->latency[0])
-        n += snprintf(buf + n, size - (size_t) n, "; latency from nothing");
+        n += snprintf(buf + n, size - (size_t)n, "; latency from nothing");
     else
-        n += snprintf(buf + n, size - (size_t) n, "; latency from %s (%s, %s from the %s)",
+        n += snprintf(buf + n, size - (size_t)n, "; latency from %s (%s, %s from the %s)",
                       rd->latency, scrape_lat_kind_name(rd->lat_kind), unit_word(rd->unit_scale),
-                      rd->unit_from == SCRAPE_UNIT_FROM_UNIT       ? "UNIT line"
-                      : rd->unit_from == SCRAPE_UNIT_FROM_NAME     ? "name"
-                      : rd->unit_from == SCRAPE_UNIT_FROM_CONFIG   ? "config"
+                      rd->unit_from == SCRAPE_UNIT_FROM_UNIT         ? "UNIT line"
+                      : rd->unit_from == SCRAPE_UNIT_FROM_NAME       ? "name"
+                      : rd->unit_from == SCRAPE_UNIT_FROM_CONFIG     ? "config"
                       : rd->unit_from == SCRAPE_UNIT_FROM_CONVENTION ? "name's convention"
-                                                                   : "default");
+                                                                     : "default");
     return n;
 }

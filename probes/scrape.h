@@ -45,9 +45,9 @@ enum scrape_flavour {
 
 /* What to select on a page. A plain value: copy it freely; scrape_spec_init fills it. */
 struct scrape_spec {
-    char metric[SCRAPE_NAME_MAX]; /* request counter as configured (or the auto default) */
-    char base[SCRAPE_NAME_MAX];   /* metric without a "_total" suffix */
-    bool metric_auto;             /* no counter on the page: the latency family's _count */
+    char metric[SCRAPE_NAME_MAX];      /* request counter as configured (or the auto default) */
+    char base[SCRAPE_NAME_MAX];        /* metric without a "_total" suffix */
+    bool metric_auto;                  /* no counter on the page: the latency family's _count */
     char error_label[SCRAPE_NAME_MAX]; /* as configured: a label name or "auto" */
     unsigned nlabels;                  /* candidates, in order of preference */
     char labels[SCRAPE_MAX_LABELS][SCRAPE_NAME_MAX];
@@ -66,11 +66,11 @@ enum scrape_req_from { SCRAPE_REQ_NONE, SCRAPE_REQ_COUNTER, SCRAPE_REQ_HIST_COUN
 enum scrape_lat_kind { SCRAPE_LAT_NONE, SCRAPE_LAT_HISTOGRAM, SCRAPE_LAT_SUMMARY };
 enum scrape_unit_from {
     SCRAPE_UNIT_FROM_NONE,
-    SCRAPE_UNIT_FROM_CONFIG,  /* latency.unit */
-    SCRAPE_UNIT_FROM_UNIT,    /* the page's UNIT line */
-    SCRAPE_UNIT_FROM_NAME,    /* the name's suffix (_seconds, _ms, ...) */
+    SCRAPE_UNIT_FROM_CONFIG,     /* latency.unit */
+    SCRAPE_UNIT_FROM_UNIT,       /* the page's UNIT line */
+    SCRAPE_UNIT_FROM_NAME,       /* the name's suffix (_seconds, _ms, ...) */
     SCRAPE_UNIT_FROM_CONVENTION, /* the semantic convention of that name */
-    SCRAPE_UNIT_FROM_ASSUMED, /* nothing said: seconds, as Prometheus recommends */
+    SCRAPE_UNIT_FROM_ASSUMED,    /* nothing said: seconds, as Prometheus recommends */
 };
 
 #define SCRAPE_PROBLEM_MAX SAMPLE_PROBLEM_MAX
@@ -102,8 +102,8 @@ struct scrape_totals {
     unsigned hist_n;
     double hist_le[SAMPLE_MAX_BUCKETS];  /* upper bounds in seconds, ascending, last +Inf */
     double hist_cum[SAMPLE_MAX_BUCKETS]; /* cumulative counts summed over series */
-    double hist_count; /* of the latency family (histogram or summary) */
-    double hist_sum;   /* in the page's unit */
+    double hist_count;                   /* of the latency family (histogram or summary) */
+    double hist_sum;                     /* in the page's unit */
     bool hist_has_created;
     double hist_created; /* min _created of the selected histogram series */
     bool has_summary_q;

@@ -39,8 +39,8 @@ struct scraper {
     uint32_t interval_ms, timeout_ms, max_bytes;
     struct scrape_spec spec;
     struct scrape_totals prev;
-    uint64_t prev_ms;       /* monotonic time of prev */
-    uint64_t started_ms;    /* of the fetch in flight */
+    uint64_t prev_ms;    /* monotonic time of prev */
+    uint64_t started_ms; /* of the fetch in flight */
     bool stopped;
     scraper_fn *cb;
     void *arg;
@@ -62,7 +62,7 @@ static const char *const scraper_names[SCRAPER_RESULT_COUNT] = {
 
 const char *scraper_result_name(enum scraper_result r)
 {
-    return (unsigned) r < SCRAPER_RESULT_COUNT ? scraper_names[r] : "error";
+    return (unsigned)r < SCRAPER_RESULT_COUNT ? scraper_names[r] : "error";
 }
 
 static uint64_t now_ms(void)
@@ -70,12 +70,12 @@ static uint64_t now_ms(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void arm(struct scraper *s, uint64_t ms)
 {
-    struct timeval tv = {.tv_sec = (time_t) (ms / 1000), .tv_usec = (suseconds_t) (ms % 1000) * 1000};
+    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 
     evtimer_add(s->timer, &tv);
 }
@@ -97,7 +97,6 @@ int scraper_spec(const struct cfg_metrics *c, struct scrape_spec *spec, char *er
                      c->latency_quantile);
     return 0;
 }
-
 
 /* Reports one finished scrape; a failure hands on an invalid (no data) delta. */
 static void finish(struct scraper *s, enum scraper_result r, const char *why)
@@ -175,8 +174,8 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
     char why[256];
     int r;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     if (!s->job)
         return;
     r = scrape_job_step(s->job, SCRAPER_STEP_BYTES, &cur, &perr);
@@ -194,7 +193,7 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
     } else {
         s->stats.reading = cur.rd;
         if (s->stats.primed) {
-            scrape_delta(&s->prev, &cur, (double) (s->page_ms - s->prev_ms) / 1000.0, &d);
+            scrape_delta(&s->prev, &cur, (double)(s->page_ms - s->prev_ms) / 1000.0, &d);
             if (d.reset)
                 s->stats.resets++;
             s->cb(&d, s->arg);
@@ -256,8 +255,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     };
     int r;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     if (s->stopped || s->req || s->job)
         return;
     s->started_ms = now_ms();
@@ -296,7 +295,7 @@ int scraper_new(struct event_base *base, struct curlm *m, const struct cfg_metri
     s->timeout_ms = c->timeout_ms;
     s->max_bytes = c->max_bytes;
     /* The first page soon after start, spread so pods do not scrape in step. */
-    arm(s, (uint64_t) (rand() % (int) (s->interval_ms > 1000 ? 1000 : s->interval_ms)));
+    arm(s, (uint64_t)(rand() % (int)(s->interval_ms > 1000 ? 1000 : s->interval_ms)));
     *ret = s;
     return 0;
 fail:

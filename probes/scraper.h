@@ -38,12 +38,12 @@ enum scraper_result {
 
 struct scraper_stats {
     uint64_t scrapes[SCRAPER_RESULT_COUNT];
-    uint64_t resets;          /* counter resets seen (app restarts) */
+    uint64_t resets; /* counter resets seen (app restarts) */
     enum scraper_result last;
     uint64_t last_duration_us;
     uint64_t last_bytes;
     char last_error[256];
-    bool primed;              /* a good page is held */
+    bool primed;                   /* a good page is held */
     struct scrape_reading reading; /* what the last good page was read as */
 };
 
@@ -92,7 +92,7 @@ const char *scraper_result_name(enum scraper_result r);
 #define SCRAPER_KEEP_MAX (1024 * 1024)
 
 struct scraper_page {
-    const char *body;         /* NUL-terminated; valid until the next page, NULL: none */
+    const char *body; /* NUL-terminated; valid until the next page, NULL: none */
     size_t len;
     const char *content_type; /* "" when the app sent none */
     uint64_t age_ms;          /* since the page arrived */

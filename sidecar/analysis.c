@@ -1102,9 +1102,8 @@ int verdict_render_json(const struct verdict *v, char *buf, size_t size)
     analysis_jw_key(&w, "breach");
     jsonw_lit(&w, v->breach ? "true" : "false");
     jsonw_fmt(&w, ",\"breaches_in_row\":%u,\"breaches_needed\":%u", v->breaches_in_row,
-                    v->breaches_needed);
-    jsonw_fmt(&w, ",\"t_ms\":%lld,\"window_ms\":%lld", (long long)v->t_ms,
-                    (long long)v->window_ms);
+              v->breaches_needed);
+    jsonw_fmt(&w, ",\"t_ms\":%lld,\"window_ms\":%lld", (long long)v->t_ms, (long long)v->window_ms);
     analysis_jw_key(&w, "config_hash");
     jsonw_str(&w, hash);
     jsonw_lit(&w, ",\"rules\":[");
@@ -1174,16 +1173,17 @@ int verdict_render_sentence(const struct verdict *v, char *buf, size_t size)
         analysis_dur(e->threshold, t, sizeof(t));
         analysis_dur(e->baseline, b, sizeof(b));
         if (e->source != ANALYSIS_SRC_SUMMARY && isfinite(e->decision_value))
-            snprintf(dec, sizeof(dec), "; %.0f%% of %.0f requests slower than %s in the span "
-                                       "that decided",
+            snprintf(dec, sizeof(dec),
+                     "; %.0f%% of %.0f requests slower than %s in the span "
+                     "that decided",
                      100 * e->decision_value, e->decision_n, t);
         n = snprintf(buf, size,
                      "latency at the configured quantile %s over %s (%llu %s) above %s = %.3g x "
                      "baseline %s (%s)%s",
                      val, win, (unsigned long long)e->samples,
                      e->source == ANALYSIS_SRC_PROBE ? "probes" : "requests", t,
-                     isfinite(e->baseline) && e->baseline > 0 ? e->threshold / e->baseline : 0.0,
-                     b, analysis_baseline_words(e->baseline_from), dec);
+                     isfinite(e->baseline) && e->baseline > 0 ? e->threshold / e->baseline : 0.0, b,
+                     analysis_baseline_words(e->baseline_from), dec);
         break;
     default:
         n = snprintf(buf, size, "%.0f consecutive liveness failures (limit %.0f)", e->value,

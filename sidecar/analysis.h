@@ -247,7 +247,7 @@ struct verdict_evidence {
     double value;                /* error rate / latency at q (s) / consecutive liveness failures */
     double baseline;             /* baseline error rate / baseline latency at q (s) */
     enum analysis_baseline_from baseline_from;
-    double threshold;            /* error_rate.max / T (s) / health_failures */
+    double threshold; /* error_rate.max / T (s) / health_failures */
     /* window totals, the two sources kept apart */
     uint64_t requests, errors;       /* scraped */
     uint64_t samples;                /* latency samples of the rule's source */

@@ -300,13 +300,12 @@ int baseline_summary_render_json(const struct baseline_summary *s, char *buf, si
     jsonw_fmt(&w, "{\"v\":%d,\"revision\":", BASELINE_SUMMARY_VERSION);
     jsonw_str(&w, s->revision);
     jsonw_fmt(&w, ",\"window_ms\":%lld,\"requests\":%llu,\"errors\":%llu,\"error_rate\":",
-                    (long long)s->window_ms, (unsigned long long)s->requests,
-                    (unsigned long long)s->errors);
+              (long long)s->window_ms, (unsigned long long)s->requests,
+              (unsigned long long)s->errors);
     baseline_jw_num(&w, s->error_rate);
     jsonw_raw(&w, ",\"latency_source\":", 18);
     jsonw_str(&w, baseline_source_name(s->latency_source));
-    jsonw_fmt(&w,
-                    ",\"latency_samples\":%llu,\"p50\":", (unsigned long long)s->latency_samples);
+    jsonw_fmt(&w, ",\"latency_samples\":%llu,\"p50\":", (unsigned long long)s->latency_samples);
     baseline_jw_num(&w, s->p50);
     jsonw_raw(&w, ",\"p90\":", 7);
     baseline_jw_num(&w, s->p90);

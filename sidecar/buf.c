@@ -92,13 +92,13 @@ int buf_printf(struct buf *b, const char *fmt, ...)
         b->failed = true;
         return -EINVAL;
     }
-    r = buf_reserve(b, (size_t) n);
+    r = buf_reserve(b, (size_t)n);
     if (r < 0)
         return r;
     va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t) n + 1, fmt, ap);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    b->len += (size_t) n;
+    b->len += (size_t)n;
     return 0;
 }
 
@@ -127,9 +127,9 @@ int buf_label_escape(struct buf *b, const char *s)
             esc = "\\n";
         else
             continue;
-        if (buf_append(b, run, (size_t) (s - run)) < 0 || buf_append(b, esc, 2) < 0)
+        if (buf_append(b, run, (size_t)(s - run)) < 0 || buf_append(b, esc, 2) < 0)
             return -E2BIG;
         run = s + 1;
     }
-    return buf_append(b, run, (size_t) (s - run));
+    return buf_append(b, run, (size_t)(s - run));
 }

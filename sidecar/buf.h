@@ -12,11 +12,11 @@
 #include <stddef.h>
 
 struct buf {
-    char *data;   /* NUL-terminated while len < cap */
+    char *data; /* NUL-terminated while len < cap */
     size_t len;
     size_t alloc;
-    size_t max;   /* hard cap on len */
-    bool failed;  /* an append did not fit or ran out of memory */
+    size_t max;  /* hard cap on len */
+    bool failed; /* an append did not fit or ran out of memory */
 };
 
 /* An empty buffer that may grow to max bytes. Allocates nothing yet. */

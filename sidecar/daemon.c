@@ -62,19 +62,19 @@ struct daemon {
     struct probe *probes[STATE_PROBES];
     struct scraper *scraper;
     struct analysis analysis;
-    bool analysis_ok;          /* analysis initialised */
-    struct verdict verdict;    /* the last one, shown on /status and /metrics */
-    uint64_t stable_gen;       /* of the stable baseline last handed to the analysis */
+    bool analysis_ok;       /* analysis initialised */
+    struct verdict verdict; /* the last one, shown on /status and /metrics */
+    uint64_t stable_gen;    /* of the stable baseline last handed to the analysis */
     struct event *tick;
-    uint64_t next_tick_ms;     /* the interval boundary the next verdict waits for */
-    bool rearm_tick;           /* a reload changed analysis.interval */
+    uint64_t next_tick_ms; /* the interval boundary the next verdict waits for */
+    bool rearm_tick;       /* a reload changed analysis.interval */
     struct daemon_probe_ctx probe_ctx[STATE_PROBES];
     struct event *sig_term, *sig_int, *sig_hup;
     struct event *heartbeat, *drain, *flush, *debounce, *poll, *inotify_ev;
     int inotify_fd;
-    bool scrape_logged;                    /* scrape_result holds the last logged result */
+    bool scrape_logged; /* scrape_result holds the last logged result */
     enum scraper_result scrape_result;
-    char reading_logged[600];              /* the reading last logged */
+    char reading_logged[600];                   /* the reading last logged */
     char problem_logged[2][SAMPLE_PROBLEM_MAX]; /* by rule: error_rate, latency */
     uint64_t file_fingerprint; /* FNV-1a of the bytes last tried, 0 when unreadable */
     char file_error[300];      /* why the file was last unreadable */
@@ -87,12 +87,12 @@ static uint64_t daemon_now_ms(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static struct timeval ms_tv(uint64_t ms)
 {
-    struct timeval tv = {.tv_sec = (time_t) (ms / 1000), .tv_usec = (suseconds_t) (ms % 1000) * 1000};
+    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
     return tv;
 }
 
@@ -107,7 +107,7 @@ static uint64_t fnv1a(const char *p, size_t n)
     uint64_t h = 1469598103934665603ULL;
 
     for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char) p[i];
+        h ^= (unsigned char)p[i];
         h *= 1099511628211ULL;
     }
     return h ? h : 1;
@@ -136,19 +136,18 @@ static void daemon_on_probe(struct probe *p, const struct probe_obs *obs, bool t
     const struct probe_state *ps = probe_state_get(p);
 
     if (obs->result != PROBE_RES_ERROR) {
-        state_probe_observe(&d->state, ctx->id, (double) obs->latency_us / 1e6);
+        state_probe_observe(&d->state, ctx->id, (double)obs->latency_us / 1e6);
         if (d->analysis_ok)
-            analysis_observe_probe(&d->analysis, (double) obs->latency_us / 1e6,
-                                   obs->result == PROBE_RES_PASS,
-                                   ctx->id == STATE_LIVENESS ? (int32_t) ps->consecutive_fail
-                                                             : ANALYSIS_NOT_LIVENESS,
-                                   (int64_t) daemon_now_ms());
+            analysis_observe_probe(
+                &d->analysis, (double)obs->latency_us / 1e6, obs->result == PROBE_RES_PASS,
+                ctx->id == STATE_LIVENESS ? (int32_t)ps->consecutive_fail : ANALYSIS_NOT_LIVENESS,
+                (int64_t)daemon_now_ms());
     }
     if (transitioned) {
         log_event(ps->ok ? LOG_LVL_INFO : LOG_LVL_WARN, "probe_state", LF_S("probe", probe_name(p)),
                   LF_S("state", ps->ok ? "passing" : "failing"),
                   LF_S("result", probe_result_name(obs->result)), LF_I("status", obs->http_status),
-                  LF_D("latency_ms", (double) obs->latency_us / 1000.0),
+                  LF_D("latency_ms", (double)obs->latency_us / 1000.0),
                   LF_U("consecutive_failures", ps->consecutive_fail), LF_S("error", obs->error));
     } else if (obs->result == PROBE_RES_ERROR && ps->runs[PROBE_RES_ERROR] == 1) {
         /* Our own failure to probe: said once, counted on /metrics after that. */
@@ -238,8 +237,7 @@ static void daemon_note_problem(struct daemon *d, int rule, const char *why)
         log_event(LOG_LVL_WARN, "metrics_unreadable", LF_S("rule", rules[rule]),
                   LF_S("reason", why), LF_S("verdict", "INCONCLUSIVE for this rule"));
     } else {
-        log_event(LOG_LVL_INFO, "metrics_readable", LF_S("rule", rules[rule]),
-                  LF_S("was", logged));
+        log_event(LOG_LVL_INFO, "metrics_readable", LF_S("rule", rules[rule]), LF_S("was", logged));
     }
     snprintf(logged, sizeof(d->problem_logged[rule]), "%s", why);
 }
@@ -280,14 +278,14 @@ static void daemon_on_delta(const struct sample_delta *delta, void *arg)
     daemon_note_scrape(d, delta);
     if (!d->analysis_ok)
         return;
-    analysis_observe_delta(&d->analysis, delta, (int64_t) daemon_now_ms());
+    analysis_observe_delta(&d->analysis, delta, (int64_t)daemon_now_ms());
     if (daemon_now_ms() >= d->next_tick_ms)
         daemon_take_verdict(d);
 }
 
-_Static_assert((int) VERDICT_FAIL == (int) ROLLBACK_VERDICT_FAIL &&
-                   (int) VERDICT_PASS == (int) ROLLBACK_VERDICT_PASS &&
-                   (int) VERDICT_INCONCLUSIVE == (int) ROLLBACK_VERDICT_INCONCLUSIVE,
+_Static_assert((int)VERDICT_FAIL == (int)ROLLBACK_VERDICT_FAIL &&
+                   (int)VERDICT_PASS == (int)ROLLBACK_VERDICT_PASS &&
+                   (int)VERDICT_INCONCLUSIVE == (int)ROLLBACK_VERDICT_INCONCLUSIVE,
                "verdict outcomes and rollback verdicts agree");
 
 /*
@@ -308,11 +306,12 @@ static void daemon_rollback_tick(struct daemon *d, const struct verdict *v)
         if (verdict_render_json(v, json, sizeof(json)) < 0)
             snprintf(json, sizeof(json), "null");
         snprintf(sentence, sizeof(sentence), "rule %s: ", analysis_rule_name(v->rule));
-        verdict_render_sentence(v, sentence + strlen(sentence), sizeof(sentence) - strlen(sentence));
+        verdict_render_sentence(v, sentence + strlen(sentence),
+                                sizeof(sentence) - strlen(sentence));
     }
-    rollback_on_verdict(d->rollback, (enum rollback_verdict) v->outcome,
+    rollback_on_verdict(d->rollback, (enum rollback_verdict)v->outcome,
                         v->outcome == VERDICT_FAIL ? json : NULL,
-                        v->outcome == VERDICT_FAIL ? sentence : NULL, (int64_t) daemon_now_ms());
+                        v->outcome == VERDICT_FAIL ? sentence : NULL, (int64_t)daemon_now_ms());
     if (analysis_baseline_summary(&d->analysis, hash ? hash : "", &sum) == 0 &&
         baseline_summary_render_json(&sum, json, sizeof(json)) >= 0)
         rollback_publish_baseline(d->rollback, json);
@@ -351,7 +350,7 @@ static void daemon_take_verdict(struct daemon *d)
     d->next_tick_ms += d->cfg->analysis.interval_ms;
     if (d->next_tick_ms <= now)
         d->next_tick_ms = now + d->cfg->analysis.interval_ms;
-    analysis_tick(&d->analysis, (int64_t) now, &v);
+    analysis_tick(&d->analysis, (int64_t)now, &v);
     changed = !d->state.verdict || v.outcome != d->verdict.outcome || v.rule != d->verdict.rule ||
               v.breach != d->verdict.breach;
     d->verdict = v;
@@ -373,8 +372,8 @@ static void daemon_take_verdict(struct daemon *d)
 
 static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
 {
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     daemon_take_verdict(arg);
 }
 
@@ -395,7 +394,8 @@ static int daemon_apply_scraper(struct daemon *d, const struct cfg *c)
         r = scraper_new(d->base, d->curlm, &c->metrics, daemon_on_delta, d, &d->scraper, err,
                         sizeof(err));
     if (r < 0) {
-        log_event(LOG_LVL_ERROR, "scraper_setup_failed", LF_S("error", err[0] ? err : strerror(-r)));
+        log_event(LOG_LVL_ERROR, "scraper_setup_failed",
+                  LF_S("error", err[0] ? err : strerror(-r)));
         return r;
     }
     d->state.scrape = scraper_stats_get(d->scraper);
@@ -409,7 +409,7 @@ static int daemon_apply_analysis(struct daemon *d, const struct cfg *c)
 
     daemon_analysis_params(c, &p);
     if (!d->analysis_ok) {
-        r = analysis_init(&d->analysis, &p, (int64_t) daemon_now_ms());
+        r = analysis_init(&d->analysis, &p, (int64_t)daemon_now_ms());
         if (r < 0)
             return r;
         d->analysis_ok = true;
@@ -417,7 +417,7 @@ static int daemon_apply_analysis(struct daemon *d, const struct cfg *c)
         daemon_arm_tick(d);
         return 0;
     }
-    r = analysis_set_params(&d->analysis, &p, (int64_t) daemon_now_ms());
+    r = analysis_set_params(&d->analysis, &p, (int64_t)daemon_now_ms());
     if (r == 0 && c->analysis.interval_ms != d->cfg->analysis.interval_ms) {
         d->next_tick_ms = daemon_now_ms() + c->analysis.interval_ms;
         evtimer_del(d->tick); /* re-armed with the new config once it is in force */
@@ -455,18 +455,18 @@ static int read_config_file(const char *path, char **ret, size_t *ret_len)
         r = -EFBIG;
         goto out;
     }
-    buf = malloc((size_t) st.st_size + 1);
+    buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
         r = -ENOMEM;
         goto out;
     }
-    while (len < (size_t) st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t) st.st_size - len);
+    while (len < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break;
-        len += (size_t) n;
+        len += (size_t)n;
     }
     buf[len] = '\0';
     *ret = buf;
@@ -557,7 +557,7 @@ static void daemon_reload(struct daemon *d, bool forced, const char *trigger)
         log_event(LOG_LVL_WARN, "config_restart_needed",
                   LF_S("reason", "listen and admin_listen change on restart only"),
                   LF_S("listen", d->cfg->listen), LF_S("admin_listen", d->cfg->admin_listen));
-    log_setup((enum log_level) next->log_level, next->log_format == CFG_LOG_JSON);
+    log_setup((enum log_level)next->log_level, next->log_format == CFG_LOG_JSON);
     if (daemon_apply_probes(d, next) < 0 || daemon_apply_scraper(d, next) < 0 ||
         daemon_apply_analysis(d, next) < 0) {
         /* Back to the snapshot in force; what the new one needed could not be built. */
@@ -591,8 +591,8 @@ static void daemon_reload(struct daemon *d, bool forced, const char *trigger)
 
 static void daemon_on_debounce(evutil_socket_t fd, short what, void *arg)
 {
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     daemon_reload(arg, false, "file-change");
 }
 
@@ -600,8 +600,8 @@ static void daemon_on_poll(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     daemon_reload(d, false, "poll");
     arm(d->poll, DAEMON_RELOAD_POLL_MS);
 }
@@ -611,7 +611,7 @@ static void daemon_on_inotify(evutil_socket_t fd, short what, void *arg)
     struct daemon *d = arg;
     char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 
-    (void) what;
+    (void)what;
     /* Drain; which file changed does not matter, the bytes decide. */
     while (read(fd, events, sizeof(events)) > 0)
         ;
@@ -631,21 +631,21 @@ static void daemon_watch_config(struct daemon *d)
         inotify_add_watch(d->inotify_fd, dir,
                           IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE |
                               IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF) >= 0) {
-        d->inotify_ev = event_new(d->base, d->inotify_fd, EV_READ | EV_PERSIST, daemon_on_inotify, d);
+        d->inotify_ev =
+            event_new(d->base, d->inotify_fd, EV_READ | EV_PERSIST, daemon_on_inotify, d);
         if (d->inotify_ev)
             event_add(d->inotify_ev, NULL);
     } else {
         log_event(LOG_LVL_WARN, "config_watch_unavailable", LF_S("dir", dir),
-                  LF_S("error", strerror(errno)),
-                  LF_U("poll_ms", DAEMON_RELOAD_POLL_MS));
+                  LF_S("error", strerror(errno)), LF_U("poll_ms", DAEMON_RELOAD_POLL_MS));
     }
     free(copy);
 }
 
 static void daemon_on_hup(evutil_socket_t fd, short what, void *arg)
 {
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     daemon_reload(arg, true, "SIGHUP");
 }
 
@@ -655,8 +655,8 @@ static void daemon_on_flush(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     if ((d->httpd && httpd_pending_writes(d->httpd)) && daemon_now_ms() < d->flush_deadline_ms) {
         arm(d->flush, DAEMON_FLUSH_STEP_MS);
         return;
@@ -668,13 +668,13 @@ static void daemon_on_drain(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     httpd_stop_accepting(d->httpd);
     httpd_stop_accepting(d->admin);
     d->flush_deadline_ms = daemon_now_ms() + DAEMON_FLUSH_MAX_MS;
-    log_event(LOG_LVL_INFO, "shutdown_drained", LF_U("pending_replies",
-                                                     d->httpd ? httpd_pending_writes(d->httpd) : 0));
+    log_event(LOG_LVL_INFO, "shutdown_drained",
+              LF_U("pending_replies", d->httpd ? httpd_pending_writes(d->httpd) : 0));
     daemon_on_flush(-1, 0, d);
 }
 
@@ -682,14 +682,14 @@ static void daemon_on_term(evutil_socket_t sig, short what, void *arg)
 {
     struct daemon *d = arg;
 
-    (void) what;
+    (void)what;
     if (d->state.shutting_down) {
-        log_event(LOG_LVL_WARN, "shutdown_now", LF_S("signal", strsignal((int) sig)));
+        log_event(LOG_LVL_WARN, "shutdown_now", LF_S("signal", strsignal((int)sig)));
         event_base_loopbreak(d->base);
         return;
     }
     d->state.shutting_down = true;
-    log_event(LOG_LVL_INFO, "shutdown_started", LF_S("signal", strsignal((int) sig)),
+    log_event(LOG_LVL_INFO, "shutdown_started", LF_S("signal", strsignal((int)sig)),
               LF_U("drain_ms", d->cfg->server.drain_ms));
     for (int i = 0; i < STATE_PROBES; i++)
         if (d->probes[i])
@@ -706,8 +706,8 @@ static void daemon_on_heartbeat(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     d->state.heartbeat_ms = daemon_now_ms();
 }
 
@@ -715,7 +715,7 @@ static void daemon_on_heartbeat(evutil_socket_t fd, short what, void *arg)
 
 static void daemon_libevent_log(int severity, const char *msg)
 {
-    enum log_level l = severity >= EVENT_LOG_ERR ? LOG_LVL_ERROR
+    enum log_level l = severity >= EVENT_LOG_ERR    ? LOG_LVL_ERROR
                        : severity >= EVENT_LOG_WARN ? LOG_LVL_WARN
                                                     : LOG_LVL_DEBUG;
     log_event(l, "libevent", LF_S("message", msg));
@@ -733,7 +733,7 @@ static int daemon_listen(struct daemon *d, const char *addr, const char *what, s
     struct httpd_limits l = limits_from(d->cfg);
     bool admin = ret == &d->admin;
     int r = httpd_new(d->base, addr, &l, admin ? admin_handle : endpoints_handle,
-                      admin ? (void *) &d->admin_ctx : (void *) &d->state, ret);
+                      admin ? (void *)&d->admin_ctx : (void *)&d->state, ret);
 
     if (r < 0)
         log_event(LOG_LVL_ERROR, "listen_failed", LF_S("listener", what), LF_S("address", addr),
@@ -771,7 +771,7 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
     {
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);
-        d->state.started_wall = (double) wall.tv_sec + (double) wall.tv_nsec / 1e9;
+        d->state.started_wall = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
     }
 
     d->sig_term = evsignal_new(d->base, SIGTERM, daemon_on_term, d);
@@ -783,8 +783,8 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
     d->debounce = evtimer_new(d->base, daemon_on_debounce, d);
     d->poll = evtimer_new(d->base, daemon_on_poll, d);
     d->tick = evtimer_new(d->base, daemon_on_tick, d);
-    if (!d->tick || !d->sig_term || !d->sig_int || !d->sig_hup || !d->heartbeat || !d->drain || !d->flush ||
-        !d->debounce || !d->poll)
+    if (!d->tick || !d->sig_term || !d->sig_int || !d->sig_hup || !d->heartbeat || !d->drain ||
+        !d->flush || !d->debounce || !d->poll)
         goto fail;
     if (evsignal_add(d->sig_term, NULL) < 0 || evsignal_add(d->sig_int, NULL) < 0 ||
         evsignal_add(d->sig_hup, NULL) < 0)
@@ -856,8 +856,8 @@ int daemon_run(struct daemon *d)
     snprintf(hash, sizeof(hash), "%s", c->hash);
     log_event(LOG_LVL_INFO, "started", LF_S("version", ROLLGUARD_VERSION),
               LF_S("listen", c->listen), LF_I("port", httpd_port(d->httpd)),
-              LF_S("admin_listen", c->admin_listen), LF_S("config", c->source),
-              LF_S("hash", hash), LF_S("liveness", live), LF_S("readiness", ready),
+              LF_S("admin_listen", c->admin_listen), LF_S("config", c->source), LF_S("hash", hash),
+              LF_S("liveness", live), LF_S("readiness", ready),
               LF_S("rollback_mode", cfg_rollback_mode_name(c->rollback.mode)));
     event_base_dispatch(d->base);
     log_event(LOG_LVL_INFO, "stopped", LF_I("exit_code", d->exit_code));
@@ -877,8 +877,8 @@ struct daemon *daemon_free(struct daemon *d)
     d->httpd = httpd_free(d->httpd);
     d->rollback = rollback_free(d->rollback);
     d->curlm = curlm_free(d->curlm);
-    struct event **evs[] = {&d->sig_term, &d->sig_int, &d->sig_hup, &d->heartbeat, &d->drain,
-                            &d->flush, &d->debounce, &d->poll, &d->inotify_ev, &d->tick};
+    struct event **evs[] = {&d->sig_term, &d->sig_int,  &d->sig_hup, &d->heartbeat,  &d->drain,
+                            &d->flush,    &d->debounce, &d->poll,    &d->inotify_ev, &d->tick};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (*evs[i]) {
             event_free(*evs[i]);

@@ -30,7 +30,7 @@ static enum state_path route(const char *path, size_t len)
 {
     for (int i = 0; i < STATE_PATH_OTHER; i++)
         if (strlen(path_names[i]) == len && !memcmp(path, path_names[i], len))
-            return (enum state_path) i;
+            return (enum state_path)i;
     return STATE_PATH_OTHER;
 }
 
@@ -127,7 +127,7 @@ static void probe_metric_u64(struct buf *b, const struct state *s, const char *n
         if (!s->probe[i])
             continue;
         buf_printf(b, "%s{probe=\"%s\"} %llu\n", name, state_probe_name(i),
-                   (unsigned long long) get(s->probe[i]));
+                   (unsigned long long)get(s->probe[i]));
     }
 }
 
@@ -148,7 +148,7 @@ static uint64_t get_transitions(const struct probe_state *ps)
 
 static uint64_t get_last_status(const struct probe_state *ps)
 {
-    return ps->last.http_status > 0 ? (uint64_t) ps->last.http_status : 0;
+    return ps->last.http_status > 0 ? (uint64_t)ps->last.http_status : 0;
 }
 
 int endpoints_render_metrics(const struct state *s, struct buf *b)
@@ -167,7 +167,7 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
     num(b, s->started_wall);
     buf_puts(b, "\n");
     family(b, "rollguard_uptime_seconds", "gauge", "Seconds since the daemon started.");
-    buf_printf(b, "rollguard_uptime_seconds %.3f\n", (double) (now - s->started_ms) / 1000.0);
+    buf_printf(b, "rollguard_uptime_seconds %.3f\n", (double)(now - s->started_ms) / 1000.0);
 
     family(b, "rollguard_config_info", "gauge", "Hash of the configuration in force.");
     buf_puts(b, "rollguard_config_info{hash=\"");
@@ -175,9 +175,9 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
     buf_puts(b, "\"} 1\n");
     family(b, "rollguard_config_reloads_total", "counter", "Configuration reloads by result.");
     buf_printf(b, "rollguard_config_reloads_total{result=\"ok\"} %llu\n",
-               (unsigned long long) s->reloads_ok);
+               (unsigned long long)s->reloads_ok);
     buf_printf(b, "rollguard_config_reloads_total{result=\"failed\"} %llu\n",
-               (unsigned long long) s->reloads_failed);
+               (unsigned long long)s->reloads_failed);
     family(b, "rollguard_config_last_reload_success", "gauge",
            "1 when the last reload attempt succeeded (or none was made).");
     buf_printf(b, "rollguard_config_last_reload_success %d\n", s->last_reload_ok ? 1 : 0);
@@ -201,7 +201,7 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
         for (unsigned r = 0; r < sizeof(res_ids) / sizeof(res_ids[0]); r++)
             buf_printf(b, "rollguard_probe_runs_total{probe=\"%s\",result=\"%s\"} %llu\n",
                        state_probe_name(i), res_names[r],
-                       (unsigned long long) s->probe[i]->runs[res_ids[r]]);
+                       (unsigned long long)s->probe[i]->runs[res_ids[r]]);
     }
     family(b, "rollguard_probe_consecutive_failures", "gauge",
            "Failed app probe runs in a row, by probe.");
@@ -222,15 +222,15 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
         for (int k = 0; k < STATE_PROBE_BUCKETS; k++) {
             cum += h->bucket[k];
             buf_printf(b, "rollguard_probe_duration_seconds_bucket{probe=\"%s\",le=\"%g\"} %llu\n",
-                       state_probe_name(i), state_probe_bounds[k], (unsigned long long) cum);
+                       state_probe_name(i), state_probe_bounds[k], (unsigned long long)cum);
         }
         cum += h->bucket[STATE_PROBE_BUCKETS];
         buf_printf(b, "rollguard_probe_duration_seconds_bucket{probe=\"%s\",le=\"+Inf\"} %llu\n",
-                   state_probe_name(i), (unsigned long long) cum);
+                   state_probe_name(i), (unsigned long long)cum);
         buf_printf(b, "rollguard_probe_duration_seconds_sum{probe=\"%s\"} ", state_probe_name(i));
         num(b, h->sum);
         buf_printf(b, "\nrollguard_probe_duration_seconds_count{probe=\"%s\"} %llu\n",
-                   state_probe_name(i), (unsigned long long) h->count);
+                   state_probe_name(i), (unsigned long long)h->count);
     }
 
     family(b, "rollguard_http_requests_total", "counter",
@@ -242,31 +242,31 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
             if (state_codes[c])
                 buf_printf(b, "rollguard_http_requests_total{path=\"%s\",code=\"%d\"} %llu\n",
                            path_names[p], state_codes[c],
-                           (unsigned long long) s->http_requests[p][c]);
+                           (unsigned long long)s->http_requests[p][c]);
             else
                 buf_printf(b, "rollguard_http_requests_total{path=\"%s\",code=\"other\"} %llu\n",
-                           path_names[p], (unsigned long long) s->http_requests[p][c]);
+                           path_names[p], (unsigned long long)s->http_requests[p][c]);
         }
     render_analysis_metrics(s, b);
     if (s->httpd) {
         const struct httpd_stats *hs = httpd_stats_get(s->httpd);
 
         family(b, "rollguard_http_connections", "gauge", "Open connections on `listen`.");
-        buf_printf(b, "rollguard_http_connections %llu\n", (unsigned long long) hs->active);
+        buf_printf(b, "rollguard_http_connections %llu\n", (unsigned long long)hs->active);
         family(b, "rollguard_http_connections_accepted_total", "counter",
                "Connections accepted on `listen`.");
         buf_printf(b, "rollguard_http_connections_accepted_total %llu\n",
-                   (unsigned long long) hs->accepted);
+                   (unsigned long long)hs->accepted);
         family(b, "rollguard_http_connections_closed_total", "counter",
                "Connections closed by rollguard before the client did, by reason: evicted "
                "(at server.max_connections), timeout (server.timeout).");
         buf_printf(b, "rollguard_http_connections_closed_total{reason=\"evicted\"} %llu\n",
-                   (unsigned long long) hs->evicted);
+                   (unsigned long long)hs->evicted);
         buf_printf(b, "rollguard_http_connections_closed_total{reason=\"timeout\"} %llu\n",
-                   (unsigned long long) hs->timed_out);
+                   (unsigned long long)hs->timed_out);
         family(b, "rollguard_http_rejected_total", "counter",
                "Requests refused as malformed or over a limit.");
-        buf_printf(b, "rollguard_http_rejected_total %llu\n", (unsigned long long) hs->rejected);
+        buf_printf(b, "rollguard_http_rejected_total %llu\n", (unsigned long long)hs->rejected);
     }
     if (s->rollback)
         rollback_render_metrics(s->rollback, b);
@@ -286,7 +286,7 @@ static void gauge_line(struct buf *b, const char *name, const char *labels, doub
 static void family_lines_u(struct buf *b, const char *name, uint64_t err, uint64_t lat)
 {
     buf_printf(b, "%s{rule=\"error_rate\"} %llu\n%s{rule=\"latency\"} %llu\n", name,
-               (unsigned long long) err, name, (unsigned long long) lat);
+               (unsigned long long)err, name, (unsigned long long)lat);
 }
 
 static void render_analysis_metrics(const struct state *s, struct buf *b)
@@ -304,15 +304,14 @@ static void render_analysis_metrics(const struct state *s, struct buf *b)
                "Scrapes of the app's metrics page by result.");
         for (int r = 0; r < SCRAPER_RESULT_COUNT; r++)
             buf_printf(b, "rollguard_scrapes_total{result=\"%s\"} %llu\n", scraper_result_name(r),
-                       (unsigned long long) s->scrape->scrapes[r]);
+                       (unsigned long long)s->scrape->scrapes[r]);
         family(b, "rollguard_scrape_duration_seconds", "gauge",
                "Duration of the last scrape of the app's metrics page.");
         gauge_line(b, "rollguard_scrape_duration_seconds", NULL,
-                   (double) s->scrape->last_duration_us / 1e6);
+                   (double)s->scrape->last_duration_us / 1e6);
         family(b, "rollguard_app_restarts_total", "counter",
                "Counter resets seen on the app's metrics page (app restarts).");
-        buf_printf(b, "rollguard_app_restarts_total %llu\n",
-                   (unsigned long long) s->scrape->resets);
+        buf_printf(b, "rollguard_app_restarts_total %llu\n", (unsigned long long)s->scrape->resets);
         family(b, "rollguard_metrics_unreadable", "gauge",
                "1 while the app's page cannot feed this rule (label or family not on it).");
         family_lines_u(b, "rollguard_metrics_unreadable", s->metrics_unreadable[0],
@@ -326,7 +325,7 @@ static void render_analysis_metrics(const struct state *s, struct buf *b)
     family(b, "rollguard_verdicts_total", "counter", "Analysis verdicts by outcome.");
     for (int i = 0; i < 3; i++)
         buf_printf(b, "rollguard_verdicts_total{outcome=\"%s\"} %llu\n", outcomes[i],
-                   (unsigned long long) s->verdicts[outcome_ids[i]]);
+                   (unsigned long long)s->verdicts[outcome_ids[i]]);
     if (!v)
         return;
     family(b, "rollguard_verdict", "gauge", "1 for the outcome of the last verdict.");
@@ -358,15 +357,15 @@ static void render_analysis_metrics(const struct state *s, struct buf *b)
         family(b, "rollguard_window_requests", "gauge",
                "Requests in the analysis window, by the traffic they came from.");
         buf_printf(b, "rollguard_window_requests{source=\"scrape\"} %llu\n",
-                   (unsigned long long) e->requests);
+                   (unsigned long long)e->requests);
         buf_printf(b, "rollguard_window_requests{source=\"probe\"} %llu\n",
-                   (unsigned long long) e->probes);
+                   (unsigned long long)e->probes);
         family(b, "rollguard_window_errors", "gauge",
                "Errors in the analysis window, by the traffic they came from.");
         buf_printf(b, "rollguard_window_errors{source=\"scrape\"} %llu\n",
-                   (unsigned long long) e->errors);
+                   (unsigned long long)e->errors);
         buf_printf(b, "rollguard_window_errors{source=\"probe\"} %llu\n",
-                   (unsigned long long) e->probe_failures);
+                   (unsigned long long)e->probe_failures);
         family(b, "rollguard_latency_quantile", "gauge",
                "analysis.latency.quantile: the quantile the latency gauges are at.");
         gauge_line(b, "rollguard_latency_quantile", NULL, s->cfg->analysis.latency_quantile);
@@ -440,26 +439,28 @@ static void status_reading(struct buf *b, const struct scrape_reading *rd, const
 }
 
 static void status_probe(struct buf *b, const struct probe_state *ps, const struct cfg_probe *c)
-{    char target[512];
+{
+    char target[512];
 
     buf_puts(b, "{\"configured\":true,");
     json_str(b, "kind", c->kind == CFG_PROBE_TCP ? "tcp" : "http");
     buf_puts(b, ",");
     json_str(b, "target",
              c->kind == CFG_PROBE_TCP ? c->address : redact_url(c->url, target, sizeof(target)));
-    buf_printf(b, ",\"ok\":%s,\"has_run\":%s,\"consecutive_failures\":%u,"
-                  "\"consecutive_successes\":%u,\"transitions\":%llu,",
+    buf_printf(b,
+               ",\"ok\":%s,\"has_run\":%s,\"consecutive_failures\":%u,"
+               "\"consecutive_successes\":%u,\"transitions\":%llu,",
                ps->ok ? "true" : "false", ps->has_run ? "true" : "false", ps->consecutive_fail,
-               ps->consecutive_ok, (unsigned long long) ps->transitions);
+               ps->consecutive_ok, (unsigned long long)ps->transitions);
     buf_printf(b, "\"runs\":{\"pass\":%llu,\"fail\":%llu,\"unreachable\":%llu,\"error\":%llu},",
-               (unsigned long long) ps->runs[PROBE_RES_PASS],
-               (unsigned long long) ps->runs[PROBE_RES_FAIL],
-               (unsigned long long) ps->runs[PROBE_RES_UNREACHABLE],
-               (unsigned long long) ps->runs[PROBE_RES_ERROR]);
+               (unsigned long long)ps->runs[PROBE_RES_PASS],
+               (unsigned long long)ps->runs[PROBE_RES_FAIL],
+               (unsigned long long)ps->runs[PROBE_RES_UNREACHABLE],
+               (unsigned long long)ps->runs[PROBE_RES_ERROR]);
     buf_puts(b, "\"last\":{");
     json_str(b, "result", probe_result_name(ps->last.result));
     buf_printf(b, ",\"status\":%ld,", ps->last.http_status);
-    json_num(b, "latency_seconds", (double) ps->last.latency_us / 1e6);
+    json_num(b, "latency_seconds", (double)ps->last.latency_us / 1e6);
     buf_puts(b, ",");
     json_str(b, "error", ps->last.error);
     buf_puts(b, "}}");
@@ -475,7 +476,7 @@ int endpoints_render_status(const struct state *s, struct buf *b)
     buf_puts(b, ",");
     json_str(b, "revision", ROLLGUARD_REVISION);
     buf_puts(b, ",");
-    json_num(b, "uptime_seconds", (double) (s->now_ms() - s->started_ms) / 1000.0);
+    json_num(b, "uptime_seconds", (double)(s->now_ms() - s->started_ms) / 1000.0);
     buf_printf(b, ",\"healthy\":%s,\"ready\":%s,", state_healthy(s) ? "true" : "false",
                ready ? "true" : "false");
     json_str(b, "not_ready_reason", why);
@@ -484,7 +485,7 @@ int endpoints_render_status(const struct state *s, struct buf *b)
     buf_puts(b, ",");
     json_str(b, "source", s->cfg->source);
     buf_printf(b, ",\"reloads_ok\":%llu,\"reloads_failed\":%llu,\"last_reload_ok\":%s,",
-               (unsigned long long) s->reloads_ok, (unsigned long long) s->reloads_failed,
+               (unsigned long long)s->reloads_ok, (unsigned long long)s->reloads_failed,
                s->last_reload_ok ? "true" : "false");
     json_str(b, "last_reload_error", s->last_reload_error);
     buf_puts(b, ",");
@@ -502,12 +503,13 @@ int endpoints_render_status(const struct state *s, struct buf *b)
     }
     buf_puts(b, ",\"scrape\":");
     if (s->scrape) {
-        buf_printf(b, "{\"last\":\"%s\",\"primed\":%s,\"last_duration_seconds\":%.6f,"
-                      "\"last_bytes\":%llu,\"app_restarts\":%llu,",
+        buf_printf(b,
+                   "{\"last\":\"%s\",\"primed\":%s,\"last_duration_seconds\":%.6f,"
+                   "\"last_bytes\":%llu,\"app_restarts\":%llu,",
                    scraper_result_name(s->scrape->last), s->scrape->primed ? "true" : "false",
-                   (double) s->scrape->last_duration_us / 1e6,
-                   (unsigned long long) s->scrape->last_bytes,
-                   (unsigned long long) s->scrape->resets);
+                   (double)s->scrape->last_duration_us / 1e6,
+                   (unsigned long long)s->scrape->last_bytes,
+                   (unsigned long long)s->scrape->resets);
         json_str(b, "last_error", s->scrape->last_error);
         buf_puts(b, ",\"reading\":");
         status_reading(b, &s->scrape->reading, s->cfg->metrics.error_match);

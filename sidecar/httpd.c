@@ -66,24 +66,42 @@ static void conn_on_event(evutil_socket_t fd, short what, void *arg);
 const char *httpd_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 505: return "HTTP Version Not Supported";
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
     }
     return "Unknown";
 }
@@ -184,10 +202,9 @@ static const char *httpd_date(struct httpd *h)
  * Writes head + body now; keeps what the socket would not take. Returns 0
  * when all was written, 1 when some is pending, -errno on a dead peer.
  */
-static int conn_send(struct conn *c, const char *head, size_t hlen, const char *body,
-                     size_t blen)
+static int conn_send(struct conn *c, const char *head, size_t hlen, const char *body, size_t blen)
 {
-    struct iovec iov[2] = {{(void *) head, hlen}, {(void *) body, blen}};
+    struct iovec iov[2] = {{(void *)head, hlen}, {(void *)body, blen}};
     ssize_t n;
     size_t left;
 
@@ -199,7 +216,7 @@ static int conn_send(struct conn *c, const char *head, size_t hlen, const char *
             return -errno;
         n = 0;
     }
-    left = hlen + blen - (size_t) n;
+    left = hlen + blen - (size_t)n;
     if (left == 0)
         return 0;
     free(c->out);
@@ -208,11 +225,11 @@ static int conn_send(struct conn *c, const char *head, size_t hlen, const char *
         return -ENOMEM;
     c->out_len = left;
     c->out_off = 0;
-    if ((size_t) n < hlen) {
-        memcpy(c->out, head + n, hlen - (size_t) n);
-        memcpy(c->out + hlen - (size_t) n, body, blen);
+    if ((size_t)n < hlen) {
+        memcpy(c->out, head + n, hlen - (size_t)n);
+        memcpy(c->out + hlen - (size_t)n, body, blen);
     } else {
-        memcpy(c->out, body + ((size_t) n - hlen), left);
+        memcpy(c->out, body + ((size_t)n - hlen), left);
     }
     return 1;
 }
@@ -246,7 +263,7 @@ static void head_uint(struct head_out *o, uint64_t v)
     size_t i = sizeof(tmp);
 
     do
-        tmp[--i] = (char) ('0' + v % 10);
+        tmp[--i] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
     head_put(o, tmp + i, sizeof(tmp) - i);
 }
@@ -258,13 +275,13 @@ int httpd_head_render(const struct httpd_answer *a, const char *date, char *buf,
     if (a->status < 100 || a->status > 999)
         return -EINVAL;
     head_put(&o, "HTTP/1.1 ", 9);
-    head_uint(&o, (uint64_t) a->status);
+    head_uint(&o, (uint64_t)a->status);
     head_put(&o, " ", 1);
     head_puts(&o, httpd_reason(a->status));
     head_put(&o, "\r\nContent-Type: ", 16);
     head_puts(&o, a->content_type);
     head_put(&o, "\r\nContent-Length: ", 18);
-    head_uint(&o, (uint64_t) a->body_len);
+    head_uint(&o, (uint64_t)a->body_len);
     head_put(&o, "\r\nDate: ", 8);
     head_puts(&o, date);
     head_puts(&o, "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n");
@@ -277,7 +294,7 @@ int httpd_head_render(const struct httpd_answer *a, const char *date, char *buf,
     if (o.full)
         return -EINVAL;
     *o.p = '\0';
-    return (int) (size - o.left);
+    return (int)(size - o.left);
 }
 
 /* Formats and sends one reply. Returns as conn_send. */
@@ -289,12 +306,11 @@ static int conn_reply(struct conn *c, const struct httpd_answer *a)
     if (n < 0)
         return -EINVAL;
     c->close_after = !a->keep_alive;
-    return conn_send(c, head, (size_t) n, a->body, a->head_only ? 0 : a->body_len);
+    return conn_send(c, head, (size_t)n, a->body, a->head_only ? 0 : a->body_len);
 }
 
 /* A reply from httpd itself (parse errors, limits); always closes. */
-static int serve_error(struct buf *scratch, int status, const char *why,
-                       struct httpd_answer *ret)
+static int serve_error(struct buf *scratch, int status, const char *why, struct httpd_answer *ret)
 {
     buf_reset(scratch);
     buf_printf(scratch, "%d %s: %s\n", status, httpd_reason(status), why);
@@ -308,8 +324,7 @@ static int serve_error(struct buf *scratch, int status, const char *why,
 }
 
 int httpd_serve(const struct httpd_limits *lim, const char *in, size_t len,
-                httpd_handler_fn *handler, void *arg, struct buf *scratch,
-                struct httpd_answer *ret)
+                httpd_handler_fn *handler, void *arg, struct buf *scratch, struct httpd_answer *ret)
 {
     struct httpreq head;
     struct httpd_req req;
@@ -325,15 +340,15 @@ int httpd_serve(const struct httpd_limits *lim, const char *in, size_t len,
     if (head.chunked)
         return serve_error(scratch, lim->max_body_bytes ? 411 : 413,
                            "request bodies are not accepted in chunked form", ret);
-    if (head.content_length > (int64_t) lim->max_body_bytes)
+    if (head.content_length > (int64_t)lim->max_body_bytes)
         return serve_error(scratch, 413, "request body not accepted here or too large", ret);
-    total = head.head_len + (size_t) (head.content_length > 0 ? head.content_length : 0);
+    total = head.head_len + (size_t)(head.content_length > 0 ? head.content_length : 0);
     if (len < total)
         return 0; /* the body is still arriving */
 
     req.head = &head;
     req.body = head.content_length > 0 ? in + head.head_len : NULL;
-    req.body_len = head.content_length > 0 ? (size_t) head.content_length : 0;
+    req.body_len = head.content_length > 0 ? (size_t)head.content_length : 0;
     buf_reset(scratch);
     resp.status = 500;
     resp.content_type = "text/plain; charset=utf-8";
@@ -396,7 +411,7 @@ static int conn_process(struct conn *c)
 
 static int conn_grow(struct conn *c)
 {
-    size_t cap = (size_t) c->h->lim.max_head_bytes + c->h->lim.max_body_bytes;
+    size_t cap = (size_t)c->h->lim.max_head_bytes + c->h->lim.max_body_bytes;
     size_t alloc;
     char *p;
 
@@ -455,7 +470,7 @@ static bool conn_on_read(struct conn *c)
             break; /* full at the cap: conn_process answers 431 or 413 */
         n = read(c->fd, c->in + c->in_len, c->in_alloc - c->in_len);
         if (n > 0) {
-            c->in_len += (size_t) n;
+            c->in_len += (size_t)n;
             if (c->in_len < c->in_alloc)
                 break;
             continue;
@@ -506,7 +521,7 @@ static void conn_on_write(struct conn *c)
         return;
     }
     conn_touch(c);
-    c->out_off += (size_t) n;
+    c->out_off += (size_t)n;
     if (c->out_off < c->out_len)
         return;
     free(c->out);
@@ -514,7 +529,7 @@ static void conn_on_write(struct conn *c)
     c->out_len = c->out_off = 0;
     if (c->close_after) {
         if (c->linger)
-            (void) conn_start_linger(c);
+            (void)conn_start_linger(c);
         else
             conn_free(c);
         return;
@@ -533,7 +548,7 @@ static void conn_on_event(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
 
-    (void) fd;
+    (void)fd;
     if (what & EV_TIMEOUT) {
         c->h->stats.timed_out++;
         conn_free(c);
@@ -553,9 +568,9 @@ static void httpd_on_accept(struct evconnlistener *lev, evutil_socket_t fd, stru
     struct httpd *h = arg;
     struct conn *c;
 
-    (void) lev;
-    (void) sa;
-    (void) salen;
+    (void)lev;
+    (void)sa;
+    (void)salen;
     h->stats.accepted++;
     if (h->stats.active >= h->lim.max_connections && h->head) {
         h->stats.evicted++;
@@ -588,8 +603,8 @@ static void httpd_on_resume(evutil_socket_t fd, short what, void *arg)
 {
     struct httpd *h = arg;
 
-    (void) fd;
-    (void) what;
+    (void)fd;
+    (void)what;
     if (h->lev)
         evconnlistener_enable(h->lev);
 }
@@ -623,7 +638,7 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, int *sslen)
     port = strtol(colon + 1, &end, 10);
     if (colon[1] == '\0' || *end || port < 0 || port > 65535)
         return -EINVAL;
-    hlen = (size_t) (colon - addr);
+    hlen = (size_t)(colon - addr);
     if (hlen >= 2 && addr[0] == '[' && addr[hlen - 1] == ']') {
         addr++;
         hlen -= 2;
@@ -638,19 +653,19 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, int *sslen)
         strcpy(host, "127.0.0.1");
     memset(ss, 0, sizeof(*ss));
     if (strchr(host, ':')) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) ss;
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
         s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t) port);
+        s6->sin6_port = htons((uint16_t)port);
         if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
             return -EINVAL;
-        *sslen = (int) sizeof(*s6);
+        *sslen = (int)sizeof(*s6);
     } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *) ss;
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
         s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t) port);
+        s4->sin_port = htons((uint16_t)port);
         if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
             return -EINVAL;
-        *sslen = (int) sizeof(*s4);
+        *sslen = (int)sizeof(*s4);
     }
     return 0;
 }
@@ -690,11 +705,9 @@ int httpd_new(struct event_base *base, const char *addr, const struct httpd_limi
         r = -ENOMEM;
         goto fail;
     }
-    h->lev = evconnlistener_new_bind(base, httpd_on_accept, h,
-                                     LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-                                         LEV_OPT_CLOSE_ON_EXEC,
-                                     (int) (lim->backlog ? lim->backlog : 128),
-                                     (struct sockaddr *) &ss, sslen);
+    h->lev = evconnlistener_new_bind(
+        base, httpd_on_accept, h, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+        (int)(lim->backlog ? lim->backlog : 128), (struct sockaddr *)&ss, sslen);
     if (!h->lev) {
         r = errno ? -errno : -EADDRNOTAVAIL;
         goto fail;
@@ -705,11 +718,11 @@ int httpd_new(struct event_base *base, const char *addr, const struct httpd_limi
         socklen_t blen = sizeof(bound);
         evutil_socket_t fd = evconnlistener_get_fd(h->lev);
 
-        if (getsockname(fd, (struct sockaddr *) &bound, &blen) == 0) {
+        if (getsockname(fd, (struct sockaddr *)&bound, &blen) == 0) {
             if (bound.ss_family == AF_INET)
-                h->port = ntohs(((struct sockaddr_in *) &bound)->sin_port);
+                h->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
             else if (bound.ss_family == AF_INET6)
-                h->port = ntohs(((struct sockaddr_in6 *) &bound)->sin6_port);
+                h->port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
         }
     }
     *ret = h;

@@ -50,9 +50,9 @@ typedef void httpd_handler_fn(const struct httpd_req *req, struct httpd_resp *re
 struct httpd_stats {
     uint64_t accepted;
     uint64_t active;
-    uint64_t evicted;   /* closed to make room at max_connections */
+    uint64_t evicted; /* closed to make room at max_connections */
     uint64_t timed_out;
-    uint64_t rejected;  /* malformed or over a limit, answered by httpd itself */
+    uint64_t rejected; /* malformed or over a limit, answered by httpd itself */
     uint64_t requests;
 };
 
@@ -90,8 +90,8 @@ struct httpd_answer {
     size_t body_len;          /* also the Content-Length of a HEAD answer */
     bool head_only;           /* a HEAD request: send the head alone */
     bool keep_alive;
-    bool rejected;            /* malformed or over a limit, answered by httpd: close after */
-    size_t consumed;          /* input bytes the request took (head and body); 0 if rejected */
+    bool rejected;   /* malformed or over a limit, answered by httpd: close after */
+    size_t consumed; /* input bytes the request took (head and body); 0 if rejected */
 };
 
 /*

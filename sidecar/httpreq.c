@@ -13,8 +13,8 @@ static const struct {
     size_t len;
     enum httpreq_method m;
 } httpreq_methods[] = {
-    {"GET", 3, HTTPREQ_GET},       {"HEAD", 4, HTTPREQ_HEAD},     {"POST", 4, HTTPREQ_POST},
-    {"PUT", 3, HTTPREQ_PUT},       {"DELETE", 6, HTTPREQ_DELETE}, {"PATCH", 5, HTTPREQ_PATCH},
+    {"GET", 3, HTTPREQ_GET},         {"HEAD", 4, HTTPREQ_HEAD},     {"POST", 4, HTTPREQ_POST},
+    {"PUT", 3, HTTPREQ_PUT},         {"DELETE", 6, HTTPREQ_DELETE}, {"PATCH", 5, HTTPREQ_PATCH},
     {"OPTIONS", 7, HTTPREQ_OPTIONS},
 };
 
@@ -50,7 +50,7 @@ static bool ieq(const char *a, size_t alen, const char *b)
     for (size_t i = 0; i < alen; i++) {
         char x = a[i], y = b[i];
         if (x >= 'A' && x <= 'Z')
-            x = (char) (x - 'A' + 'a');
+            x = (char)(x - 'A' + 'a');
         if (x != y)
             return false;
     }
@@ -82,7 +82,7 @@ static bool list_has(const char *v, size_t len, const char *token)
 /* Finds the end of the line starting at p; sets *next past its terminator. */
 static const char *line_end(const char *p, const char *end, const char **next, bool *bad)
 {
-    const char *lf = memchr(p, '\n', (size_t) (end - p));
+    const char *lf = memchr(p, '\n', (size_t)(end - p));
 
     *bad = false;
     if (!lf)
@@ -91,7 +91,7 @@ static const char *line_end(const char *p, const char *end, const char **next, b
     if (lf > p && lf[-1] == '\r')
         lf--;
     /* A CR anywhere else in the line is refused (bare CR). */
-    if (memchr(p, '\r', (size_t) (lf - p)))
+    if (memchr(p, '\r', (size_t)(lf - p)))
         *bad = true;
     return lf;
 }
@@ -101,12 +101,12 @@ static int parse_request_line(const char *p, const char *eol, struct httpreq *re
     const char *sp1, *sp2, *target, *q;
     size_t mlen;
 
-    sp1 = memchr(p, ' ', (size_t) (eol - p));
+    sp1 = memchr(p, ' ', (size_t)(eol - p));
     if (!sp1 || sp1 == p)
         return fail(req, 400, "malformed request line");
-    mlen = (size_t) (sp1 - p);
+    mlen = (size_t)(sp1 - p);
     for (size_t i = 0; i < mlen; i++)
-        if (!is_tchar((unsigned char) p[i]))
+        if (!is_tchar((unsigned char)p[i]))
             return fail(req, 400, "malformed method");
     req->method = HTTPREQ_OTHER;
     for (size_t i = 0; i < sizeof(httpreq_methods) / sizeof(httpreq_methods[0]); i++)
@@ -114,19 +114,19 @@ static int parse_request_line(const char *p, const char *eol, struct httpreq *re
             req->method = httpreq_methods[i].m;
 
     target = sp1 + 1;
-    sp2 = memchr(target, ' ', (size_t) (eol - target));
+    sp2 = memchr(target, ' ', (size_t)(eol - target));
     if (!sp2 || sp2 == target)
         return fail(req, 400, "malformed request line");
     if (*target != '/')
         return fail(req, 400, "only origin-form request targets are served");
     for (const char *c = target; c < sp2; c++)
-        if ((unsigned char) *c <= 0x20 || (unsigned char) *c >= 0x7f)
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
             return fail(req, 400, "invalid character in request target");
-    q = memchr(target, '?', (size_t) (sp2 - target));
+    q = memchr(target, '?', (size_t)(sp2 - target));
     req->path = target;
-    req->path_len = (size_t) ((q ? q : sp2) - target);
+    req->path_len = (size_t)((q ? q : sp2) - target);
     req->query = q ? q + 1 : NULL;
-    req->query_len = q ? (size_t) (sp2 - q - 1) : 0;
+    req->query_len = q ? (size_t)(sp2 - q - 1) : 0;
 
     if (eol - (sp2 + 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0) {
         if (eol - (sp2 + 1) >= 5 && !memcmp(sp2 + 1, "HTTP/", 5))
@@ -203,11 +203,11 @@ int httpreq_parse(const char *buf, size_t len, size_t max_head, struct httpreq *
             return fail(req, 400, "obsolete line folding is not accepted");
         if (++req->headers > HTTPREQ_MAX_HEADERS)
             return fail(req, 431, "too many header fields");
-        colon = memchr(p, ':', (size_t) (eol - p));
+        colon = memchr(p, ':', (size_t)(eol - p));
         if (!colon || colon == p)
             return fail(req, 400, "malformed header field");
         for (const char *c = p; c < colon; c++)
-            if (!is_tchar((unsigned char) *c))
+            if (!is_tchar((unsigned char)*c))
                 return fail(req, 400, "malformed header field name");
         v = colon + 1;
         vend = eol;
@@ -216,22 +216,22 @@ int httpreq_parse(const char *buf, size_t len, size_t max_head, struct httpreq *
         while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
             vend--;
         for (const char *c = v; c < vend; c++)
-            if ((unsigned char) *c < 0x20 && *c != '\t')
+            if ((unsigned char)*c < 0x20 && *c != '\t')
                 return fail(req, 400, "control character in header value");
 
-        if (ieq(p, (size_t) (colon - p), "host")) {
+        if (ieq(p, (size_t)(colon - p), "host")) {
             if (has_host)
                 return fail(req, 400, "more than one Host header");
             has_host = true;
-        } else if (ieq(p, (size_t) (colon - p), "content-length")) {
-            r = parse_content_length(v, (size_t) (vend - v), req);
+        } else if (ieq(p, (size_t)(colon - p), "content-length")) {
+            r = parse_content_length(v, (size_t)(vend - v), req);
             if (r < 0)
                 return r;
-        } else if (ieq(p, (size_t) (colon - p), "transfer-encoding")) {
+        } else if (ieq(p, (size_t)(colon - p), "transfer-encoding")) {
             req->chunked = true;
-        } else if (ieq(p, (size_t) (colon - p), "connection")) {
-            conn_close |= list_has(v, (size_t) (vend - v), "close");
-            conn_keep |= list_has(v, (size_t) (vend - v), "keep-alive");
+        } else if (ieq(p, (size_t)(colon - p), "connection")) {
+            conn_close |= list_has(v, (size_t)(vend - v), "close");
+            conn_keep |= list_has(v, (size_t)(vend - v), "keep-alive");
         }
         p = next;
     }
@@ -240,7 +240,7 @@ int httpreq_parse(const char *buf, size_t len, size_t max_head, struct httpreq *
     if (req->minor == 1 && !has_host)
         return fail(req, 400, "HTTP/1.1 request without Host");
     req->keep_alive = req->minor == 1 ? !conn_close : (conn_keep && !conn_close);
-    req->head_len = (size_t) (next - buf);
+    req->head_len = (size_t)(next - buf);
     return 1;
 
 need_more:

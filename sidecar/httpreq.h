@@ -29,18 +29,18 @@ enum httpreq_method {
 
 struct httpreq {
     enum httpreq_method method;
-    const char *path;     /* origin-form path, without the query */
+    const char *path; /* origin-form path, without the query */
     size_t path_len;
-    const char *query;    /* after '?', or NULL */
+    const char *query; /* after '?', or NULL */
     size_t query_len;
-    int minor;            /* HTTP/1.<minor>, 0 or 1 */
-    bool keep_alive;      /* what the client asked for, per version and Connection */
-    bool chunked;         /* a Transfer-Encoding header was present */
+    int minor;              /* HTTP/1.<minor>, 0 or 1 */
+    bool keep_alive;        /* what the client asked for, per version and Connection */
+    bool chunked;           /* a Transfer-Encoding header was present */
     int64_t content_length; /* -1 when absent */
-    unsigned headers;     /* header field count */
-    size_t head_len;      /* bytes of request line + headers + blank line */
-    int error_status;     /* on failure: 400, 431, 501 or 505 */
-    const char *error;    /* on failure: a short reason (static) */
+    unsigned headers;       /* header field count */
+    size_t head_len;        /* bytes of request line + headers + blank line */
+    int error_status;       /* on failure: 400, 431, 501 or 505 */
+    const char *error;      /* on failure: a short reason (static) */
 };
 
 /*

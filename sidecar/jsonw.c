@@ -43,11 +43,11 @@ void jsonw_fmt(struct jsonw *w, const char *fmt, ...)
     va_start(ap, fmt);
     n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    if (n < 0 || (size_t) n >= sizeof(tmp)) {
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
         w->full = true;
         return;
     }
-    jsonw_raw(w, tmp, (size_t) n);
+    jsonw_raw(w, tmp, (size_t)n);
 }
 
 /* Bytes of a valid UTF-8 sequence starting at p beyond its lead byte, or 0 when invalid. */
@@ -78,7 +78,7 @@ int jsonw_escape(const char *s, jsonw_emit_fn *emit, void *arg)
     static const char *const short_esc[0x20] = {
         ['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t"};
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *) s, *run = p;
+    const unsigned char *p = (const unsigned char *)s, *run = p;
     int r;
 
     while (*p) {
@@ -97,7 +97,7 @@ int jsonw_escape(const char *s, jsonw_emit_fn *emit, void *arg)
             continue;
         }
         if (c == '"' || c == '\\') {
-            esc[1] = (char) c;
+            esc[1] = (char)c;
         } else if (c < 0x20 && short_esc[c]) {
             out = short_esc[c];
         } else if (c < 0x20 || c == 0x7f) {
@@ -108,13 +108,13 @@ int jsonw_escape(const char *s, jsonw_emit_fn *emit, void *arg)
             out = "\\ufffd"; /* not UTF-8 */
             n = 6;
         }
-        if (p > run && (r = emit(arg, (const char *) run, (size_t) (p - run))) != 0)
+        if (p > run && (r = emit(arg, (const char *)run, (size_t)(p - run))) != 0)
             return r;
         if ((r = emit(arg, out, n)) != 0)
             return r;
         run = ++p;
     }
-    return p > run ? emit(arg, (const char *) run, (size_t) (p - run)) : 0;
+    return p > run ? emit(arg, (const char *)run, (size_t)(p - run)) : 0;
 }
 
 static int jsonw_emit(void *arg, const char *p, size_t n)

@@ -26,10 +26,14 @@ void log_setup(enum log_level min, bool json)
 const char *log_level_name(enum log_level l)
 {
     switch (l) {
-    case LOG_LVL_DEBUG: return "debug";
-    case LOG_LVL_INFO: return "info";
-    case LOG_LVL_WARN: return "warn";
-    case LOG_LVL_ERROR: return "error";
+    case LOG_LVL_DEBUG:
+        return "debug";
+    case LOG_LVL_INFO:
+        return "info";
+    case LOG_LVL_WARN:
+        return "warn";
+    case LOG_LVL_ERROR:
+        return "error";
     }
     return "info";
 }
@@ -169,7 +173,8 @@ void log_write(enum log_level lvl, const char *event, const struct log_field *f,
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
     snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) (now.tv_nsec / 1000000));
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)(now.tv_nsec / 1000000));
     len = log_render(line, sizeof(line) - 1, log_json, ts, lvl, event, f, n);
     /* A failed or short write to stderr has nowhere better to be reported. */
     if (write(STDERR_FILENO, line, len) < 0)

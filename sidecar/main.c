@@ -158,7 +158,7 @@ int main(int argc, char **argv)
         return 0;
     }
 
-    log_setup((enum log_level) cfg->log_level, cfg->log_format == CFG_LOG_JSON);
+    log_setup((enum log_level)cfg->log_level, cfg->log_format == CFG_LOG_JSON);
     /* Peers that hang up mid-reply must not kill the process. */
     signal(SIGPIPE, SIG_IGN);
     if (curlm_global_init(err, sizeof(err)) < 0) {

@@ -20,7 +20,7 @@ char *redact_url(const char *url, char *out, size_t size)
     }
     auth += 3;
     end = auth + strcspn(auth, "/?#");
-    at = memchr(auth, '@', (size_t) (end - auth));
+    at = memchr(auth, '@', (size_t)(end - auth));
     if (!at) {
         snprintf(out, size, "%s", url);
         return out;
@@ -29,6 +29,6 @@ char *redact_url(const char *url, char *out, size_t size)
     for (const char *p = at; p < end; p++)
         if (*p == '@')
             at = p;
-    snprintf(out, size, "%.*s***@%s", (int) (auth - url), url, at + 1);
+    snprintf(out, size, "%.*s***@%s", (int)(auth - url), url, at + 1);
     return out;
 }

@@ -1569,8 +1569,7 @@ void rollback_apply_cfg(struct rollback *rb, struct cfg *cfg)
         return;
     old = rb->cfg;
     rb->cfg = cfg_ref(cfg);
-    if (old->rollback.mode != cfg->rollback.mode ||
-        old->rollback.target != cfg->rollback.target) {
+    if (old->rollback.mode != cfg->rollback.mode || old->rollback.target != cfg->rollback.target) {
         /* A dry-run's record or an "off" refusal does not bind the new mode. */
         rb->final_for_hash = false;
         rb->episode_counted = false;

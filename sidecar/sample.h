@@ -27,15 +27,15 @@ struct sample_hist {
 };
 
 struct sample_delta {
-    bool valid;          /* false: the scrape failed or was malformed (no data, not zero) */
-    bool reset;          /* a counter reset was seen (app restart) */
-    double span_s;       /* seconds between the two scrapes */
-    uint64_t requests;   /* increase of the request counter */
-    uint64_t errors;     /* increase of the error series */
-    bool has_hist;       /* latency histogram found */
+    bool valid;        /* false: the scrape failed or was malformed (no data, not zero) */
+    bool reset;        /* a counter reset was seen (app restart) */
+    double span_s;     /* seconds between the two scrapes */
+    uint64_t requests; /* increase of the request counter */
+    uint64_t errors;   /* increase of the error series */
+    bool has_hist;     /* latency histogram found */
     struct sample_hist hist;
-    bool has_summary;    /* latency from a summary's quantile series instead */
-    double summary_q;    /* that quantile, seconds (mean over the selected series) */
+    bool has_summary;       /* latency from a summary's quantile series instead */
+    double summary_q;       /* that quantile, seconds (mean over the selected series) */
     uint64_t summary_count; /* increase of the summary's _count */
     /* Why a rule cannot be judged from this page ("" when it can): the error label
      * or the latency family is not on the page, or cannot be read. */

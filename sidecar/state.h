@@ -43,30 +43,30 @@ enum state_probe_id { STATE_LIVENESS, STATE_READINESS, STATE_PROBES };
 struct rollback;
 
 struct state {
-    const struct cfg *cfg;               /* current snapshot, borrowed */
+    const struct cfg *cfg; /* current snapshot, borrowed */
     /* Views into each probe (NULL when the probe is not configured). */
     const struct probe_state *probe[STATE_PROBES];
     const struct cfg_probe *probe_cfg[STATE_PROBES];
     struct state_probe_hist probe_hist[STATE_PROBES];
-    uint64_t (*now_ms)(void);            /* monotonic clock */
-    double started_wall;                 /* Unix time of start */
-    uint64_t started_ms;                 /* monotonic */
-    uint64_t heartbeat_ms;               /* last loop heartbeat, monotonic */
-    uint64_t stall_ms;                   /* /livez fails when the heartbeat is older */
+    uint64_t (*now_ms)(void); /* monotonic clock */
+    double started_wall;      /* Unix time of start */
+    uint64_t started_ms;      /* monotonic */
+    uint64_t heartbeat_ms;    /* last loop heartbeat, monotonic */
+    uint64_t stall_ms;        /* /livez fails when the heartbeat is older */
     bool shutting_down;
     uint64_t reloads_ok, reloads_failed;
     bool last_reload_ok;
     char last_reload_error[512];
     uint64_t http_requests[STATE_PATH_COUNT][STATE_CODES];
-    const struct httpd *httpd;           /* for connection counters; may be NULL */
-    const struct scraper_stats *scrape;  /* NULL when app.metrics.url is "" */
+    const struct httpd *httpd;          /* for connection counters; may be NULL */
+    const struct scraper_stats *scrape; /* NULL when app.metrics.url is "" */
     /* Rules the page cannot feed (error label or latency family not readable), by
      * analysis rule (error_rate, latency): now, and how often that began or changed. */
     bool metrics_unreadable[2];
     uint64_t metrics_problems[2];
-    const struct verdict *verdict;       /* the last verdict; NULL before the first */
-    uint64_t verdicts[3];                /* by enum verdict_outcome */
-    const struct rollback *rollback;     /* rollback and API state; may be NULL */
+    const struct verdict *verdict;   /* the last verdict; NULL before the first */
+    uint64_t verdicts[3];            /* by enum verdict_outcome */
+    const struct rollback *rollback; /* rollback and API state; may be NULL */
 };
 
 const char *state_probe_name(enum state_probe_id id);

@@ -46,8 +46,8 @@ int window_counts_merge(struct window_counts *dst, const struct window_counts *s
     if (!window_u64_add_ok(dst->requests, src->requests) ||
         !window_u64_add_ok(dst->errors, src->errors) ||
         !window_u64_add_ok(dst->hist_total, src->hist_total) ||
-        !window_u64_add_ok(dst->sq_n, src->sq_n) ||
-        !window_u64_add_ok(dst->probes, src->probes) || dst->scrapes > UINT32_MAX - src->scrapes ||
+        !window_u64_add_ok(dst->sq_n, src->sq_n) || !window_u64_add_ok(dst->probes, src->probes) ||
+        dst->scrapes > UINT32_MAX - src->scrapes ||
         dst->scrape_failures > UINT32_MAX - src->scrape_failures ||
         dst->resets > UINT32_MAX - src->resets)
         return -EOVERFLOW;
@@ -219,7 +219,7 @@ int window_add_delta(struct window *w, const struct sample_delta *d)
         w->total.resets++;
     }
     if (d->has_summary && d->summary_count > 0) {
-        double ws = d->summary_q * (double) d->summary_count;
+        double ws = d->summary_q * (double)d->summary_count;
 
         s->sq_n += d->summary_count;
         s->sq_wsum += ws;

@@ -120,10 +120,10 @@ static void one_err_n(const char *y, size_t len, unsigned line, unsigned col, co
 
     ck_assert_msg(r == -EINVAL, "expected -EINVAL, got %d for:\n%s", r, y);
     ck_assert_ptr_null(c);
-    ck_assert_msg(errs.n == 1 && errs.dropped == 0, "expected 1 error, got %u for:\n%s\n%s",
-                  errs.n, y, dump());
-    ck_assert_msg(errs.e[0].line == line && errs.e[0].column == col,
-                  "expected at %u:%u, got:\n%s", line, col, dump());
+    ck_assert_msg(errs.n == 1 && errs.dropped == 0, "expected 1 error, got %u for:\n%s\n%s", errs.n,
+                  y, dump());
+    ck_assert_msg(errs.e[0].line == line && errs.e[0].column == col, "expected at %u:%u, got:\n%s",
+                  line, col, dump());
     ck_assert_msg(strstr(errs.e[0].msg, needle), "expected \"%s\" in:\n%s", needle, dump());
 }
 
@@ -269,10 +269,10 @@ START_TEST(test_reference_every_key)
     ck_assert_uint_eq(rows, N_KEYS);
     /* Rows carry type, default and bounds. */
     ck_assert_ptr_nonnull(strstr(buf, "| `server.timeout` | duration | `5s` | 100ms to 1m |"));
-    ck_assert_ptr_nonnull(strstr(buf,
-                                 "| `log.level` | enum | `info` | debug, info, warn, error |"));
-    ck_assert_ptr_nonnull(strstr(buf,
-                                 "| `analysis.error_rate.max` | number | `0.05` | > 0 and < 1 |"));
+    ck_assert_ptr_nonnull(
+        strstr(buf, "| `log.level` | enum | `info` | debug, info, warn, error |"));
+    ck_assert_ptr_nonnull(
+        strstr(buf, "| `analysis.error_rate.max` | number | `0.05` | > 0 and < 1 |"));
     ck_assert_ptr_nonnull(strstr(buf, "| `admin_listen` | address | `127.0.0.1:8081` |"));
     /* Truncation keeps a terminated prefix and still reports the full need. */
     ck_assert_uint_eq(cfg_render_reference(buf, 10), need);
@@ -301,24 +301,23 @@ START_TEST(test_reference_defaults_parse)
             continue;
         p = line + 3;
         q = strchr(p, '`');
-        snprintf(path, sizeof(path), "%.*s", (int) (q - p), p);
+        snprintf(path, sizeof(path), "%.*s", (int)(q - p), p);
         p = strstr(q, "| `") + 3; /* type cell skipped: the default follows */
         q = strchr(p, '`');
-        snprintf(val, sizeof(val), "%.*s", (int) (q - p), p);
+        snprintf(val, sizeof(val), "%.*s", (int)(q - p), p);
         /* Nested block mappings, one level per dotted name. */
         for (char *s = path, *dot; (dot = strchr(s, '.')); s = dot + 1, depth++)
-            ylen += (size_t) snprintf(yaml + ylen, sizeof(yaml) - ylen, "%*s%.*s:\n", 2 * depth,
-                                      "", (int) (dot - s), s);
-        ylen += (size_t) snprintf(yaml + ylen, sizeof(yaml) - ylen, "%*s%s: '%s'\n", 2 * depth, "",
-                                  strrchr(path, '.') ? strrchr(path, '.') + 1 : path,
-                                  strcmp(val, "\"\"") == 0 ? "" : val);
+            ylen += (size_t)snprintf(yaml + ylen, sizeof(yaml) - ylen, "%*s%.*s:\n", 2 * depth, "",
+                                     (int)(dot - s), s);
+        ylen += (size_t)snprintf(yaml + ylen, sizeof(yaml) - ylen, "%*s%s: '%s'\n", 2 * depth, "",
+                                 strrchr(path, '.') ? strrchr(path, '.') + 1 : path,
+                                 strcmp(val, "\"\"") == 0 ? "" : val);
         c = ok(yaml);
         if (strstr(path, ".tcp."))
             ck_assert_int_eq(strstr(path, "liveness") ? c->liveness.kind : c->readiness.kind,
                              CFG_PROBE_TCP);
         else
-            ck_assert_msg(strcmp(c->hash, defhash) == 0, "default of %s differs:\n%s", path,
-                          yaml);
+            ck_assert_msg(strcmp(c->hash, defhash) == 0, "default of %s differs:\n%s", path, yaml);
         cfg_unref(c);
         n++;
     }
@@ -419,7 +418,8 @@ START_TEST(test_err_wrong_type)
     one_err("app: *a\n", 1, 6, "aliases (*a) are not supported");
     one_err("app: {metrics: !!map {}}\n", 1, 16, "tags (tag:yaml.org,2002:map) are not supported");
     /* Values are quoted in messages with control characters masked and long ones cut. */
-    one_err("listen: \"a\\tb\\u00e9\"\n", 1, 9, "listen: \"a?b\xc3\xa9\": bad character '?' in the host");
+    one_err("listen: \"a\\tb\\u00e9\"\n", 1, 9,
+            "listen: \"a?b\xc3\xa9\": bad character '?' in the host");
     one_err("listen: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", 1, 9,
             "listen: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": expected host:port");
 }
@@ -601,7 +601,9 @@ START_TEST(test_err_depth)
     ck_assert(has_err(1, 37, "nested deeper than 32 levels")); /* the 32nd [ opens level 33 */
 
     ck_assert_int_eq(parse("app: {liveness: {http: {url: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]"
-                           "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}}\n", &c), -EINVAL);
+                           "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}}\n",
+                           &c),
+                     -EINVAL);
     ck_assert_uint_eq(errs.n, 2);
     ck_assert(has_err(1, 30, "app.liveness.http.url: expected a URL"));
     ck_assert(has_err(1, 58, "nested deeper than 32 levels"));
@@ -622,7 +624,9 @@ START_TEST(test_err_collect_all)
     int len;
 
     ck_assert_int_eq(parse("log:\n  level: loud\n  format: yaml\nserver:\n  backlog: 0\n"
-                           "app: {liveness: {period: 5}}\n", &c), -EINVAL);
+                           "app: {liveness: {period: 5}}\n",
+                           &c),
+                     -EINVAL);
     ck_assert_uint_eq(errs.n, 4);
     ck_assert(has_err(2, 10, "log.level"));
     ck_assert(has_err(3, 11, "log.format"));
@@ -638,13 +642,13 @@ START_TEST(test_err_collect_all)
     ck_assert(strstr(errs.e[1].msg, "unknown key \"foo\"") && errs.e[1].line == 3);
 
     for (int i = 0; i < 40; i++)
-        n += (size_t) snprintf(big + n, sizeof(big) - n, "k%d: 1\n", i);
+        n += (size_t)snprintf(big + n, sizeof(big) - n, "k%d: 1\n", i);
     ck_assert_int_eq(parse(big, &c), -EINVAL);
     ck_assert_uint_eq(errs.n, CFG_MAX_ERRORS);
     ck_assert_uint_eq(errs.dropped, 40 - CFG_MAX_ERRORS);
     ck_assert_uint_eq(errs.e[CFG_MAX_ERRORS - 1].line, CFG_MAX_ERRORS);
     len = cfg_errs_render(&errs, "big.yaml", out, sizeof(out));
-    ck_assert_int_eq(len, (int) strlen(out));
+    ck_assert_int_eq(len, (int)strlen(out));
     ck_assert_ptr_nonnull(strstr(out, "big.yaml:1:1: unknown key \"k0\"\n"));
     ck_assert_ptr_nonnull(strstr(out, "\nbig.yaml: ...and 8 more\n"));
 }
@@ -653,12 +657,27 @@ END_TEST
 START_TEST(test_text_blank)
 {
     static const char *const blank[] = {
-        "", "\n", "  \t\r\n\n", "# only a comment\n", "  # indented comment",
-        "---\n", "---\n# c\n...\n", "--- # a marker with a comment\n", "\n\n   \n# x",
+        "",
+        "\n",
+        "  \t\r\n\n",
+        "# only a comment\n",
+        "  # indented comment",
+        "---\n",
+        "---\n# c\n...\n",
+        "--- # a marker with a comment\n",
+        "\n\n   \n# x",
     };
     static const char *const text[] = {
-        "listen: \"127.0.0.1:1\"\n", "# c\napp: {}\n", "---\nlog: {level: info}\n",
-        "x", "----\n", "--- a\n", "...x\n", "\x01\x02", "{}", "[]\n",
+        "listen: \"127.0.0.1:1\"\n",
+        "# c\napp: {}\n",
+        "---\nlog: {level: info}\n",
+        "x",
+        "----\n",
+        "--- a\n",
+        "...x\n",
+        "\x01\x02",
+        "{}",
+        "[]\n",
     };
 
     for (size_t i = 0; i < sizeof(blank) / sizeof(blank[0]); i++)
@@ -700,9 +719,17 @@ START_TEST(test_duration_parse)
         const char *s;
         uint64_t ms;
     } good[] = {
-        {"500ms", 500}, {"10s", 10000}, {"5m", 300000}, {"1h", 3600000}, {"1m30s", 90000},
-        {"1h1m1s1ms", 3661001}, {"0s", 0}, {"0ms", 0}, {"2h0m", 7200000},
-        {"4294967295ms", 4294967295u}, {"1193h2m47s295ms", 4294967295u},
+        {"500ms", 500},
+        {"10s", 10000},
+        {"5m", 300000},
+        {"1h", 3600000},
+        {"1m30s", 90000},
+        {"1h1m1s1ms", 3661001},
+        {"0s", 0},
+        {"0ms", 0},
+        {"2h0m", 7200000},
+        {"4294967295ms", 4294967295u},
+        {"1193h2m47s295ms", 4294967295u},
     };
     static const struct {
         const char *s, *why;
@@ -732,7 +759,7 @@ START_TEST(test_duration_parse)
 
         ck_assert_msg(cfg_duration_parse(good[i].s, &ms, err, sizeof(err)) == 0, "%s: %s",
                       good[i].s, err);
-        ck_assert_msg(ms == good[i].ms, "%s: %llu", good[i].s, (unsigned long long) ms);
+        ck_assert_msg(ms == good[i].ms, "%s: %llu", good[i].s, (unsigned long long)ms);
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t ms = 12345;
@@ -902,7 +929,7 @@ START_TEST(test_admin_listen_loopback_only)
 {
     static const char *const good[] = {"127.0.0.1:8081", "127.9.8.7:1", "[::1]:8081"};
     static const char *const bad[] = {
-        "0.0.0.0:8081", ":8081",          "10.0.0.5:8081", "[::]:8081",  "[::ffff:127.0.0.1]:1",
+        "0.0.0.0:8081",   ":8081",        "10.0.0.5:8081", "[::]:8081",  "[::ffff:127.0.0.1]:1",
         "localhost:8081", "128.0.0.1:80", "127.0.0.1.5:1", "[::2]:8081", "1270.0.0.1:1",
     };
     char y[128];
@@ -1045,8 +1072,8 @@ START_TEST(test_names)
     ck_assert_str_eq(cfg_preset_name(CFG_PRESET_ISTIO), "istio");
     ck_assert_str_eq(cfg_probe_kind_name(CFG_PROBE_TCP), "tcp");
     ck_assert_str_eq(cfg_latency_unit_name(CFG_UNIT_MILLISECONDS), "milliseconds");
-    ck_assert_str_eq(cfg_log_level_name((enum cfg_log_level) 4), "?");
-    ck_assert_str_eq(cfg_preset_name((enum cfg_preset) -1), "?");
+    ck_assert_str_eq(cfg_log_level_name((enum cfg_log_level)4), "?");
+    ck_assert_str_eq(cfg_preset_name((enum cfg_preset) - 1), "?");
 }
 END_TEST
 
@@ -1215,7 +1242,7 @@ START_TEST(test_errs_render)
     snprintf(e.e[1].msg, sizeof(e.e[1].msg), "cannot open: nope");
     n = cfg_errs_render(&e, "c.yaml", out, sizeof(out));
     ck_assert_str_eq(out, "c.yaml:2:3: first\nc.yaml: cannot open: nope\n");
-    ck_assert_int_eq(n, (int) strlen(out));
+    ck_assert_int_eq(n, (int)strlen(out));
 
     e.dropped = 5;
     n = cfg_errs_render(&e, NULL, out, sizeof(out));

@@ -76,8 +76,8 @@ static int serve(struct fx *f, enum httpreq_method m, const char *path, struct h
 
 static void record(struct probe_state *ps, const struct cfg_probe *c, enum probe_result r)
 {
-    struct probe_obs o = {.result = r, .http_status = r == PROBE_RES_PASS ? 200 : 503,
-                          .latency_us = 1500};
+    struct probe_obs o = {
+        .result = r, .http_status = r == PROBE_RES_PASS ? 200 : 503, .latency_us = 1500};
     probe_state_record(ps, c, &o);
 }
 
@@ -165,19 +165,23 @@ START_TEST(test_metrics_content)
     serve(&f, HTTPREQ_GET, "/nope", NULL);
     ck_assert_int_eq(serve(&f, HTTPREQ_GET, "/metrics", NULL), 200);
     ck_assert_ptr_nonnull(strstr(f.body.data, "rollguard_probe_up{probe=\"readiness\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(f.body.data,
-        "rollguard_probe_runs_total{probe=\"liveness\",result=\"unreachable\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(f.body.data, "rollguard_config_reloads_total{result=\"failed\"} 2\n"));
-    ck_assert_ptr_nonnull(strstr(f.body.data,
-        "rollguard_probe_duration_seconds_bucket{probe=\"liveness\",le=\"0.005\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(f.body.data,
-        "rollguard_probe_duration_seconds_bucket{probe=\"liveness\",le=\"0.0025\"} 0\n"));
-    ck_assert_ptr_nonnull(strstr(f.body.data,
-        "rollguard_http_requests_total{path=\"/health\",code=\"200\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(f.body.data,
-        "rollguard_http_requests_total{path=\"other\",code=\"404\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(
+        f.body.data, "rollguard_probe_runs_total{probe=\"liveness\",result=\"unreachable\"} 1\n"));
+    ck_assert_ptr_nonnull(
+        strstr(f.body.data, "rollguard_config_reloads_total{result=\"failed\"} 2\n"));
+    ck_assert_ptr_nonnull(
+        strstr(f.body.data,
+               "rollguard_probe_duration_seconds_bucket{probe=\"liveness\",le=\"0.005\"} 1\n"));
+    ck_assert_ptr_nonnull(
+        strstr(f.body.data,
+               "rollguard_probe_duration_seconds_bucket{probe=\"liveness\",le=\"0.0025\"} 0\n"));
+    ck_assert_ptr_nonnull(
+        strstr(f.body.data, "rollguard_http_requests_total{path=\"/health\",code=\"200\"} 1\n"));
+    ck_assert_ptr_nonnull(
+        strstr(f.body.data, "rollguard_http_requests_total{path=\"other\",code=\"404\"} 1\n"));
     ck_assert_ptr_nonnull(strstr(f.body.data, "rollguard_uptime_seconds 60.000\n"));
-    ck_assert_ptr_nonnull(strstr(f.body.data, "# TYPE rollguard_probe_duration_seconds histogram\n"));
+    ck_assert_ptr_nonnull(
+        strstr(f.body.data, "# TYPE rollguard_probe_duration_seconds histogram\n"));
     /* The last line ends in a newline, as the text format requires. */
     ck_assert_int_eq(f.body.data[f.body.len - 1], '\n');
     fx_done(&f);
@@ -204,9 +208,9 @@ START_TEST(test_status_json)
     ck_assert(json_is_true(json_object_get(doc, "healthy")));
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "config"), "hash")),
                      f.cfg->hash);
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "config"),
-                                                       "last_reload_error")),
-                     "x.yaml:3:5: unknown \"key\"");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(doc, "config"), "last_reload_error")),
+        "x.yaml:3:5: unknown \"key\"");
     live = json_object_get(json_object_get(doc, "probes"), "liveness");
     ck_assert_int_eq(json_integer_value(json_object_get(live, "consecutive_failures")), 1);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(live, "last"), "result")),

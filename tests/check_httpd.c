@@ -51,16 +51,16 @@ static void handler(const struct httpd_req *req, struct httpd_resp *resp, void *
 
 static void on_done(evutil_socket_t fd, short what, void *arg)
 {
-    (void) fd;
-    (void) what;
-    event_base_loopexit(((struct fixture *) arg)->base, NULL);
+    (void)fd;
+    (void)what;
+    event_base_loopexit(((struct fixture *)arg)->base, NULL);
 }
 
 static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 {
-    (void) fd;
-    (void) what;
-    (void) arg;
+    (void)fd;
+    (void)what;
+    (void)arg;
     ck_abort_msg("watchdog: the test did not finish in time");
 }
 
@@ -77,14 +77,15 @@ static void *client_main(void *arg)
 
 static int client_connect(int port)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct timeval tv = {.tv_sec = 3};
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     ck_assert_int_ge(fd, 0);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ck_assert_int_eq(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     return fd;
 }
 
@@ -94,8 +95,8 @@ static void send_all(int fd, const char *s)
 
     while (off < len) {
         ssize_t n = write(fd, s + off, len - off);
-        ck_assert_int_gt((int) n, 0);
-        off += (size_t) n;
+        ck_assert_int_gt((int)n, 0);
+        off += (size_t)n;
     }
 }
 
@@ -113,7 +114,7 @@ static size_t recv_until(int fd, char *buf, size_t size, const char *want, bool 
         }
         if (n < 0)
             break;
-        len += (size_t) n;
+        len += (size_t)n;
         buf[len] = '\0';
         if (want && strstr(buf, want))
             break;
@@ -125,8 +126,8 @@ static size_t recv_until(int fd, char *buf, size_t size, const char *want, bool 
 static void run(void (*client)(struct fixture *f), const struct httpd_limits *lim_in)
 {
     struct fixture f = {0};
-    struct httpd_limits lim = {.max_connections = 16, .timeout_ms = 2000, .max_head_bytes = 8192,
-                               .backlog = 16};
+    struct httpd_limits lim = {
+        .max_connections = 16, .timeout_ms = 2000, .max_head_bytes = 8192, .backlog = 16};
     struct timeval wd = {.tv_sec = 8};
     pthread_t t;
 
@@ -281,8 +282,8 @@ static void client_eviction(struct fixture *f)
 
 START_TEST(test_eviction_at_max_connections)
 {
-    struct httpd_limits lim = {.max_connections = 2, .timeout_ms = 5000, .max_head_bytes = 8192,
-                               .backlog = 16};
+    struct httpd_limits lim = {
+        .max_connections = 2, .timeout_ms = 5000, .max_head_bytes = 8192, .backlog = 16};
     run(client_eviction, &lim);
 }
 END_TEST
@@ -300,8 +301,8 @@ static void client_idle_timeout(struct fixture *f)
 
 START_TEST(test_idle_timeout)
 {
-    struct httpd_limits lim = {.max_connections = 4, .timeout_ms = 200, .max_head_bytes = 8192,
-                               .backlog = 16};
+    struct httpd_limits lim = {
+        .max_connections = 4, .timeout_ms = 200, .max_head_bytes = 8192, .backlog = 16};
     run(client_idle_timeout, &lim);
 }
 END_TEST
@@ -339,7 +340,7 @@ static void client_big_reply(struct fixture *f)
     n = recv_until(fd, buf, sizeof(buf), NULL, &closed);
     ck_assert(closed);
     ck_assert_ptr_nonnull(strstr(buf, "Content-Length: 660000\r\n"));
-    ck_assert_uint_eq(n, (size_t) (strstr(buf, "\r\n\r\n") - buf) + 4 + 660000);
+    ck_assert_uint_eq(n, (size_t)(strstr(buf, "\r\n\r\n") - buf) + 4 + 660000);
     close(fd);
 }
 

@@ -21,12 +21,12 @@ START_TEST(test_kubelet_probe)
 
     ck_assert_int_eq(parse(s, &r), 1);
     ck_assert_int_eq(r.method, HTTPREQ_GET);
-    ck_assert_int_eq((int) r.path_len, 7);
+    ck_assert_int_eq((int)r.path_len, 7);
     ck_assert(!memcmp(r.path, "/health", 7));
     ck_assert_ptr_null(r.query);
     ck_assert_int_eq(r.minor, 1);
     ck_assert(!r.keep_alive);
-    ck_assert_int_eq((int) r.content_length, -1);
+    ck_assert_int_eq((int)r.content_length, -1);
     ck_assert_uint_eq(r.head_len, strlen(s));
     ck_assert_uint_eq(r.headers, 4);
 }
@@ -42,7 +42,8 @@ START_TEST(test_keep_alive_rules)
     ck_assert(!r.keep_alive);
     ck_assert_int_eq(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &r), 1);
     ck_assert(r.keep_alive);
-    ck_assert_int_eq(parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, CLOSE\r\n\r\n", &r), 1);
+    ck_assert_int_eq(
+        parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, CLOSE\r\n\r\n", &r), 1);
     ck_assert(!r.keep_alive);
 }
 END_TEST
@@ -56,9 +57,10 @@ START_TEST(test_query_and_methods)
     ck_assert_uint_eq(r.path_len, 6);
     ck_assert_uint_eq(r.query_len, 9);
     ck_assert(!memcmp(r.query, "verbose=1", 9));
-    ck_assert_int_eq(parse("POST /rollback HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n", &r), 1);
+    ck_assert_int_eq(parse("POST /rollback HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n", &r),
+                     1);
     ck_assert_int_eq(r.method, HTTPREQ_POST);
-    ck_assert_int_eq((int) r.content_length, 12);
+    ck_assert_int_eq((int)r.content_length, 12);
     ck_assert_int_eq(parse("BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n", &r), 1);
     ck_assert_int_eq(r.method, HTTPREQ_OTHER);
     ck_assert_str_eq(httpreq_method_name(HTTPREQ_PATCH), "PATCH");
@@ -98,20 +100,23 @@ static void expect_error(const char *s, int status)
 
 START_TEST(test_rejects)
 {
-    expect_error("GET /a HTTP/1.1\r\n\r\n", 400);                              /* no Host */
+    expect_error("GET /a HTTP/1.1\r\n\r\n", 400); /* no Host */
     expect_error("GET /a HTTP/2.0\r\nHost: a\r\n\r\n", 505);
     expect_error("GET /a HTTP/1.2\r\nHost: a\r\n\r\n", 505);
     expect_error("GET /a FTP/1.1\r\nHost: a\r\n\r\n", 400);
     expect_error("GET http://x/a HTTP/1.1\r\nHost: a\r\n\r\n", 400);
     expect_error("GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400);
-    expect_error("GET /a HTTP/1.1\r\nHost : a\r\n\r\n", 400);                   /* space before colon */
-    expect_error("GET /a HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400);        /* obs-fold */
-    expect_error("GET /a HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", 400);             /* bare CR */
+    expect_error("GET /a HTTP/1.1\r\nHost : a\r\n\r\n", 400);           /* space before colon */
+    expect_error("GET /a HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", 400); /* obs-fold */
+    expect_error("GET /a HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", 400);      /* bare CR */
     expect_error("GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400);
-    expect_error("GET /a HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400);
+    expect_error("GET /a HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                 400);
     expect_error("GET /a HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400);
     expect_error("GET /a HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", 400);
-    expect_error("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400);
+    expect_error(
+        "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        400);
     expect_error("GET /a HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n", 400);
     expect_error("G(T /a HTTP/1.1\r\nHost: a\r\n\r\n", 400);
     expect_error("GET /\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400);
@@ -122,8 +127,10 @@ START_TEST(test_same_content_length_twice_is_fine)
 {
     struct httpreq r;
 
-    ck_assert_int_eq(parse("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n", &r), 1);
-    ck_assert_int_eq((int) r.content_length, 2);
+    ck_assert_int_eq(
+        parse("POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\n", &r),
+        1);
+    ck_assert_int_eq((int)r.content_length, 2);
 }
 END_TEST
 
@@ -133,7 +140,7 @@ START_TEST(test_limits)
     struct httpreq r;
     int n = snprintf(big, sizeof(big), "GET / HTTP/1.1\r\nHost: a\r\nX: ");
 
-    memset(big + n, 'a', sizeof(big) - (size_t) n - 1);
+    memset(big + n, 'a', sizeof(big) - (size_t)n - 1);
     big[sizeof(big) - 1] = '\0';
     ck_assert_int_eq(httpreq_parse(big, strlen(big), 8192, &r), -EINVAL);
     ck_assert_int_eq(r.error_status, 431);

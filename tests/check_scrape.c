@@ -807,9 +807,9 @@ static void spec_auto(struct scrape_spec *s, enum scrape_flavour f)
     scrape_spec_tune(s, f, 0.5);
 }
 
-#define LAT_HIST(name, labels, a, b, c, n, sum)                                                  \
-    name "_bucket{" labels "le=\"0.1\"} " a "\n" name "_bucket{" labels "le=\"0.5\"} " b "\n"    \
-         name "_bucket{" labels "le=\"+Inf\"} " c "\n" name "_count{" labels "} " n "\n" name    \
+#define LAT_HIST(name, labels, a, b, c, n, sum)                                                    \
+    name "_bucket{" labels "le=\"0.1\"} " a "\n" name "_bucket{" labels "le=\"0.5\"} " b "\n" name \
+         "_bucket{" labels "le=\"+Inf\"} " c "\n" name "_count{" labels "} " n "\n" name           \
          "_sum{" labels "} " sum "\n"
 
 /* prom-client: a counter and a histogram, the status in status_code. */
@@ -818,10 +818,10 @@ static const char prom_client_page[] =
     "http_requests_total{method=\"GET\",route=\"/work\",status_code=\"200\"} 90\n"
     "http_requests_total{method=\"GET\",route=\"/work\",status_code=\"500\"} 10\n"
     "# TYPE http_request_duration_seconds histogram\n" LAT_HIST(
-        "http_request_duration_seconds", "method=\"GET\",route=\"/work\",status_code=\"200\",", "80",
-        "90", "90", "90", "9") LAT_HIST("http_request_duration_seconds",
-                                        "method=\"GET\",route=\"/work\",status_code=\"500\",", "1",
-                                        "10", "10", "10", "2");
+        "http_request_duration_seconds", "method=\"GET\",route=\"/work\",status_code=\"200\",",
+        "80", "90", "90", "90", "9")
+        LAT_HIST("http_request_duration_seconds",
+                 "method=\"GET\",route=\"/work\",status_code=\"500\",", "1", "10", "10", "10", "2");
 
 START_TEST(test_auto_status_label)
 {
@@ -862,12 +862,11 @@ END_TEST
 /* express-prom-bundle: no counter, one histogram; OpenTelemetry alike. */
 START_TEST(test_requests_from_histogram_count)
 {
-    static const char page[] =
-        "# TYPE http_request_duration_seconds histogram\n" LAT_HIST(
-            "http_request_duration_seconds", "method=\"GET\",path=\"/work\",status_code=\"200\",",
-            "60", "70", "72", "72", "7") LAT_HIST("http_request_duration_seconds",
-                                                "method=\"GET\",path=\"/work\",status_code=\"503\",",
-                                                "8", "8", "8", "8", "0.4");
+    static const char page[] = "# TYPE http_request_duration_seconds histogram\n" LAT_HIST(
+        "http_request_duration_seconds", "method=\"GET\",path=\"/work\",status_code=\"200\",", "60",
+        "70", "72", "72", "7")
+        LAT_HIST("http_request_duration_seconds",
+                 "method=\"GET\",path=\"/work\",status_code=\"503\",", "8", "8", "8", "8", "0.4");
     struct scrape_spec s;
     struct scrape_totals t;
 
@@ -1019,7 +1018,7 @@ START_TEST(test_error_match_regex_on_pages)
     static const struct {
         const char *match;
         double errors;
-    } cases[] = {{"5..", 15}, {"5.*", 15}, {"5[0-9]{2}", 15}, {"5\\d\\d", 15},
+    } cases[] = {{"5..", 15},     {"5.*", 15}, {"5[0-9]{2}", 15}, {"5\\d\\d", 15},
                  {"5..|429", 20}, {"503", 10}, {"4..", 5}};
     struct scrape_spec s;
     struct scrape_totals t;
@@ -1049,10 +1048,9 @@ START_TEST(test_delta_source_switch)
 
     spec_auto(&s, SCRAPE_FLAVOUR_ANY);
     /* the counter appears after the histogram: the two pages count different things */
-    a = extract_ok(&s,
-                   LAT_HIST("http_request_duration_seconds", "code=\"200\",", "5", "5", "5", "5",
-                            "0.1"),
-                   NULL);
+    a = extract_ok(
+        &s, LAT_HIST("http_request_duration_seconds", "code=\"200\",", "5", "5", "5", "5", "0.1"),
+        NULL);
     b = extract_ok(&s, prom_client_page, NULL);
     ck_assert_int_eq(a.rd.req_from, SCRAPE_REQ_HIST_COUNT);
     ck_assert_int_eq(b.rd.req_from, SCRAPE_REQ_COUNTER);

@@ -32,15 +32,15 @@ static void on_delta(const struct sample_delta *d, void *arg)
 
 static bool got_n(void *arg)
 {
-    struct got *g = ((void **) arg)[0];
-    unsigned want = *(unsigned *) ((void **) arg)[1];
+    struct got *g = ((void **)arg)[0];
+    unsigned want = *(unsigned *)((void **)arg)[1];
     return g->n >= want;
 }
 
 static bool valid_over(void *arg)
 {
-    struct got *g = ((void **) arg)[0];
-    unsigned base = *(unsigned *) ((void **) arg)[1];
+    struct got *g = ((void **)arg)[0];
+    unsigned base = *(unsigned *)((void **)arg)[1];
     return g->valid > base;
 }
 
@@ -209,20 +209,20 @@ END_TEST
 /* A page of many slices: filler series first, the counter and histogram last. */
 static char *big_page(unsigned fill, unsigned req, unsigned err)
 {
-    size_t cap = (size_t) fill * 48 + 1024, o = 0;
+    size_t cap = (size_t)fill * 48 + 1024, o = 0;
     char *buf = malloc(cap);
 
     ck_assert_ptr_nonnull(buf);
-    o += (size_t) snprintf(buf + o, cap - o, "# TYPE filler_bytes gauge\n");
+    o += (size_t)snprintf(buf + o, cap - o, "# TYPE filler_bytes gauge\n");
     for (unsigned i = 0; i < fill; i++)
-        o += (size_t) snprintf(buf + o, cap - o, "filler_bytes{shard=\"%u\"} %u\n", i, i);
+        o += (size_t)snprintf(buf + o, cap - o, "filler_bytes{shard=\"%u\"} %u\n", i, i);
     snprintf(buf + o, cap - o, "%s", page(req, err));
     return buf;
 }
 
 static bool bytes_at_least(void *arg)
 {
-    return scraper_stats_get(((void **) arg)[0])->last_bytes >= *(size_t *) ((void **) arg)[1];
+    return scraper_stats_get(((void **)arg)[0])->last_bytes >= *(size_t *)((void **)arg)[1];
 }
 
 START_TEST(test_large_page_in_slices)

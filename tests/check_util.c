@@ -33,7 +33,8 @@ START_TEST(test_buf_escapes)
     struct buf b;
 
     buf_init(&b, 1024);
-    buf_json_escape(&b, "a\"b\\c\nd\x01" "e");
+    buf_json_escape(&b, "a\"b\\c\nd\x01"
+                        "e");
     ck_assert_str_eq(b.data, "a\\\"b\\\\c\\nd\\u0001e");
     buf_reset(&b);
     buf_json_escape(&b, "\b\f\x7f caf\xc3\xa9 \xc3 \xed\xa0\x80 \xf4\x90\x80\x80");
@@ -52,7 +53,8 @@ START_TEST(test_redact)
 
     ck_assert_str_eq(redact_url("http://user:s3cret@127.0.0.1:3000/healthz", out, sizeof(out)),
                      "http://***@127.0.0.1:3000/healthz");
-    ck_assert_str_eq(redact_url("https://a@b@host/x?y=@", out, sizeof(out)), "https://***@host/x?y=@");
+    ck_assert_str_eq(redact_url("https://a@b@host/x?y=@", out, sizeof(out)),
+                     "https://***@host/x?y=@");
     ck_assert_str_eq(redact_url("http://127.0.0.1:3000/p?u=a@b", out, sizeof(out)),
                      "http://127.0.0.1:3000/p?u=a@b");
     ck_assert_str_eq(redact_url("127.0.0.1:3000", out, sizeof(out)), "127.0.0.1:3000");
@@ -62,8 +64,12 @@ END_TEST
 START_TEST(test_log_json)
 {
     char line[512];
-    struct log_field f[] = {LF_S("probe", "live\"ness"), LF_I("status", -3), LF_U("n", 7),
-                            LF_B("ok", true), LF_D("ms", 1.5), LF_RAW("ev", "{\"a\":1}")};
+    struct log_field f[] = {LF_S("probe", "live\"ness"),
+                            LF_I("status", -3),
+                            LF_U("n", 7),
+                            LF_B("ok", true),
+                            LF_D("ms", 1.5),
+                            LF_RAW("ev", "{\"a\":1}")};
     size_t n = log_render(line, sizeof(line), true, "T", LOG_LVL_WARN, "probe_state", f, 6);
 
     ck_assert_str_eq(line, "{\"ts\":\"T\",\"level\":\"warn\",\"event\":\"probe_state\","
@@ -92,7 +98,9 @@ START_TEST(test_log_injection)
        a UTF-16 surrogate, and well-formed 2-, 3- and 4-byte characters */
     struct log_field f[] = {
         LF_S("error", "bad\n{\"level\":\"error\",\"event\":\"rollback\"}\r\x1b[2J"),
-        LF_S("metric", "a\x80" "b\xc0\xaf" "c\xe2\x82"),
+        LF_S("metric", "a\x80"
+                       "b\xc0\xaf"
+                       "c\xe2\x82"),
         LF_S("sur", "\xed\xa0\x80"),
         LF_S("ok", "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"),
     };

@@ -6,6 +6,9 @@
 #ifndef ROLLGUARD_TEST_KUBE_FIXTURES_H
 #define ROLLGUARD_TEST_KUBE_FIXTURES_H
 
+/* generated text, wrapped where the generator cut it */
+/* clang-format off */
+
 #define FIX_DEPLOYMENT \
     "{\"kind\":\"Deployment\",\"apiVersion\":\"apps/v1\",\"metadata\":{\"name\":\"web\",\"namespace\":\"prod\",\"u" \
     "id\":\"6b3c8f2e-0000-4000-8000-000000000001\",\"resourceVersion\":\"48213\",\"generation\":2,\"creat" \
@@ -109,5 +112,7 @@
     "\"ClusterFirst\",\"securityContext\":{},\"schedulerName\":\"default-scheduler\"}}},"            \
     "{\"op\":\"replace\",\"path\":\"/metadata/annotations\",\"value\":{"                           \
     "\"deployment.kubernetes.io/revision\":\"2\",\"kubernetes.io/change-cause\":\"image v1\"}}]"
+
+/* clang-format on */
 
 #endif

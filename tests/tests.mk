@@ -3,9 +3,9 @@
 .PHONY: check check-unit check-fuzz-replay check-docs check-integration check-fakeapi \
         check-kube test test-san test-valgrind
 
-# Unit tests first: they are the quickest to say what broke.
-check: check-unit check-fuzz-replay check-curl-tls check-docs check-integration check-fakeapi \
-       check-kube
+# Unit tests first: they are the quickest to say what broke; the format last of the quick ones.
+check: check-unit check-fuzz-replay check-curl-tls check-docs format-check check-integration \
+       check-fakeapi check-kube
 
 check-unit: $(CHECK_BIN)
 	$(CHECK_BIN)

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct baseline_summary s, t;
     char json[2048];
 
-    if (baseline_summary_parse_json((const char *) data, size, &s, NULL) != 0)
+    if (baseline_summary_parse_json((const char *)data, size, &s, NULL) != 0)
         return 0;
     if (baseline_summary_render_json(&s, json, sizeof(json)) < 0)
         abort();

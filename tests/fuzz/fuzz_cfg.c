@@ -110,12 +110,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct cfg_errs errs;
     struct cfg *c = NULL, *again = NULL;
-    int r = cfg_parse((const char *) data, size, "fuzz.yaml", &c, &errs);
+    int r = cfg_parse((const char *)data, size, "fuzz.yaml", &c, &errs);
 
     if (r == 0) {
         check_cfg(c);
         /* The same bytes give the same snapshot. */
-        CHECK(cfg_parse((const char *) data, size, "fuzz.yaml", &again, &errs) == 0);
+        CHECK(cfg_parse((const char *)data, size, "fuzz.yaml", &again, &errs) == 0);
         CHECK(strcmp(c->hash, again->hash) == 0);
         cfg_unref(again);
         CHECK(cfg_unref(c) == NULL);

@@ -140,7 +140,7 @@ static void world_init(struct world *w, uint8_t opt)
         for (int r = 0; r < ANALYSIS_RULE_COUNT; r++) {
             struct verdict_evidence *e = &v->ev[r];
 
-            e->rule = (enum analysis_rule) r;
+            e->rule = (enum analysis_rule)r;
             e->source = r == ANALYSIS_RULE_HEALTH ? ANALYSIS_SRC_PROBE : ANALYSIS_SRC_SCRAPE;
             e->window_ms = 60000;
             e->requests = 1200;
@@ -192,8 +192,8 @@ static void world_init(struct world *w, uint8_t opt)
 
 static int count_sample(const struct promtext_sample *s, void *arg)
 {
-    (void) s;
-    ++*(unsigned *) arg;
+    (void)s;
+    ++*(unsigned *)arg;
     return 0;
 }
 
@@ -308,7 +308,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct httpd_answer a;
         struct httpreq head;
         int r = httpd_serve(&lim, in + off, len - off, admin ? admin_handle : endpoints_handle,
-                            admin ? (void *) &w.admin : (void *) &w.s, &scratch, &a);
+                            admin ? (void *)&w.admin : (void *)&w.s, &scratch, &a);
 
         if (r == 0) {
             /* Awaiting more: only while the head may still fit. */

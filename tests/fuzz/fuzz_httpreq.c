@@ -22,7 +22,7 @@ static void inside(const char *buf, size_t len, const char *p, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *buf = (const char *) data;
+    const char *buf = (const char *)data;
     struct httpreq req;
     int r = httpreq_parse(buf, size, FUZZ_MAX_HEAD, &req);
 

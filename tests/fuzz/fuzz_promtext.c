@@ -124,39 +124,40 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the explicit names, then every name auto (as the defaults), in both flavours */
     for (size_t k = 0; k < 3; k++)
         for (size_t i = 0; i < sizeof(cts) / sizeof(cts[0]); i++) {
-        struct scrape_totals t, t2;
-        struct promtext_err err2;
-        struct scrape_job *j;
-        int r, r2;
+            struct scrape_totals t, t2;
+            struct promtext_err err2;
+            struct scrape_job *j;
+            int r, r2;
 
-        if ((k == 0 ? scrape_spec_init(&spec, "http_requests_total", "code", "5..|429",
-                                       "method!=\"POST\"", "http_request_duration_seconds", 0,
-                                       &err)
-                    : scrape_spec_init(&spec, "auto", "auto", "5.*", NULL, "auto", 0, &err)) != 0)
-            abort();
-        scrape_spec_tune(&spec, k == 2 ? SCRAPE_FLAVOUR_OTEL : SCRAPE_FLAVOUR_ANY, 0.5);
-        memset(&t, 0, sizeof(t));
-        r = scrape_extract(&spec, buf, size, cts[i], &t, &err);
-
-        if (r == 0) {
-            if (t.series == 0 || t.hist_n > SAMPLE_MAX_BUCKETS ||
-                !memchr(t.rd.err_problem, '\0', sizeof(t.rd.err_problem)) ||
-                (t.has_summary_q && !(t.summary_q >= 0)))
+            if ((k == 0
+                     ? scrape_spec_init(&spec, "http_requests_total", "code", "5..|429",
+                                        "method!=\"POST\"", "http_request_duration_seconds", 0,
+                                        &err)
+                     : scrape_spec_init(&spec, "auto", "auto", "5.*", NULL, "auto", 0, &err)) != 0)
                 abort();
-            check_delta(&t);
+            scrape_spec_tune(&spec, k == 2 ? SCRAPE_FLAVOUR_OTEL : SCRAPE_FLAVOUR_ANY, 0.5);
+            memset(&t, 0, sizeof(t));
+            r = scrape_extract(&spec, buf, size, cts[i], &t, &err);
+
+            if (r == 0) {
+                if (t.series == 0 || t.hist_n > SAMPLE_MAX_BUCKETS ||
+                    !memchr(t.rd.err_problem, '\0', sizeof(t.rd.err_problem)) ||
+                    (t.has_summary_q && !(t.summary_q >= 0)))
+                    abort();
+                check_delta(&t);
+            }
+            /* The same page in slices (as the daemon parses it) ends exactly the same. */
+            if (scrape_job_new(&spec, buf, size, cts[i], &j) != 0)
+                continue;
+            memset(&t2, 0, sizeof(t2));
+            while ((r2 = scrape_job_step(j, 1 + size % 61, &t2, &err2)) == SCRAPE_MORE)
+                ;
+            scrape_job_free(j);
+            if (r2 != r || (r == 0 && memcmp(&t, &t2, sizeof(t)) != 0) ||
+                (r == -EINVAL && (err.line != err2.line || err.column != err2.column ||
+                                  strcmp(err.msg, err2.msg) != 0)))
+                abort();
         }
-        /* The same page in slices (as the daemon parses it) ends exactly the same. */
-        if (scrape_job_new(&spec, buf, size, cts[i], &j) != 0)
-            continue;
-        memset(&t2, 0, sizeof(t2));
-        while ((r2 = scrape_job_step(j, 1 + size % 61, &t2, &err2)) == SCRAPE_MORE)
-            ;
-        scrape_job_free(j);
-        if (r2 != r || (r == 0 && memcmp(&t, &t2, sizeof(t)) != 0) ||
-            (r == -EINVAL && (err.line != err2.line || err.column != err2.column ||
-                              strcmp(err.msg, err2.msg) != 0)))
-            abort();
-    }
 
     /* the first line as a selector string */
     {

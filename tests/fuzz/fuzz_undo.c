@@ -131,7 +131,8 @@ static void check_patch(const struct kube_deployment *d, const struct undo_plan 
     json_decref(tmpl);
     v = op_at(doc, i++, d->meta.annotations.n ? "replace" : "add", "/metadata/annotations");
     CHECK(json_is_object(v) && json_object_size(v) == p->annotations.n);
-    json_object_foreach((json_t *)v, key, tmpl) {
+    json_object_foreach((json_t *)v, key, tmpl)
+    {
         const char *want = kube_map_get(&p->annotations, key);
 
         CHECK(want && json_is_string(tmpl) && !strcmp(json_string_value(tmpl), want));

@@ -27,14 +27,14 @@ static int replay_file(const char *path, unsigned *count)
         return -EIO;
     }
     /* An exact-size heap copy, so ASan sees reads past the end. */
-    buf = malloc(len > 0 ? (size_t) len : 1);
-    if (!buf || fread(buf, 1, (size_t) len, f) != (size_t) len) {
+    buf = malloc(len > 0 ? (size_t)len : 1);
+    if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
         free(buf);
         fclose(f);
         return -EIO;
     }
     fclose(f);
-    LLVMFuzzerTestOneInput(buf, (size_t) len);
+    LLVMFuzzerTestOneInput(buf, (size_t)len);
     free(buf);
     (*count)++;
     return 0;
