@@ -57,7 +57,7 @@ endif
 
 # Every module of the three subsystems goes into one static library; main.c
 # is the composition root. New modules are picked up without editing this file.
-LIB_SRCS  := $(sort $(filter-out sidecar/main.c,$(wildcard sidecar/*.c probes/*.c config/*.c)))
+LIB_SRCS  := $(sort $(filter-out sidecar/main.c,$(wildcard sidecar/*.c sidecar/*/*.c probes/*.c config/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/default_cfg.o
 TEST_SRCS := $(sort $(wildcard tests/check_*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)

@@ -27,8 +27,8 @@
 #include <string.h>
 
 #include "config/cfg.h"
-#include "sidecar/lease.h"
-#include "sidecar/rollback.h"
+#include "sidecar/rollback/lease.h"
+#include "sidecar/rollback/rollback.h"
 
 #define START_GETS 3   /* pod, ReplicaSet, Deployment */
 #define LEADER_EXTRA 6 /* GET Deployment, LIST RS, PATCH, POST Event, GET+PUT Lease release */

@@ -1,7 +1,7 @@
 /*
  * bench_sim — replay simulator for rollguard's detection policy.
  *
- * Runs the real analysis code (sidecar/analysis.c, no sockets, no clock)
+ * Runs the real analysis code (sidecar/analysis/analysis.c, no sockets, no clock)
  * over synthetic traffic and prints false rollbacks per 1000 pod-days and
  * time to detect, side by side with two reference policies judged on the
  * same traces: Argo Rollouts-style and Flagger-style analysis.
@@ -72,7 +72,7 @@
 #include <time.h>
 
 #include "config/cfg.h"
-#include "sidecar/analysis.h"
+#include "sidecar/analysis/analysis.h"
 #include "sidecar/daemon.h"
 
 #define NB 12

@@ -19,9 +19,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "sidecar/analysis.h"
-#include "sidecar/sketch.h"
-#include "sidecar/window.h"
+#include "sidecar/analysis/analysis.h"
+#include "sidecar/analysis/sketch.h"
+#include "sidecar/analysis/window.h"
 
 #define SLOTS 60
 

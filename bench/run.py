@@ -278,7 +278,7 @@ def part_detection(a, tmp):
     return {"runs": sruns, "sim_days": days, "sim_seconds": round(took, 1), "rows": rows,
             "notes": [
                 "build/bench_sim --days %g --runs %d (%.0f s): the real analysis code "
-                "(sidecar/analysis.c) over synthetic traces, default policy (interval %d s, "
+                "(sidecar/analysis/analysis.c) over synthetic traces, default policy (interval %d s, "
                 "window %d s, scrapes every 5 s); %g simulated pod-days per healthy row, %d "
                 "runs per fault row. The references see the same scrapes: Argo Rollouts-style "
                 "(1 min measurements, failureLimit 0 and 3) and Flagger-style (1 min checks, "

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg.h"
+#include "config/cfg.h"
 
 #define CFG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg-int.h"
+#include "config/cfg-int.h"
 #include "config/promre.h"
 
 /* Longest string value a key accepts (urls, paths, selectors). */

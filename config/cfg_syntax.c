@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cfg-int.h"
+#include "config/cfg-int.h"
 
 const char *cfg_show(const char *s, size_t len, char *buf, size_t size)
 {

@@ -14,7 +14,7 @@
 
 #include <yaml.h>
 
-#include "cfg-int.h"
+#include "config/cfg-int.h"
 
 /*
  * Deepest nesting of mappings and sequences accepted. A config needs 5

@@ -15,7 +15,7 @@
  */
 #include <curl/curl.h>
 
-#include "curlm.h"
+#include "probes/curlm.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -10,7 +10,7 @@
  * Must never: run two requests at once, block, log, or count a run that
  * was cancelled because the target changed.
  */
-#include "probe.h"
+#include "probes/probe.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +21,7 @@
 
 #include <event2/event.h>
 
-#include "curlm.h"
+#include "probes/curlm.h"
 
 #ifndef ROLLGUARD_VERSION
 #define ROLLGUARD_VERSION "0.0.0"

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../config/cfg.h"
+#include "config/cfg.h"
 
 struct event_base;
 struct curlm;

@@ -8,7 +8,7 @@
  * or depend on a NUL terminator. The hot loop is memchr per line plus plain
  * byte compares; the only call per sample is the caller's callback.
  */
-#include "promtext.h"
+#include "probes/promtext.h"
 
 #include <errno.h>
 #include <math.h>

@@ -12,7 +12,7 @@
  * stepped pass), or turn a bad page into zeros (a bad page is an error,
  * the caller's data stays INCONCLUSIVE).
  */
-#include "scrape.h"
+#include "probes/scrape.h"
 
 #include <errno.h>
 #include <math.h>

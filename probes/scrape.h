@@ -18,8 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../sidecar/sample.h"
-#include "promtext.h"
+#include "probes/sample.h"
+#include "probes/promtext.h"
 
 #define SCRAPE_NAME_MAX 128      /* metric and label names, including the NUL */
 #define SCRAPE_VALUE_MAX 257     /* selector values and the error pattern, including the NUL */

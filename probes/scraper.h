@@ -14,7 +14,7 @@
 
 #include "config/cfg.h"
 #include "probes/scrape.h"
-#include "sidecar/sample.h"
+#include "probes/sample.h"
 
 struct event_base;
 struct curlm;

@@ -10,7 +10,7 @@
 
 #include "sidecar/doctor.h"
 #include "sidecar/endpoints.h"
-#include "sidecar/rollback.h"
+#include "sidecar/rollback/rollback.h"
 
 static bool eq(const char *p, size_t n, const char *lit)
 {

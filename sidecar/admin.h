@@ -9,7 +9,7 @@
 #ifndef ROLLGUARD_ADMIN_H
 #define ROLLGUARD_ADMIN_H
 
-#include "sidecar/httpd.h"
+#include "sidecar/http/httpd.h"
 
 struct rollback;
 struct scraper;

@@ -26,13 +26,13 @@
 #include "probes/curlm.h"
 #include "probes/probe.h"
 #include "probes/scraper.h"
-#include "sidecar/analysis.h"
+#include "sidecar/analysis/analysis.h"
 #include "sidecar/admin.h"
 #include "sidecar/endpoints.h"
-#include "sidecar/httpd.h"
-#include "sidecar/log.h"
-#include "sidecar/redact.h"
-#include "sidecar/rollback.h"
+#include "sidecar/http/httpd.h"
+#include "sidecar/base/log.h"
+#include "sidecar/base/redact.h"
+#include "sidecar/rollback/rollback.h"
 #include "sidecar/state.h"
 
 #define DAEMON_HEARTBEAT_MS 1000

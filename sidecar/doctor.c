@@ -20,7 +20,7 @@
 #include "probes/scrape.h"
 #include "probes/scraper.h"
 #include "sidecar/endpoints.h"
-#include "sidecar/window.h"
+#include "sidecar/analysis/window.h"
 
 #define MAX_VALUES 8     /* status label values itemised */
 #define VALUE_SHOWN 40   /* bytes of one value shown */

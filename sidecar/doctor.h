@@ -11,8 +11,8 @@
 #include <stddef.h>
 
 #include "config/cfg.h"
-#include "sidecar/buf.h"
-#include "sidecar/httpd.h"
+#include "sidecar/base/buf.h"
+#include "sidecar/http/httpd.h"
 
 struct scraper;
 

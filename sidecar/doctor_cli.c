@@ -18,7 +18,7 @@
 #include "probes/curlm.h"
 #include "probes/scraper.h"
 #include "sidecar/endpoints.h"
-#include "sidecar/redact.h"
+#include "sidecar/base/redact.h"
 
 #define CLI_OUT_MAX (4u << 20)
 

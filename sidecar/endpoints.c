@@ -12,8 +12,8 @@
 
 #include <stdio.h>
 
-#include "sidecar/redact.h"
-#include "sidecar/rollback.h"
+#include "sidecar/base/redact.h"
+#include "sidecar/rollback/rollback.h"
 
 #ifndef ROLLGUARD_VERSION
 #define ROLLGUARD_VERSION "0.0.0"

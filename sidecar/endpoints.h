@@ -5,8 +5,8 @@
 #ifndef ROLLGUARD_ENDPOINTS_H
 #define ROLLGUARD_ENDPOINTS_H
 
-#include "sidecar/buf.h"
-#include "sidecar/httpd.h"
+#include "sidecar/base/buf.h"
+#include "sidecar/http/httpd.h"
 #include "sidecar/state.h"
 
 /* httpd_handler_fn over a struct state (arg). */

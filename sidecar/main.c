@@ -17,7 +17,7 @@
 #include "probes/curlm.h"
 #include "sidecar/daemon.h"
 #include "sidecar/doctor.h"
-#include "sidecar/log.h"
+#include "sidecar/base/log.h"
 #include "sidecar/rollback_cli.h"
 
 #define EXIT_USAGE 2

@@ -17,8 +17,8 @@
 
 #include "config/cfg.h"
 #include "probes/curlm.h"
-#include "sidecar/log.h"
-#include "sidecar/rollback.h"
+#include "sidecar/base/log.h"
+#include "sidecar/rollback/rollback.h"
 
 #define CLI_TICK_MS 50
 #define CLI_FLUSH_MS 5000

@@ -12,8 +12,8 @@
 #include "config/cfg.h"
 #include "probes/probe.h"
 #include "probes/scraper.h"
-#include "sidecar/analysis.h"
-#include "sidecar/httpd.h"
+#include "sidecar/analysis/analysis.h"
+#include "sidecar/http/httpd.h"
 
 /* Bucket bounds (seconds) of rollguard_probe_duration_seconds. */
 #define STATE_PROBE_BUCKETS 12

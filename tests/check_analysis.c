@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "config/cfg.h"
-#include "sidecar/analysis.h"
-#include "sidecar/baseline.h"
+#include "sidecar/analysis/analysis.h"
+#include "sidecar/analysis/baseline.h"
 #include "sidecar/daemon.h"
 
 Suite *analysis_suite(void);

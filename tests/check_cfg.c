@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../config/cfg.h"
+#include "config/cfg.h"
 
 /* The public key names (config/rollguard.yaml), in table order. */
 static const char *const all_keys[] = {

@@ -1,9 +1,9 @@
-/* Unit tests for sidecar/guard.c: one case per refusal, and the order of the rules. */
+/* Unit tests for sidecar/rollback/guard.c: one case per refusal, and the order of the rules. */
 #include <check.h>
 #include <string.h>
 
 #include "config/cfg.h"
-#include "sidecar/guard.h"
+#include "sidecar/rollback/guard.h"
 
 Suite *guard_suite(void);
 

@@ -1,5 +1,5 @@
 /*
- * Loopback tests for sidecar/httpd.c: a real listener on 127.0.0.1:0,
+ * Loopback tests for sidecar/http/httpd.c: a real listener on 127.0.0.1:0,
  * the loop in the test's main thread, a blocking client in a second
  * thread. The client signals the loop through a pipe when it is done.
  */
@@ -18,7 +18,7 @@
 
 Suite *httpd_suite(void);
 
-#include "sidecar/httpd.h"
+#include "sidecar/http/httpd.h"
 
 struct fixture {
     struct event_base *base;

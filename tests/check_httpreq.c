@@ -1,4 +1,4 @@
-/* Unit tests for sidecar/httpreq.c: the strict request-head parser. */
+/* Unit tests for sidecar/http/httpreq.c: the strict request-head parser. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 
 Suite *httpreq_suite(void);
 
-#include "sidecar/httpreq.h"
+#include "sidecar/http/httpreq.h"
 
 static int parse(const char *s, struct httpreq *r)
 {

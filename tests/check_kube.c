@@ -1,5 +1,5 @@
 /*
- * Unit tests for the pure parts of sidecar/kube.c and sidecar/admin.c's query parser, and
+ * Unit tests for the pure parts of sidecar/kube/kube.c and sidecar/admin.c's query parser, and
  * for the transport rules the API client's bearer token relies on.
  */
 #include <check.h>
@@ -12,7 +12,7 @@
 
 #include "probes/curlm.h"
 #include "sidecar/admin.h"
-#include "sidecar/kube.h"
+#include "sidecar/kube/kube.h"
 #include "tests/helpers/upstream.h"
 
 Suite *kube_suite(void);

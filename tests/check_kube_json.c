@@ -1,4 +1,4 @@
-/* Unit tests for sidecar/kube_json.c: decoders, normalisation, selectors, encoders. */
+/* Unit tests for sidecar/kube/kube_json.c: decoders, normalisation, selectors, encoders. */
 #include <check.h>
 #include <errno.h>
 #include <jansson.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sidecar/kube_json.h"
+#include "sidecar/kube/kube_json.h"
 #include "tests/kube_fixtures.h"
 
 Suite *kube_json_suite(void);

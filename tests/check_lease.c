@@ -1,11 +1,12 @@
-/* Unit tests for sidecar/lease.c: client-go leader election rules and rollguard's records. */
+/* Unit tests for sidecar/rollback/lease.c: client-go leader election rules and rollguard's records.
+ */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sidecar/lease.h"
+#include "sidecar/rollback/lease.h"
 
 Suite *lease_suite(void);
 

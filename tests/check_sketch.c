@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sidecar/sketch.h"
+#include "sidecar/analysis/sketch.h"
 
 Suite *sketch_suite(void);
 

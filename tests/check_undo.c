@@ -1,11 +1,11 @@
-/* Unit tests for sidecar/undo.c: kubectl's rollback computation, pinned and guarded. */
+/* Unit tests for sidecar/rollback/undo.c: kubectl's rollback computation, pinned and guarded. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sidecar/undo.h"
+#include "sidecar/rollback/undo.h"
 #include "tests/kube_fixtures.h"
 
 Suite *undo_suite(void);

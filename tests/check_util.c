@@ -5,9 +5,9 @@
 
 Suite *util_suite(void);
 
-#include "sidecar/buf.h"
-#include "sidecar/log.h"
-#include "sidecar/redact.h"
+#include "sidecar/base/buf.h"
+#include "sidecar/base/log.h"
+#include "sidecar/base/redact.h"
 
 START_TEST(test_buf_cap)
 {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "sidecar/window.h"
+#include "sidecar/analysis/window.h"
 
 Suite *window_suite(void);
 

@@ -1,14 +1,18 @@
 # tests/tests.mk — every suite of make check and make test, in the order they run.
 
-.PHONY: check check-unit check-fuzz-replay check-docs check-integration check-fakeapi \
-        check-kube test test-san test-valgrind
+.PHONY: check check-unit check-layers check-fuzz-replay check-docs check-integration \
+        check-fakeapi check-kube test test-san test-valgrind
 
 # Unit tests first: they are the quickest to say what broke; the format last of the quick ones.
-check: check-unit check-fuzz-replay check-curl-tls check-docs format-check check-integration \
-       check-fakeapi check-kube
+check: check-unit check-layers format-check check-fuzz-replay check-curl-tls check-docs \
+       check-integration check-fakeapi check-kube
 
 check-unit: $(CHECK_BIN)
 	$(CHECK_BIN)
+
+# The layer rules of README's Layout section, over every #include of product code.
+check-layers:
+	$(Q)$(PYTHON) tools/check_layers.py --self-test && $(PYTHON) tools/check_layers.py
 
 check-fuzz-replay: $(FUZZ_REPLAY_BINS)
 	$(Q)set -e; for b in $(FUZZ_REPLAY_BINS); do \

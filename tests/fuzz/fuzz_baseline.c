@@ -1,6 +1,6 @@
 /*
  * Fuzz target for the stable revision's baseline summary as it travels on
- * the Lease (sidecar/baseline.c: baseline_summary_parse_json). Another pod
+ * the Lease (sidecar/analysis/baseline.c: baseline_summary_parse_json). Another pod
  * wrote it, so it is untrusted input. A summary that parses must render
  * and parse back to the same values.
  */
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sidecar/baseline.h"
+#include "sidecar/analysis/baseline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

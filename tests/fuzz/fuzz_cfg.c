@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../config/cfg.h"
+#include "config/cfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

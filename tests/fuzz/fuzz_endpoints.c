@@ -4,7 +4,7 @@
  * httpd_serve (the head parser, httpd's own refusals, pipelining) to
  * endpoints_handle or admin_handle over a realistic state (probes with
  * history, a verdict, scrape counters), and every answer's head is
- * rendered, exactly as sidecar/httpd.c does for a connection, minus the
+ * rendered, exactly as sidecar/http/httpd.c does for a connection, minus the
  * socket.
  *
  * Input: one option byte, then the bytes a client sends on one
@@ -35,7 +35,7 @@
 #include "probes/promtext.h"
 #include "sidecar/admin.h"
 #include "sidecar/endpoints.h"
-#include "sidecar/httpd.h"
+#include "sidecar/http/httpd.h"
 #include "sidecar/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

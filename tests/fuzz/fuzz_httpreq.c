@@ -1,6 +1,6 @@
 /*
  * Fuzz target for the request-head parser behind every endpoint
- * (sidecar/httpreq.c). Anyone on the pod network can send these bytes.
+ * (sidecar/http/httpreq.c). Anyone on the pod network can send these bytes.
  * Checks what the server relies on: results point inside the input, a
  * complete head never exceeds the limit, a failure always has a status.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sidecar/httpreq.h"
+#include "sidecar/http/httpreq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

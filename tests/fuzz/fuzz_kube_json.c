@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../sidecar/kube_json.h"
-#include "../../sidecar/lease.h"
-#include "../../sidecar/undo.h"
+#include "sidecar/kube/kube_json.h"
+#include "sidecar/rollback/lease.h"
+#include "sidecar/rollback/undo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,8 +1,8 @@
 /*
  * fuzz_undo — libFuzzer target for the rollback computation as the daemon
- * runs it (sidecar/rollback.c decide_deployment): a Deployment and the
- * pages of its ReplicaSet list are decoded (sidecar/kube_json.c), the
- * pages appended, the undo plan made (sidecar/undo.c) and the guarded JSON
+ * runs it (sidecar/rollback/rollback.c decide_deployment): a Deployment and the
+ * pages of its ReplicaSet list are decoded (sidecar/kube/kube_json.c), the
+ * pages appended, the undo plan made (sidecar/rollback/undo.c) and the guarded JSON
  * patch rendered.
  *
  * Input: two option bytes, then the Deployment JSON, then one or more
@@ -33,9 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sidecar/buf.h"
-#include "sidecar/kube_json.h"
-#include "sidecar/undo.h"
+#include "sidecar/base/buf.h"
+#include "sidecar/kube/kube_json.h"
+#include "sidecar/rollback/undo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,9 +20,9 @@
 
 #include "config/cfg.h"
 #include "probes/curlm.h"
-#include "sidecar/buf.h"
-#include "sidecar/log.h"
-#include "sidecar/rollback.h"
+#include "sidecar/base/buf.h"
+#include "sidecar/base/log.h"
+#include "sidecar/rollback/rollback.h"
 
 struct drv {
     struct event_base *base;

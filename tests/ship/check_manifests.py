@@ -206,7 +206,7 @@ def check_sources_listed(root, calls):
             for m in pat.finditer(f.read()):
                 found.setdefault((m.group(1) or "", m.group(2)), fn)
     if not found:
-        bad("the C sources name no Kubernetes API path (is sidecar/rollback.c there?)")
+        bad("the C sources name no Kubernetes API path (is sidecar/rollback/rollback.c there?)")
         return
     unlisted = ["%s/%s (in sidecar/%s)" % (g or "core", r, fn)
                 for (g, r), fn in sorted(found.items()) if (g, r) not in listed]

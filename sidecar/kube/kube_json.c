@@ -5,7 +5,7 @@
  * kubectl's equalIgnoreHash. Pure: no I/O, no clock, no logging; every
  * size that comes from the input is bounded.
  */
-#include "sidecar/kube_json.h"
+#include "sidecar/kube/kube_json.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -7,7 +7,7 @@
  * I/O, never reads the clock, never mixes probe traffic into scraped
  * counts.
  */
-#include "sidecar/window.h"
+#include "sidecar/analysis/window.h"
 
 #include <errno.h>
 #include <math.h>

@@ -2,7 +2,7 @@
  * redact — removes credentials from URLs before they reach a log line,
  * /status or /metrics. Pure; never allocates.
  */
-#include "sidecar/redact.h"
+#include "sidecar/base/redact.h"
 
 #include <stdio.h>
 #include <string.h>

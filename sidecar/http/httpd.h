@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sidecar/buf.h"
-#include "sidecar/httpreq.h"
+#include "sidecar/base/buf.h"
+#include "sidecar/http/httpreq.h"
 
 struct event_base;
 struct httpd;

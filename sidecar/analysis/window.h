@@ -31,8 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sidecar/sample.h"
-#include "sidecar/sketch.h"
+#include "probes/sample.h"
+#include "sidecar/analysis/sketch.h"
 
 #define WINDOW_MAX_SLOTS 360
 #define WINDOW_LAYOUT_CHANGED 1

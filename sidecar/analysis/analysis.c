@@ -7,8 +7,8 @@
  * init and on a config change that resizes the rings. Never turns missing
  * data (warmup, failed scrapes, too few requests, no baseline) into FAIL.
  */
-#include "sidecar/analysis.h"
-#include "sidecar/jsonw.h"
+#include "sidecar/analysis/analysis.h"
+#include "sidecar/base/jsonw.h"
 
 #include <errno.h>
 #include <math.h>

@@ -6,7 +6,7 @@
  * polls the API (every request follows a verdict, an operator request, the
  * start or a jittered publication timer), never logs or shows the token.
  */
-#include "sidecar/rollback.h"
+#include "sidecar/rollback/rollback.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +20,11 @@
 
 #include <event2/event.h>
 
-#include "sidecar/kube.h"
-#include "sidecar/kube_json.h"
-#include "sidecar/lease.h"
-#include "sidecar/log.h"
-#include "sidecar/undo.h"
+#include "sidecar/kube/kube.h"
+#include "sidecar/kube/kube_json.h"
+#include "sidecar/rollback/lease.h"
+#include "sidecar/base/log.h"
+#include "sidecar/rollback/undo.h"
 
 #define RB_PATCH_MAX (2u << 20)
 #define RB_EVIDENCE_MAX 8192

@@ -3,7 +3,7 @@
  * Owns nothing; never allocates, never reads past len. Lines end in CRLF
  * (a bare LF is tolerated, as RFC 9112 §2.2 allows; a bare CR is not).
  */
-#include "sidecar/httpreq.h"
+#include "sidecar/http/httpreq.h"
 
 #include <errno.h>
 #include <string.h>

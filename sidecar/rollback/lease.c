@@ -4,14 +4,14 @@
  * request and supplies both clocks (monotonic for observations, wall for
  * the times written); nothing here does I/O or logs.
  */
-#include "sidecar/lease.h"
+#include "sidecar/rollback/lease.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "sidecar/undo.h"
+#include "sidecar/rollback/undo.h"
 
 int lease_init(struct kube_lease *l, const char *name, const char *ns)
 {

@@ -5,7 +5,7 @@
  * release) and every pending call. Never logs and never puts the token in
  * an error text; the only synchronous I/O is reading the small token file.
  */
-#include "sidecar/kube.h"
+#include "sidecar/kube/kube.h"
 
 #include <errno.h>
 #include <fcntl.h>

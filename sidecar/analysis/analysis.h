@@ -154,9 +154,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sidecar/baseline.h"
-#include "sidecar/sample.h"
-#include "sidecar/window.h"
+#include "sidecar/analysis/baseline.h"
+#include "probes/sample.h"
+#include "sidecar/analysis/window.h"
 
 /* Sequential-test parameters (see above; tuned with bench/bench_sim). */
 #define ANALYSIS_ERR_P1_FACTOR 2.0

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sidecar/kube_json.h"
+#include "sidecar/kube/kube_json.h"
 
 struct event_base;
 struct curlm;

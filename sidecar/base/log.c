@@ -4,7 +4,7 @@
  * format settings; holds no other state. Never calls libevent (it is also
  * the sink for libevent's own messages).
  */
-#include "sidecar/log.h"
+#include "sidecar/base/log.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sidecar/jsonw.h"
+#include "sidecar/base/jsonw.h"
 
 enum log_level log_level_min = LOG_LVL_INFO;
 static bool log_json = true;

@@ -7,7 +7,7 @@
  * a subtract that would underflow one are refused and leave the sketch as
  * it was, so merge and subtract stay exact inverses.
  */
-#include "sidecar/sketch.h"
+#include "sidecar/analysis/sketch.h"
 
 #include <errno.h>
 #include <math.h>

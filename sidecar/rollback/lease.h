@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sidecar/kube_json.h"
+#include "sidecar/kube/kube_json.h"
 
 #define LEASE_ANN_VOTES "rollguard.io/fail-votes"
 #define LEASE_ANN_ROLLED_BACK "rollguard.io/rolled-back"

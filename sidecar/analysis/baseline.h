@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sidecar/window.h"
+#include "sidecar/analysis/window.h"
 
 #define BASELINE_MAX_SLOTS 60
 #define BASELINE_LAYOUT_CHANGED 1

@@ -11,7 +11,7 @@
  * httpd_serve, the step from input bytes to one answer, does no I/O, so
  * it can be driven without a socket.
  */
-#include "sidecar/httpd.h"
+#include "sidecar/http/httpd.h"
 
 #include <errno.h>
 #include <arpa/inet.h>

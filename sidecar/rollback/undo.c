@@ -4,7 +4,7 @@
  * equalIgnoreHash) over decoded structs, and the guarded JSON patch.
  * Pure: no I/O, no clock, no logging.
  */
-#include "sidecar/undo.h"
+#include "sidecar/rollback/undo.h"
 
 #include <errno.h>
 #include <stdlib.h>

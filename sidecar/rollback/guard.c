@@ -2,7 +2,7 @@
  * guard — the rollback safety rules as one ordered decision. Pure: the
  * caller gathers the facts (and passes the time); no I/O, no logging.
  */
-#include "sidecar/guard.h"
+#include "sidecar/rollback/guard.h"
 
 static const char *const names[GUARD_REASON_COUNT] = {
     [GUARD_OK] = "ok",

@@ -11,8 +11,8 @@
 
 #include <stdbool.h>
 
-#include "sidecar/buf.h"
-#include "sidecar/kube_json.h"
+#include "sidecar/base/buf.h"
+#include "sidecar/kube/kube_json.h"
 
 /* The annotation on the Deployment that records the hashes rolled back from. */
 #define UNDO_RECORD_ANN "rollguard.io/rolled-back"

@@ -2,7 +2,7 @@
  * jsonw — JSON text into a fixed caller buffer. Pure: no allocation, no
  * I/O; never writes past size and always leaves the text NUL-terminated.
  */
-#include "sidecar/jsonw.h"
+#include "sidecar/base/jsonw.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -24,8 +24,8 @@
 #include <stdint.h>
 
 #include "config/cfg.h"
-#include "sidecar/buf.h"
-#include "sidecar/guard.h"
+#include "sidecar/base/buf.h"
+#include "sidecar/rollback/guard.h"
 
 struct event_base;
 struct curlm;

@@ -3,7 +3,7 @@
  * grows past max, so every renderer has a bound on what input can make it
  * allocate.
  */
-#include "sidecar/buf.h"
+#include "sidecar/base/buf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sidecar/jsonw.h"
+#include "sidecar/base/jsonw.h"
 
 void buf_init(struct buf *b, size_t max)
 {

@@ -6,8 +6,8 @@
  * baseline_init; never does I/O, never reads the clock, never trusts the
  * bytes it parses (every size is bounded, every value range-checked).
  */
-#include "sidecar/baseline.h"
-#include "sidecar/jsonw.h"
+#include "sidecar/analysis/baseline.h"
+#include "sidecar/base/jsonw.h"
 
 #include <errno.h>
 #include <math.h>
