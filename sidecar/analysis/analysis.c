@@ -696,7 +696,7 @@ static double analysis_recent_summary(const struct analysis *a)
     return NAN;
 }
 
-/* The latency rule on a summary's quantile series (see analysis.h). */
+/* The latency rule on a summary's quantile series (see README.md). */
 static void analysis_rule_summary(struct analysis *a, const struct window_counts *slot, bool warm,
                                   struct verdict_evidence *e)
 {
