@@ -1,0 +1,1 @@
+"""Shared harness of the interop suite (tests/interop/run.py)."""
