@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "config/cfg-int.h"
+#include "config/selector.h"
 
 const char *cfg_show(const char *s, size_t len, char *buf, size_t size)
 {
@@ -185,65 +186,19 @@ int cfg_check_metric_name(const char *s, char *err, size_t errlen)
     return 0;
 }
 
-/* name="value" or name!="value", comma separated; values escape only \\ and \". */
+/* The scraper's grammar (config/selector.h): one parser for both. */
 int cfg_check_selector(const char *s, char *err, size_t errlen)
 {
-    const char *p = s;
+    struct selector sel;
+    struct selector_err e;
 
-#define SEL_FAIL(...)                                                                              \
-    do {                                                                                           \
-        int w_ = snprintf(err, errlen, __VA_ARGS__);                                               \
-        if (w_ >= 0 && (size_t)w_ < errlen)                                                        \
-            snprintf(err + w_, errlen - (size_t)w_, " (at character %zu)", (size_t)(p - s) + 1);   \
-        return -EINVAL;                                                                            \
-    } while (0)
-
-    while (*p == ' ')
-        p++;
-    if (!*p)
+    if (selector_parse(s, &sel, &e) == 0)
         return 0;
-    for (;;) {
-        if (!is_label_start((unsigned char)*p))
-            SEL_FAIL("expected a label name");
-        while (is_label_char((unsigned char)*p))
-            p++;
-        while (*p == ' ')
-            p++;
-        if ((p[0] == '=' || p[0] == '!') && p[1] == '~')
-            SEL_FAIL("regular expression matchers (=~, !~) are not supported");
-        if (p[0] == '=')
-            p++;
-        else if (p[0] == '!' && p[1] == '=')
-            p += 2;
-        else
-            SEL_FAIL("expected = or != after the label name");
-        while (*p == ' ')
-            p++;
-        if (*p != '"')
-            SEL_FAIL("the value must be in double quotes");
-        for (p++; *p != '"'; p++) {
-            if (!*p)
-                SEL_FAIL("the quoted value is not closed");
-            if (*p == '\\') {
-                if (p[1] != '\\' && p[1] != '"')
-                    SEL_FAIL("only \\\\ and \\\" escapes are allowed in a value");
-                p++;
-            }
-        }
-        p++;
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            return 0;
-        if (*p != ',')
-            SEL_FAIL("expected , between matchers");
-        p++;
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            SEL_FAIL("expected a matcher after ,");
-    }
-#undef SEL_FAIL
+    if (e.column)
+        snprintf(err, errlen, "%s (at character %u)", e.msg, e.column);
+    else
+        snprintf(err, errlen, "%s", e.msg);
+    return -EINVAL;
 }
 
 /*

@@ -5,7 +5,7 @@
  * events: it tracks the dotted path through nested block or flow mappings,
  * finds unknown and duplicate keys, and rejects what a config never needs
  * (sequences, aliases, anchors, tags, several documents), each with its
- * 1-based line:column. What a value means is cfg.c's business.
+ * 1-based line:column. What a value means is cfg_keys.c's and cfg_build.c's business.
  * The only file that includes <yaml.h>; never allocates beyond libyaml's
  * own parser, never logs.
  */
@@ -15,6 +15,7 @@
 #include <yaml.h>
 
 #include "config/cfg-int.h"
+#include "config/utf8.h"
 
 /*
  * Deepest nesting of mappings and sequences accepted. A config needs 5
@@ -32,41 +33,6 @@ struct walk {
 };
 
 /* ---- encoding ----------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xbf;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 1;
-    else if (c >= 0xe0 && c <= 0xef) {
-        need = 2;
-        if (c == 0xe0)
-            lo = 0xa0; /* overlong */
-        else if (c == 0xed)
-            hi = 0x9f; /* surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        need = 3;
-        if (c == 0xf0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xf4)
-            hi = 0x8f; /* past U+10FFFF */
-    } else
-        return 0;
-    if (n < need + 1)
-        return 0;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i <= need; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 0;
-    return need + 1;
-}
 
 /* libyaml's line breaks: LF, CR, CR LF, NEL, LS, PS. Bytes of the break, or 0. */
 static size_t break_len(const unsigned char *s, size_t n)
@@ -107,7 +73,7 @@ static size_t scan(const unsigned char *s, size_t len, size_t stop, struct cfg_m
         }
         if (s[i] == 0)
             return i;
-        w = utf8_len(s + i, len - i);
+        w = utf8_char_len(s + i, s + len);
         if (w == 0)
             return i;
         i += w;

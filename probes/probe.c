@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "probes/curlm.h"
+#include "probes/sched.h"
 
 #ifndef ROLLGUARD_VERSION
 #define ROLLGUARD_VERSION "0.0.0"
@@ -40,12 +41,12 @@ struct probe {
     probe_event_fn *cb;
     void *arg;
     struct event *timer;
-    struct curlm_req *req; /* the run in flight, or NULL */
-    uint64_t created_us;   /* monotonic */
-    uint64_t last_start_us;
-    uint64_t next_due_us;
-    uint64_t jitter_us;
-    uint64_t rng;
+    struct curlm_req *req;  /* the run in flight, or NULL */
+    const struct sched *sc; /* the owner's clock and jitter source */
+    uint64_t created_ms;    /* monotonic */
+    uint64_t last_start_ms;
+    uint64_t next_due_ms;
+    uint64_t jitter_ms;
     bool jitter;
     bool started; /* a run has started */
     bool stopped;
@@ -131,43 +132,22 @@ const char *probe_result_name(enum probe_result r)
 
 /* ---- scheduling ---------------------------------------------------------- */
 
-static uint64_t probe_now_us(void)
+static uint64_t probe_period_ms(const struct probe *p)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return (uint64_t)p->cfg.period_ms;
 }
 
-/* splitmix64: small, seedable, good enough to spread first runs. */
-static uint64_t probe_rand(struct probe *p)
-{
-    uint64_t z = (p->rng += 0x9e3779b97f4a7c15ull);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t probe_period_us(const struct probe *p)
-{
-    return (uint64_t)p->cfg.period_ms * 1000u;
-}
-
-/* Arms the timer for next_due_us (at once if that has passed). */
+/* Arms the timer for next_due_ms (at once if that has passed). */
 static void probe_arm(struct probe *p, uint64_t now)
 {
-    uint64_t d = p->next_due_us > now ? p->next_due_us - now : 0;
-    struct timeval tv = {.tv_sec = (time_t)(d / 1000000u), .tv_usec = (suseconds_t)(d % 1000000u)};
-
-    evtimer_add(p->timer, &tv);
+    sched_arm(p->timer, p->next_due_ms > now ? p->next_due_ms - now : 0);
 }
 
 /* When the first run is due: initial_delay (+ jitter) after creation. */
 static void probe_schedule_first(struct probe *p, uint64_t now)
 {
-    p->jitter_us = p->jitter ? probe_rand(p) % probe_period_us(p) : 0;
-    p->next_due_us = p->created_us + (uint64_t)p->cfg.initial_delay_ms * 1000u + p->jitter_us;
+    p->jitter_ms = p->jitter ? sched_jitter(p->sc, probe_period_ms(p)) : 0;
+    p->next_due_ms = p->created_ms + (uint64_t)p->cfg.initial_delay_ms + p->jitter_ms;
     probe_arm(p, now);
 }
 
@@ -252,21 +232,21 @@ static void probe_run(struct probe *p)
 static void probe_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct probe *p = arg;
-    uint64_t now = probe_now_us(), period = probe_period_us(p);
+    uint64_t now = p->sc->now_ms(), period = probe_period_ms(p);
 
     (void)fd;
     (void)what;
     if (p->req) {
         /* the previous run is still in flight: skip this tick */
         do
-            p->next_due_us += period;
-        while (p->next_due_us <= now);
+            p->next_due_ms += period;
+        while (p->next_due_ms <= now);
         probe_arm(p, now);
         return;
     }
     p->started = true;
-    p->last_start_us = now;
-    p->next_due_us = now + period;
+    p->last_start_ms = now;
+    p->next_due_ms = now + period;
     probe_arm(p, now);
     probe_run(p);
 }
@@ -317,35 +297,37 @@ static bool probe_str_eq(const char *a, const char *b)
 }
 
 /*
- * A probe on base using m for its requests; c is copied. Its first run is
- * due initial_delay plus a random jitter in [0, period) from now (see
- * probe_set_jitter). cb (may be NULL) runs after every recorded run.
+ * A probe on base using m for its requests and sc (borrowed) for the time
+ * and jitter; c is copied. Its first run is due initial_delay plus a random
+ * jitter in [0, period) from now (see probe_set_jitter). cb (may be NULL)
+ * runs after every recorded run.
  * Returns 0 and *ret, -EINVAL (kind NONE, missing url/address, period 0)
  * or -ENOMEM.
  */
-int probe_new(struct event_base *base, struct curlm *m, const char *name, const struct cfg_probe *c,
-              bool initially_ok, probe_event_fn *cb, void *arg, struct probe **ret)
+int probe_new(struct event_base *base, struct curlm *m, const struct sched *sc, const char *name,
+              const struct cfg_probe *c, bool initially_ok, probe_event_fn *cb, void *arg,
+              struct probe **ret)
 {
     struct probe *p;
 
-    if (!base || !m || !name || !probe_cfg_valid(c) || !ret)
+    if (!base || !m || !sc || !sc->now_ms || !sc->unit || !name || !probe_cfg_valid(c) || !ret)
         return -EINVAL;
     p = calloc(1, sizeof *p);
     if (!p)
         return -ENOMEM;
     p->base = base;
     p->m = m;
+    p->sc = sc;
     p->cb = cb;
     p->arg = arg;
     p->jitter = true;
     probe_state_init(&p->st, initially_ok);
-    p->created_us = probe_now_us();
-    p->rng = p->created_us ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)p;
+    p->created_ms = p->sc->now_ms();
     p->name = strdup(name);
     p->timer = evtimer_new(base, probe_tick, p);
     if (!p->name || !p->timer || probe_cfg_copy(c, &p->cfg, &p->tcp_url) < 0)
         goto fail;
-    probe_schedule_first(p, p->created_us);
+    probe_schedule_first(p, p->created_ms);
     *ret = p;
     return 0;
 fail:
@@ -427,11 +409,11 @@ int probe_apply(struct probe *p, const struct cfg_probe *c)
     }
     if (p->stopped)
         return 0;
-    now = probe_now_us();
+    now = p->sc->now_ms();
     if (first) {
         probe_schedule_first(p, now);
     } else if (period && p->started) {
-        p->next_due_us = p->last_start_us + probe_period_us(p);
+        p->next_due_ms = p->last_start_ms + probe_period_ms(p);
         probe_arm(p, now);
     }
     return 0;
@@ -448,7 +430,7 @@ void probe_set_jitter(struct probe *p, bool on)
         return;
     p->jitter = on;
     if (!p->started && !p->stopped)
-        probe_schedule_first(p, probe_now_us());
+        probe_schedule_first(p, p->sc->now_ms());
 }
 
 /* The name given to probe_new (borrowed, lives as long as p). */

@@ -16,6 +16,7 @@
 
 struct event_base;
 struct curlm;
+struct sched;
 struct probe;
 
 enum probe_result {
@@ -64,11 +65,13 @@ typedef void probe_event_fn(struct probe *p, const struct probe_obs *obs, bool t
 
 /*
  * A probe named name ("liveness", "readiness") running c (kind must not be
- * NONE; c is copied, not borrowed). initially_ok as in probe_state_init.
+ * NONE; c is copied, not borrowed), timed by sc (borrowed: it must outlive
+ * the probe). initially_ok as in probe_state_init.
  * Returns 0 and *ret, or -ENOMEM/-EINVAL.
  */
-int probe_new(struct event_base *base, struct curlm *m, const char *name, const struct cfg_probe *c,
-              bool initially_ok, probe_event_fn *cb, void *arg, struct probe **ret);
+int probe_new(struct event_base *base, struct curlm *m, const struct sched *sc, const char *name,
+              const struct cfg_probe *c, bool initially_ok, probe_event_fn *cb, void *arg,
+              struct probe **ret);
 
 /* Cancels the timer and any in-flight request. NULL-safe; returns NULL. */
 struct probe *probe_free(struct probe *p);

@@ -10,6 +10,8 @@
  */
 #include "probes/promtext.h"
 
+#include "config/utf8.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -139,55 +141,6 @@ fail(struct parser *ps, const char *at, const char *fmt, ...)
 static int msg_len(size_t len)
 {
     return len > 60 ? 60 : (int)len;
-}
-
-static bool utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned char c = s[i];
-        unsigned need;
-        uint32_t cp;
-
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            need = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            need = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            need = 3;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i <= need)
-            return false;
-        for (unsigned k = 1; k <= need; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += need + 1;
-    }
-    return true;
-}
-
-static size_t utf8_runes(const char *s, size_t n)
-{
-    size_t r = 0;
-
-    for (size_t i = 0; i < n; i++)
-        r += ((unsigned char)s[i] & 0xc0) != 0x80;
-    return r;
 }
 
 /* ---- numbers ---------------------------------------------------------------------------- */
@@ -591,7 +544,7 @@ static int quoted(struct parser *ps, const char **pq, const char *le, struct pro
         high |= (unsigned char)c >= 0x80;
         q++;
     }
-    if (high && !utf8_valid((const unsigned char *)open + 1, (size_t)(q - open - 1)))
+    if (high && !utf8_valid(open + 1, (size_t)(q - open - 1)))
         return fail(ps, open, "invalid UTF-8 in quoted string");
     out->p = open + 1;
     out->len = (size_t)(q - open - 1);
@@ -924,7 +877,7 @@ static int meta_line(struct parser *ps, enum promtext_meta_kind kind, const char
         m.text.p = q;
         m.text.len = (size_t)(le - q);
         m.text_escaped = memchr(q, '\\', m.text.len) != NULL;
-        if (!utf8_valid((const unsigned char *)q, m.text.len))
+        if (!utf8_valid(q, m.text.len))
             return fail(ps, q, "invalid UTF-8 in HELP text");
         m.type = (enum promtext_type)f->type;
         break;

@@ -181,134 +181,16 @@ static int copy_name(char *dst, const char *src, const char *what, bool required
     return 0;
 }
 
-static bool is_label_start(char c)
-{
-    return (unsigned char)((c | 0x20) - 'a') < 26 || c == '_';
-}
-
-static bool is_label_char(char c)
-{
-    return is_label_start(c) || (unsigned char)(c - '0') < 10;
-}
-
-static const char *skip_ws(const char *q)
-{
-    while (*q == ' ' || *q == '\t')
-        q++;
-    return q;
-}
-
-/* A quoted selector string at *pq into dst (unescaped, NUL-terminated). */
-static int sel_quoted(const char *sel, const char **pq, char *dst, size_t cap, size_t *len,
-                      struct promtext_err *err)
-{
-    const char *q = *pq + 1;
-    size_t n = 0;
-
-    for (;; q++) {
-        char c = *q;
-
-        if (c == '\0')
-            return set_err(err, 0, (unsigned)(*pq - sel) + 1, "unterminated string in selector");
-        if (c == '"')
-            break;
-        if (c == '\\') {
-            q++;
-            if (*q == 'n')
-                c = '\n';
-            else if (*q == '\\' || *q == '"')
-                c = *q;
-            else
-                return set_err(err, 0, (unsigned)(q - sel), "invalid escape in selector");
-        }
-        if (n + 1 >= cap)
-            return set_err(err, 0, (unsigned)(*pq - sel) + 1,
-                           "selector string longer than %zu bytes", cap - 1);
-        dst[n++] = c;
-    }
-    dst[n] = '\0';
-    *len = n;
-    *pq = q + 1;
-    return 0;
-}
-
+/* The selector through config/selector, the grammar config validation uses too. */
 static int parse_selector(struct scrape_spec *s, const char *sel, struct promtext_err *err)
 {
-    const char *q = skip_ws(sel);
-    bool braces = false;
+    struct selector parsed;
+    struct selector_err e;
 
-    if (strlen(sel) > SCRAPE_SELECTOR_MAX)
-        return set_err(err, 0, 0, "selector longer than %d bytes", SCRAPE_SELECTOR_MAX);
-    if (*q == '{') {
-        braces = true;
-        q = skip_ws(q + 1);
-    }
-    while (*q && !(braces && *q == '}')) {
-        struct scrape_matcher *m;
-        size_t n;
-
-        if (s->nmatchers == SCRAPE_MAX_MATCHERS)
-            return set_err(err, 0, (unsigned)(q - sel) + 1, "more than %d selector matchers",
-                           SCRAPE_MAX_MATCHERS);
-        m = &s->matchers[s->nmatchers];
-        if (*q == '"') {
-            int r = sel_quoted(sel, &q, m->label, sizeof(m->label), &n, err);
-
-            if (r < 0)
-                return r;
-        } else if (is_label_start(*q)) {
-            const char *b = q;
-
-            while (is_label_char(*q))
-                q++;
-            n = (size_t)(q - b);
-            if (n >= sizeof(m->label))
-                return set_err(err, 0, (unsigned)(b - sel) + 1, "label name too long");
-            memcpy(m->label, b, n);
-            m->label[n] = '\0';
-        } else {
-            return set_err(err, 0, (unsigned)(q - sel) + 1, "expected a label name in selector");
-        }
-        if (n == 0)
-            return set_err(err, 0, (unsigned)(q - sel), "empty label name in selector");
-        q = skip_ws(q);
-        if (q[0] == '=' && q[1] != '~') {
-            m->negate = false;
-            q++;
-        } else if (q[0] == '!' && q[1] == '=' && q[2] != '~') {
-            m->negate = true;
-            q += 2;
-        } else if ((q[0] == '=' || q[0] == '!') && q[1] == '~') {
-            return set_err(err, 0, (unsigned)(q - sel) + 1,
-                           "regular expression matchers are not supported");
-        } else {
-            return set_err(err, 0, (unsigned)(q - sel) + 1, "expected '=' or '!=' in selector");
-        }
-        q = skip_ws(q);
-        if (*q != '"')
-            return set_err(err, 0, (unsigned)(q - sel) + 1, "expected '\"' in selector");
-        {
-            int r = sel_quoted(sel, &q, m->value, sizeof(m->value), &m->value_len, err);
-
-            if (r < 0)
-                return r;
-        }
-        s->nmatchers++;
-        q = skip_ws(q);
-        if (*q == ',') {
-            q = skip_ws(q + 1);
-            continue;
-        }
-        if (*q && !(braces && *q == '}'))
-            return set_err(err, 0, (unsigned)(q - sel) + 1, "expected ',' in selector");
-    }
-    if (braces) {
-        if (*q != '}')
-            return set_err(err, 0, (unsigned)(q - sel) + 1, "missing '}' in selector");
-        q = skip_ws(q + 1);
-        if (*q)
-            return set_err(err, 0, (unsigned)(q - sel) + 1, "text after '}' in selector");
-    }
+    if (selector_parse(sel, &parsed, &e) < 0)
+        return set_err(err, 0, e.column, "%s in selector", e.msg);
+    s->nmatchers = parsed.n;
+    memcpy(s->matchers, parsed.m, sizeof(parsed.m[0]) * parsed.n);
     return 0;
 }
 
@@ -444,7 +326,7 @@ static const struct promtext_label *find_label(const struct promtext_sample *smp
 static bool selected(const struct scrape_spec *s, const struct promtext_sample *smp)
 {
     for (unsigned i = 0; i < s->nmatchers; i++) {
-        const struct scrape_matcher *m = &s->matchers[i];
+        const struct selector_matcher *m = &s->matchers[i];
         const struct promtext_label *l = find_label(smp, m->label, strlen(m->label));
         bool eq = l ? promtext_str_eq(l->value, l->value_escaped, m->value, m->value_len)
                     : m->value_len == 0;
@@ -959,8 +841,12 @@ static int finish(struct extract *x)
     if (r < 0)
         return r;
     if (x->counter.series > 0) {
+        size_t n = strlen(s->metric);
+
         a = &x->counter;
-        rd->req_from = SCRAPE_REQ_COUNTER;
+        /* requests.metric: <histogram>_count names a histogram's count, not a counter */
+        rd->req_from = n > 6 && !strcmp(s->metric + n - 6, "_count") ? SCRAPE_REQ_HIST_COUNT
+                                                                     : SCRAPE_REQ_COUNTER;
         snprintf(rd->requests, sizeof(rd->requests), "%s", s->metric);
     } else if (s->metric_auto && hi >= 0 && x->h[hi].req.series > 0) {
         a = &x->h[hi].req;

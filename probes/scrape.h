@@ -20,22 +20,15 @@
 
 #include "probes/sample.h"
 #include "probes/promtext.h"
+#include "config/selector.h"
 
-#define SCRAPE_NAME_MAX 128      /* metric and label names, including the NUL */
-#define SCRAPE_VALUE_MAX 257     /* selector values and the error pattern, including the NUL */
-#define SCRAPE_MAX_MATCHERS 8    /* matchers in a selector */
-#define SCRAPE_SELECTOR_MAX 1024 /* bytes in a selector string */
-#define SCRAPE_MAX_LABELS 5      /* status label candidates */
-#define SCRAPE_MAX_HISTS 6       /* latency family candidates */
-#define SCRAPE_AUTO "auto"       /* metric, error_label, histogram: find it on the page */
-
-/* One selector term: label == value, or label != value (an absent label reads ""). */
-struct scrape_matcher {
-    char label[SCRAPE_NAME_MAX];
-    char value[SCRAPE_VALUE_MAX];
-    size_t value_len;
-    bool negate;
-};
+#define SCRAPE_NAME_MAX 128  /* metric and label names, including the NUL */
+#define SCRAPE_VALUE_MAX 257 /* selector values and the error pattern, including the NUL */
+#define SCRAPE_MAX_MATCHERS SELECTOR_MAX_MATCHERS /* matchers in a selector */
+#define SCRAPE_SELECTOR_MAX SELECTOR_MAX_BYTES    /* bytes in a selector string */
+#define SCRAPE_MAX_LABELS 5                       /* status label candidates */
+#define SCRAPE_MAX_HISTS 6                        /* latency family candidates */
+#define SCRAPE_AUTO "auto" /* metric, error_label, histogram: find it on the page */
 
 /* Which names "auto" looks for. */
 enum scrape_flavour {
@@ -57,7 +50,7 @@ struct scrape_spec {
     char hists[SCRAPE_MAX_HISTS][SCRAPE_NAME_MAX];
     double hist_scale[SCRAPE_MAX_HISTS]; /* a candidate's conventional unit; 0: by its name */
     unsigned nmatchers;
-    struct scrape_matcher matchers[SCRAPE_MAX_MATCHERS];
+    struct selector_matcher matchers[SCRAPE_MAX_MATCHERS]; /* config/selector.h */
     double unit_scale; /* le unit in seconds as configured: 1, 0.001; 0 = auto */
     double quantile;   /* of a summary: the quantile series the latency rule reads */
 };

@@ -18,6 +18,7 @@
 
 #include "probes/curlm.h"
 #include "probes/scrape.h"
+#include "probes/sched.h"
 
 #ifndef ROLLGUARD_VERSION
 #define ROLLGUARD_VERSION "0.0.0"
@@ -29,6 +30,7 @@
 struct scraper {
     struct event_base *base;
     struct curlm *m;
+    const struct sched *sc; /* the owner's clock and jitter source */
     struct curlm_req *req;
     struct event *timer;
     struct event *step;     /* zero-timeout timer: the next parse slice */
@@ -63,21 +65,6 @@ static const char *const scraper_names[SCRAPER_RESULT_COUNT] = {
 const char *scraper_result_name(enum scraper_result r)
 {
     return (unsigned)r < SCRAPER_RESULT_COUNT ? scraper_names[r] : "error";
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void arm(struct scraper *s, uint64_t ms)
-{
-    struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-
-    evtimer_add(s->timer, &tv);
 }
 
 int scraper_spec(const struct cfg_metrics *c, struct scrape_spec *spec, char *err, size_t errlen)
@@ -118,10 +105,10 @@ static void finish(struct scraper *s, enum scraper_result r, const char *why)
 /* Keeps the cadence from the start of the fetch, never two at once. */
 static void rearm(struct scraper *s)
 {
-    uint64_t spent = now_ms() - s->started_ms;
+    uint64_t spent = s->sc->now_ms() - s->started_ms;
 
     if (!s->stopped)
-        arm(s, spent < s->interval_ms ? s->interval_ms - spent : 0);
+        sched_arm(s->timer, spent < s->interval_ms ? s->interval_ms - spent : 0);
 }
 
 static void drop_job(struct scraper *s)
@@ -159,10 +146,8 @@ static void keep_page(struct scraper *s)
 
 static void next_step(struct scraper *s)
 {
-    struct timeval zero = {0, 0};
-
     /* A timer, not event_active: the loop polls its sockets between slices. */
-    evtimer_add(s->step, &zero);
+    sched_arm(s->step, 0);
 }
 
 static void on_step(evutil_socket_t fd, short what, void *arg)
@@ -226,7 +211,7 @@ static void on_page(const struct curlm_result *res, void *arg)
         snprintf(why, sizeof(why), "metrics page answered HTTP %ld", res->status);
         finish(s, SCRAPER_HTTP_ERROR, why);
     } else {
-        s->page_ms = now_ms();
+        s->page_ms = s->sc->now_ms();
         s->page = curlm_take_body(res);
         s->kept.next_len = s->page ? res->body_len : 0;
         snprintf(s->kept.next_type, sizeof(s->kept.next_type), "%s",
@@ -259,27 +244,34 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     if (s->stopped || s->req || s->job)
         return;
-    s->started_ms = now_ms();
+    s->started_ms = s->sc->now_ms();
     r = curlm_start(s->m, &o, on_page, s, &s->req);
     if (r < 0) {
         char why[100];
 
         snprintf(why, sizeof(why), "could not start the scrape: %s", strerror(-r));
         finish(s, SCRAPER_ERROR, why);
-        arm(s, s->interval_ms);
+        sched_arm(s->timer, s->interval_ms);
     }
 }
 
-int scraper_new(struct event_base *base, struct curlm *m, const struct cfg_metrics *c,
-                scraper_fn *cb, void *arg, struct scraper **ret, char *err, size_t errlen)
+int scraper_new(struct event_base *base, struct curlm *m, const struct sched *sc,
+                const struct cfg_metrics *c, scraper_fn *cb, void *arg, struct scraper **ret,
+                char *err, size_t errlen)
 {
-    struct scraper *s = calloc(1, sizeof(*s));
+    struct scraper *s;
     int r;
 
+    if (!sc || !sc->now_ms || !sc->unit) {
+        snprintf(err, errlen, "internal: no clock");
+        return -EINVAL;
+    }
+    s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
     s->base = base;
     s->m = m;
+    s->sc = sc;
     s->cb = cb;
     s->arg = arg;
     r = scraper_spec(c, &s->spec, err, errlen);
@@ -295,7 +287,7 @@ int scraper_new(struct event_base *base, struct curlm *m, const struct cfg_metri
     s->timeout_ms = c->timeout_ms;
     s->max_bytes = c->max_bytes;
     /* The first page soon after start, spread so pods do not scrape in step. */
-    arm(s, (uint64_t)(rand() % (int)(s->interval_ms > 1000 ? 1000 : s->interval_ms)));
+    sched_arm(s->timer, sched_jitter(s->sc, s->interval_ms > 1000 ? 1000 : s->interval_ms));
     *ret = s;
     return 0;
 fail:
@@ -341,12 +333,12 @@ int scraper_apply(struct scraper *s, const struct cfg_metrics *c, char *err, siz
     s->url = url;
     s->spec = spec;
     if (c->interval_ms != s->interval_ms && !s->stopped && !s->req && !s->job)
-        arm(s, c->interval_ms);
+        sched_arm(s->timer, c->interval_ms);
     s->interval_ms = c->interval_ms;
     s->timeout_ms = c->timeout_ms;
     s->max_bytes = c->max_bytes;
     if (!s->stopped && !s->req && !s->job && !evtimer_pending(s->timer, NULL))
-        arm(s, 0);
+        sched_arm(s->timer, 0);
     return 0;
 }
 
@@ -387,6 +379,6 @@ int scraper_last_page(const struct scraper *s, struct scraper_page *ret)
     ret->body = s->kept.body;
     ret->len = s->kept.len;
     ret->content_type = s->kept.type;
-    ret->age_ms = now_ms() - s->kept.ms;
+    ret->age_ms = s->sc->now_ms() - s->kept.ms;
     return 0;
 }

@@ -19,6 +19,7 @@
 struct event_base;
 struct curlm;
 struct scraper;
+struct sched;
 
 /* The Accept header of every scrape: OpenMetrics preferred, then text 0.0.4. */
 #define SCRAPER_ACCEPT                                                                             \
@@ -60,11 +61,13 @@ int scraper_spec(const struct cfg_metrics *c, struct scrape_spec *spec, char *er
 typedef void scraper_fn(const struct sample_delta *d, void *arg);
 
 /*
- * A scraper for c (copied). Returns 0 and *ret; -EINVAL with a message
- * in err when the selector/metric names are unusable; -ENOMEM.
+ * A scraper for c (copied), timed by sc (borrowed: it must outlive the
+ * scraper). Returns 0 and *ret; -EINVAL with a message in err when the
+ * selector/metric names are unusable; -ENOMEM.
  */
-int scraper_new(struct event_base *base, struct curlm *m, const struct cfg_metrics *c,
-                scraper_fn *cb, void *arg, struct scraper **ret, char *err, size_t errlen);
+int scraper_new(struct event_base *base, struct curlm *m, const struct sched *sc,
+                const struct cfg_metrics *c, scraper_fn *cb, void *arg, struct scraper **ret,
+                char *err, size_t errlen);
 
 /* Cancels the timer and any request. NULL-safe; returns NULL. */
 struct scraper *scraper_free(struct scraper *s);

@@ -187,7 +187,7 @@ struct pass {
 static bool selected(const struct scrape_spec *s, const struct promtext_sample *smp)
 {
     for (unsigned i = 0; i < s->nmatchers; i++) {
-        const struct scrape_matcher *m = &s->matchers[i];
+        const struct selector_matcher *m = &s->matchers[i];
         const struct promtext_label *l = promtext_sample_label(smp, m->label);
         bool eq = l ? promtext_str_eq(l->value, l->value_escaped, m->value, m->value_len)
                     : m->value_len == 0;

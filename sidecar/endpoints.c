@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#include "sidecar/base/jsonw.h"
+#include "sidecar/base/promw.h"
 #include "sidecar/base/redact.h"
 #include "sidecar/rollback/rollback.h"
 
@@ -103,21 +105,6 @@ void endpoints_handle(const struct httpd_req *req, struct httpd_resp *resp, void
 
 /* --- /metrics ----------------------------------------------------------- */
 
-static void family(struct buf *b, const char *name, const char *type, const char *help)
-{
-    buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void num(struct buf *b, double v)
-{
-    if (isnan(v))
-        buf_puts(b, "NaN");
-    else if (isinf(v))
-        buf_puts(b, v > 0 ? "+Inf" : "-Inf");
-    else
-        buf_printf(b, "%.17g", v);
-}
-
 static void render_analysis_metrics(const struct state *s, struct buf *b);
 
 static void probe_metric_u64(struct buf *b, const struct state *s, const char *name,
@@ -159,42 +146,43 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
     const char *why;
     uint64_t now = s->now_ms();
 
-    family(b, "rollguard_build_info", "gauge", "Version and source revision of this build.");
+    promw_family(b, "rollguard_build_info", "gauge", "Version and source revision of this build.");
     buf_printf(b, "rollguard_build_info{version=\"%s\",revision=\"%s\"} 1\n", ROLLGUARD_VERSION,
                ROLLGUARD_REVISION);
-    family(b, "rollguard_start_time_seconds", "gauge", "Unix time the daemon started.");
+    promw_family(b, "rollguard_start_time_seconds", "gauge", "Unix time the daemon started.");
     buf_puts(b, "rollguard_start_time_seconds ");
-    num(b, s->started_wall);
+    promw_value(b, s->started_wall);
     buf_puts(b, "\n");
-    family(b, "rollguard_uptime_seconds", "gauge", "Seconds since the daemon started.");
+    promw_family(b, "rollguard_uptime_seconds", "gauge", "Seconds since the daemon started.");
     buf_printf(b, "rollguard_uptime_seconds %.3f\n", (double)(now - s->started_ms) / 1000.0);
 
-    family(b, "rollguard_config_info", "gauge", "Hash of the configuration in force.");
+    promw_family(b, "rollguard_config_info", "gauge", "Hash of the configuration in force.");
     buf_puts(b, "rollguard_config_info{hash=\"");
     buf_label_escape(b, s->cfg->hash);
     buf_puts(b, "\"} 1\n");
-    family(b, "rollguard_config_reloads_total", "counter", "Configuration reloads by result.");
+    promw_family(b, "rollguard_config_reloads_total", "counter",
+                 "Configuration reloads by result.");
     buf_printf(b, "rollguard_config_reloads_total{result=\"ok\"} %llu\n",
                (unsigned long long)s->reloads_ok);
     buf_printf(b, "rollguard_config_reloads_total{result=\"failed\"} %llu\n",
                (unsigned long long)s->reloads_failed);
-    family(b, "rollguard_config_last_reload_success", "gauge",
-           "1 when the last reload attempt succeeded (or none was made).");
+    promw_family(b, "rollguard_config_last_reload_success", "gauge",
+                 "1 when the last reload attempt succeeded (or none was made).");
     buf_printf(b, "rollguard_config_last_reload_success %d\n", s->last_reload_ok ? 1 : 0);
 
-    family(b, "rollguard_healthy", "gauge", "1 when /health answers 200.");
+    promw_family(b, "rollguard_healthy", "gauge", "1 when /health answers 200.");
     buf_printf(b, "rollguard_healthy %d\n", state_healthy(s) ? 1 : 0);
-    family(b, "rollguard_ready", "gauge", "1 when /ready answers 200.");
+    promw_family(b, "rollguard_ready", "gauge", "1 when /ready answers 200.");
     buf_printf(b, "rollguard_ready %d\n", state_ready(s, &why) ? 1 : 0);
-    family(b, "rollguard_shutting_down", "gauge", "1 once SIGTERM or SIGINT arrived.");
+    promw_family(b, "rollguard_shutting_down", "gauge", "1 once SIGTERM or SIGINT arrived.");
     buf_printf(b, "rollguard_shutting_down %d\n", s->shutting_down ? 1 : 0);
 
-    family(b, "rollguard_probe_up", "gauge",
-           "1 when the app probe passes per its thresholds, by probe.");
+    promw_family(b, "rollguard_probe_up", "gauge",
+                 "1 when the app probe passes per its thresholds, by probe.");
     probe_metric_u64(b, s, "rollguard_probe_up", get_up);
-    family(b, "rollguard_probe_runs_total", "counter",
-           "App probe runs by result: pass, fail (the app answered badly), unreachable (no "
-           "answer), error (could not be attempted).");
+    promw_family(b, "rollguard_probe_runs_total", "counter",
+                 "App probe runs by result: pass, fail (the app answered badly), unreachable (no "
+                 "answer), error (could not be attempted).");
     for (int i = 0; i < STATE_PROBES; i++) {
         if (!s->probe[i])
             continue;
@@ -203,16 +191,17 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
                        state_probe_name(i), res_names[r],
                        (unsigned long long)s->probe[i]->runs[res_ids[r]]);
     }
-    family(b, "rollguard_probe_consecutive_failures", "gauge",
-           "Failed app probe runs in a row, by probe.");
+    promw_family(b, "rollguard_probe_consecutive_failures", "gauge",
+                 "Failed app probe runs in a row, by probe.");
     probe_metric_u64(b, s, "rollguard_probe_consecutive_failures", get_consecutive_failures);
-    family(b, "rollguard_probe_transitions_total", "counter",
-           "Times the probe's pass/fail state flipped, by probe.");
+    promw_family(b, "rollguard_probe_transitions_total", "counter",
+                 "Times the probe's pass/fail state flipped, by probe.");
     probe_metric_u64(b, s, "rollguard_probe_transitions_total", get_transitions);
-    family(b, "rollguard_probe_last_status_code", "gauge",
-           "HTTP status of the last app probe answer (0 for none or TCP), by probe.");
+    promw_family(b, "rollguard_probe_last_status_code", "gauge",
+                 "HTTP status of the last app probe answer (0 for none or TCP), by probe.");
     probe_metric_u64(b, s, "rollguard_probe_last_status_code", get_last_status);
-    family(b, "rollguard_probe_duration_seconds", "histogram", "App probe duration, by probe.");
+    promw_family(b, "rollguard_probe_duration_seconds", "histogram",
+                 "App probe duration, by probe.");
     for (int i = 0; i < STATE_PROBES; i++) {
         const struct state_probe_hist *h = &s->probe_hist[i];
         uint64_t cum = 0;
@@ -228,13 +217,13 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
         buf_printf(b, "rollguard_probe_duration_seconds_bucket{probe=\"%s\",le=\"+Inf\"} %llu\n",
                    state_probe_name(i), (unsigned long long)cum);
         buf_printf(b, "rollguard_probe_duration_seconds_sum{probe=\"%s\"} ", state_probe_name(i));
-        num(b, h->sum);
+        promw_value(b, h->sum);
         buf_printf(b, "\nrollguard_probe_duration_seconds_count{probe=\"%s\"} %llu\n",
                    state_probe_name(i), (unsigned long long)h->count);
     }
 
-    family(b, "rollguard_http_requests_total", "counter",
-           "Requests answered by rollguard's endpoints, by path and status code.");
+    promw_family(b, "rollguard_http_requests_total", "counter",
+                 "Requests answered by rollguard's endpoints, by path and status code.");
     for (int p = 0; p < STATE_PATH_COUNT; p++)
         for (int c = 0; c < STATE_CODES; c++) {
             if (!s->http_requests[p][c])
@@ -251,21 +240,21 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
     if (s->httpd) {
         const struct httpd_stats *hs = httpd_stats_get(s->httpd);
 
-        family(b, "rollguard_http_connections", "gauge", "Open connections on `listen`.");
+        promw_family(b, "rollguard_http_connections", "gauge", "Open connections on `listen`.");
         buf_printf(b, "rollguard_http_connections %llu\n", (unsigned long long)hs->active);
-        family(b, "rollguard_http_connections_accepted_total", "counter",
-               "Connections accepted on `listen`.");
+        promw_family(b, "rollguard_http_connections_accepted_total", "counter",
+                     "Connections accepted on `listen`.");
         buf_printf(b, "rollguard_http_connections_accepted_total %llu\n",
                    (unsigned long long)hs->accepted);
-        family(b, "rollguard_http_connections_closed_total", "counter",
-               "Connections closed by rollguard before the client did, by reason: evicted "
-               "(at server.max_connections), timeout (server.timeout).");
+        promw_family(b, "rollguard_http_connections_closed_total", "counter",
+                     "Connections closed by rollguard before the client did, by reason: evicted "
+                     "(at server.max_connections), timeout (server.timeout).");
         buf_printf(b, "rollguard_http_connections_closed_total{reason=\"evicted\"} %llu\n",
                    (unsigned long long)hs->evicted);
         buf_printf(b, "rollguard_http_connections_closed_total{reason=\"timeout\"} %llu\n",
                    (unsigned long long)hs->timed_out);
-        family(b, "rollguard_http_rejected_total", "counter",
-               "Requests refused as malformed or over a limit.");
+        promw_family(b, "rollguard_http_rejected_total", "counter",
+                     "Requests refused as malformed or over a limit.");
         buf_printf(b, "rollguard_http_rejected_total %llu\n", (unsigned long long)hs->rejected);
     }
     if (s->rollback)
@@ -274,13 +263,6 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
 }
 
 /* --- analysis on /metrics --------------------------------------------------- */
-
-static void gauge_line(struct buf *b, const char *name, const char *labels, double v)
-{
-    buf_printf(b, "%s%s%s%s ", name, labels ? "{" : "", labels ? labels : "", labels ? "}" : "");
-    num(b, v);
-    buf_puts(b, "\n");
-}
 
 /* name{rule="error_rate"} a, name{rule="latency"} b */
 static void family_lines_u(struct buf *b, const char *name, uint64_t err, uint64_t lat)
@@ -300,42 +282,43 @@ static void render_analysis_metrics(const struct state *s, struct buf *b)
     char labels[96];
 
     if (s->scrape) {
-        family(b, "rollguard_scrapes_total", "counter",
-               "Scrapes of the app's metrics page by result.");
+        promw_family(b, "rollguard_scrapes_total", "counter",
+                     "Scrapes of the app's metrics page by result.");
         for (int r = 0; r < SCRAPER_RESULT_COUNT; r++)
             buf_printf(b, "rollguard_scrapes_total{result=\"%s\"} %llu\n", scraper_result_name(r),
                        (unsigned long long)s->scrape->scrapes[r]);
-        family(b, "rollguard_scrape_duration_seconds", "gauge",
-               "Duration of the last scrape of the app's metrics page.");
-        gauge_line(b, "rollguard_scrape_duration_seconds", NULL,
-                   (double)s->scrape->last_duration_us / 1e6);
-        family(b, "rollguard_app_restarts_total", "counter",
-               "Counter resets seen on the app's metrics page (app restarts).");
+        promw_family(b, "rollguard_scrape_duration_seconds", "gauge",
+                     "Duration of the last scrape of the app's metrics page.");
+        promw_gauge(b, "rollguard_scrape_duration_seconds", NULL,
+                    (double)s->scrape->last_duration_us / 1e6);
+        promw_family(b, "rollguard_app_restarts_total", "counter",
+                     "Counter resets seen on the app's metrics page (app restarts).");
         buf_printf(b, "rollguard_app_restarts_total %llu\n", (unsigned long long)s->scrape->resets);
-        family(b, "rollguard_metrics_unreadable", "gauge",
-               "1 while the app's page cannot feed this rule (label or family not on it).");
+        promw_family(b, "rollguard_metrics_unreadable", "gauge",
+                     "1 while the app's page cannot feed this rule (label or family not on it).");
         family_lines_u(b, "rollguard_metrics_unreadable", s->metrics_unreadable[0],
                        s->metrics_unreadable[1]);
-        family(b, "rollguard_metrics_problems_total", "counter",
-               "Times the app's page stopped feeding this rule, or for another reason.");
+        promw_family(b, "rollguard_metrics_problems_total", "counter",
+                     "Times the app's page stopped feeding this rule, or for another reason.");
         family_lines_u(b, "rollguard_metrics_problems_total", s->metrics_problems[0],
                        s->metrics_problems[1]);
     }
 
-    family(b, "rollguard_verdicts_total", "counter", "Analysis verdicts by outcome.");
+    promw_family(b, "rollguard_verdicts_total", "counter", "Analysis verdicts by outcome.");
     for (int i = 0; i < 3; i++)
         buf_printf(b, "rollguard_verdicts_total{outcome=\"%s\"} %llu\n", outcomes[i],
                    (unsigned long long)s->verdicts[outcome_ids[i]]);
     if (!v)
         return;
-    family(b, "rollguard_verdict", "gauge", "1 for the outcome of the last verdict.");
+    promw_family(b, "rollguard_verdict", "gauge", "1 for the outcome of the last verdict.");
     for (int i = 0; i < 3; i++)
         buf_printf(b, "rollguard_verdict{outcome=\"%s\"} %d\n", outcomes[i],
                    v->outcome == outcome_ids[i]);
-    family(b, "rollguard_verdict_breaches_in_row", "gauge",
-           "Verdicts in a row with a breach; FAIL at analysis.consecutive_breaches.");
+    promw_family(b, "rollguard_verdict_breaches_in_row", "gauge",
+                 "Verdicts in a row with a breach; FAIL at analysis.consecutive_breaches.");
     buf_printf(b, "rollguard_verdict_breaches_in_row %u\n", v->breaches_in_row);
-    family(b, "rollguard_rule_state", "gauge", "1 for each rule's state at the last verdict.");
+    promw_family(b, "rollguard_rule_state", "gauge",
+                 "1 for each rule's state at the last verdict.");
     for (int r = 0; r < ANALYSIS_RULE_COUNT; r++)
         for (unsigned k = 0; k < sizeof(rule_states) / sizeof(rule_states[0]); k++)
             buf_printf(b, "rollguard_rule_state{rule=\"%s\",state=\"%s\"} %d\n",
@@ -346,47 +329,49 @@ static void render_analysis_metrics(const struct state *s, struct buf *b)
         const struct verdict_evidence *e = &v->ev[ANALYSIS_RULE_ERROR_RATE];
         const struct verdict_evidence *l = &v->ev[ANALYSIS_RULE_LATENCY];
         const struct verdict_evidence *h = &v->ev[ANALYSIS_RULE_HEALTH];
-        family(b, "rollguard_error_rate", "gauge",
-               "Error rate over the analysis window, by the traffic it came from.");
+        promw_family(b, "rollguard_error_rate", "gauge",
+                     "Error rate over the analysis window, by the traffic it came from.");
         snprintf(labels, sizeof(labels), "source=\"%s\"", analysis_source_name(e->source));
-        gauge_line(b, "rollguard_error_rate", labels, e->value);
-        family(b, "rollguard_error_rate_threshold", "gauge", "analysis.error_rate.max.");
-        gauge_line(b, "rollguard_error_rate_threshold", NULL, e->threshold);
-        family(b, "rollguard_baseline_error_rate", "gauge", "Error rate of the baseline in use.");
-        gauge_line(b, "rollguard_baseline_error_rate", NULL, e->baseline);
-        family(b, "rollguard_window_requests", "gauge",
-               "Requests in the analysis window, by the traffic they came from.");
+        promw_gauge(b, "rollguard_error_rate", labels, e->value);
+        promw_family(b, "rollguard_error_rate_threshold", "gauge", "analysis.error_rate.max.");
+        promw_gauge(b, "rollguard_error_rate_threshold", NULL, e->threshold);
+        promw_family(b, "rollguard_baseline_error_rate", "gauge",
+                     "Error rate of the baseline in use.");
+        promw_gauge(b, "rollguard_baseline_error_rate", NULL, e->baseline);
+        promw_family(b, "rollguard_window_requests", "gauge",
+                     "Requests in the analysis window, by the traffic they came from.");
         buf_printf(b, "rollguard_window_requests{source=\"scrape\"} %llu\n",
                    (unsigned long long)e->requests);
         buf_printf(b, "rollguard_window_requests{source=\"probe\"} %llu\n",
                    (unsigned long long)e->probes);
-        family(b, "rollguard_window_errors", "gauge",
-               "Errors in the analysis window, by the traffic they came from.");
+        promw_family(b, "rollguard_window_errors", "gauge",
+                     "Errors in the analysis window, by the traffic they came from.");
         buf_printf(b, "rollguard_window_errors{source=\"scrape\"} %llu\n",
                    (unsigned long long)e->errors);
         buf_printf(b, "rollguard_window_errors{source=\"probe\"} %llu\n",
                    (unsigned long long)e->probe_failures);
-        family(b, "rollguard_latency_quantile", "gauge",
-               "analysis.latency.quantile: the quantile the latency gauges are at.");
-        gauge_line(b, "rollguard_latency_quantile", NULL, s->cfg->analysis.latency_quantile);
-        family(b, "rollguard_latency_seconds", "gauge",
-               "Latency at analysis.latency.quantile over the analysis window.");
-        gauge_line(b, "rollguard_latency_seconds", NULL, l->value);
-        family(b, "rollguard_baseline_latency_seconds", "gauge",
-               "Baseline latency at analysis.latency.quantile.");
-        gauge_line(b, "rollguard_baseline_latency_seconds", NULL, l->baseline);
-        family(b, "rollguard_latency_threshold_seconds", "gauge",
-               "Latency above which a request counts as slow: (1 + max_increase) x baseline.");
-        gauge_line(b, "rollguard_latency_threshold_seconds", NULL, l->threshold);
-        family(b, "rollguard_rule_statistic", "gauge",
-               "The sequential test's statistic (CUSUM) per rule; it breaches at its bound.");
+        promw_family(b, "rollguard_latency_quantile", "gauge",
+                     "analysis.latency.quantile: the quantile the latency gauges are at.");
+        promw_gauge(b, "rollguard_latency_quantile", NULL, s->cfg->analysis.latency_quantile);
+        promw_family(b, "rollguard_latency_seconds", "gauge",
+                     "Latency at analysis.latency.quantile over the analysis window.");
+        promw_gauge(b, "rollguard_latency_seconds", NULL, l->value);
+        promw_family(b, "rollguard_baseline_latency_seconds", "gauge",
+                     "Baseline latency at analysis.latency.quantile.");
+        promw_gauge(b, "rollguard_baseline_latency_seconds", NULL, l->baseline);
+        promw_family(
+            b, "rollguard_latency_threshold_seconds", "gauge",
+            "Latency above which a request counts as slow: (1 + max_increase) x baseline.");
+        promw_gauge(b, "rollguard_latency_threshold_seconds", NULL, l->threshold);
+        promw_family(b, "rollguard_rule_statistic", "gauge",
+                     "The sequential test's statistic (CUSUM) per rule; it breaches at its bound.");
         for (int r = 0; r < 2; r++) {
             snprintf(labels, sizeof(labels), "rule=\"%s\"", analysis_rule_name(r));
-            gauge_line(b, "rollguard_rule_statistic", labels, v->ev[r].statistic);
+            promw_gauge(b, "rollguard_rule_statistic", labels, v->ev[r].statistic);
         }
-        family(b, "rollguard_liveness_consecutive_failures", "gauge",
-               "Liveness failures in a row as the health rule counts them.");
-        gauge_line(b, "rollguard_liveness_consecutive_failures", NULL, h->value);
+        promw_family(b, "rollguard_liveness_consecutive_failures", "gauge",
+                     "Liveness failures in a row as the health rule counts them.");
+        promw_gauge(b, "rollguard_liveness_consecutive_failures", NULL, h->value);
     }
 }
 
@@ -401,10 +386,10 @@ static void json_str(struct buf *b, const char *key, const char *v)
 
 static void json_num(struct buf *b, const char *key, double v)
 {
-    if (isfinite(v))
-        buf_printf(b, "\"%s\":%.6g", key, v);
-    else
-        buf_printf(b, "\"%s\":null", key);
+    char num[JSONW_NUM_MAX];
+
+    jsonw_num_format(num, v);
+    buf_printf(b, "\"%s\":%s", key, num);
 }
 
 /* What the last good page was read as (scrape.h struct scrape_reading). */

@@ -17,6 +17,7 @@
 
 #include "config/cfg.h"
 #include "probes/curlm.h"
+#include "sidecar/base/clock.h"
 #include "sidecar/base/log.h"
 #include "sidecar/rollback/rollback.h"
 
@@ -40,10 +41,7 @@ struct cli {
 
 static int64_t cli_now_ms(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)clock_mono_ms();
 }
 
 static void cli_usage(FILE *f)

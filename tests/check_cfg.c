@@ -1020,12 +1020,13 @@ START_TEST(test_strings)
 
     one_err("app: {metrics: {selector: 'a=b'}}\n", 1, 27, "in double quotes (at character 3)");
     one_err("app: {metrics: {selector: 'a=\"b'}}\n", 1, 27, "not closed");
-    one_err("app: {metrics: {selector: 'a=\"b\",'}}\n", 1, 27, "expected a matcher after ,");
+    one_err("app: {metrics: {selector: 'a=\"b\",'}}\n", 1, 27, "expected a matcher after ','");
     one_err("app: {metrics: {selector: '1a=\"b\"'}}\n", 1, 27, "expected a label name");
     one_err("app: {metrics: {selector: 'a=~\"b\"'}}\n", 1, 27, "regular expression");
     one_err("app: {metrics: {selector: 'a=\"\\n\"'}}\n", 1, 27, "only \\\\ and \\\" escapes");
-    one_err("app: {metrics: {selector: 'a=\"b\" c=\"d\"'}}\n", 1, 27, "expected , between");
-    one_err("app: {metrics: {selector: 'a'}}\n", 1, 27, "expected = or != after the label name");
+    one_err("app: {metrics: {selector: 'a=\"b\" c=\"d\"'}}\n", 1, 27, "expected ',' between");
+    one_err("app: {metrics: {selector: 'a'}}\n", 1, 27,
+            "expected '=' or '!=' after the label name");
     one_err("app: {metrics: {requests: {metric: \"a-b\"}}}\n", 1, 36,
             "not a metric name: only letters, digits, _ and : (at character 2)");
     one_err("app: {metrics: {requests: {error_label: \"1a\"}}}\n", 1, 41,

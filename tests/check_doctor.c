@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "config/cfg.h"
+#include "helpers/test_sched.h"
 #include "helpers/upstream.h"
 #include "probes/curlm.h"
 #include "probes/scraper.h"
@@ -586,7 +587,8 @@ START_TEST(test_http_check_metrics)
     ck_assert_int_eq(resp.status, 405);
     ck_assert_str_eq(resp.allow, "GET, HEAD");
 
-    ck_assert_int_eq(scraper_new(base, m, &mc, on_delta, NULL, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(scraper_new(base, m, test_sched(), &mc, on_delta, NULL, &s, err, sizeof(err)),
+                     0);
     /* pages are not kept until someone asks */
     ck_assert(upstream_loop_until(base, NULL, NULL, 400));
     ck_assert(!page_kept(s));

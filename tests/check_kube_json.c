@@ -1,4 +1,7 @@
-/* Unit tests for sidecar/kube/kube_json.c: decoders, normalisation, selectors, encoders. */
+/*
+ * Unit tests for sidecar/kube/: the jansson adapter (kube_json: decoders, normalisation,
+ * encoders), label selectors (kube_selector), times (kube_time) and struct kube_map (kube_types).
+ */
 #include <check.h>
 #include <errno.h>
 #include <jansson.h>
@@ -415,6 +418,42 @@ START_TEST(test_times_and_map)
 }
 END_TEST
 
+START_TEST(test_selector_render_direct)
+{
+    const char *const envs[] = {"qa", "dev"}, *const zones[] = {"b", "a"};
+    const struct kube_selector_req reqs[] = {
+        {"zone", KUBE_SELECTOR_IN, NULL, zones, 2},
+        {"canary", KUBE_SELECTOR_DOES_NOT_EXIST},
+        {"env", KUBE_SELECTOR_NOT_IN, NULL, envs, 2},
+        {"app", KUBE_SELECTOR_EQUALS, "web"},
+        {"blue", KUBE_SELECTOR_EXISTS},
+    };
+    const struct kube_selector_req no_values = {"env", KUBE_SELECTOR_IN, NULL, NULL, 0};
+    const struct kube_selector_req no_value = {"app", KUBE_SELECTOR_EQUALS};
+    char *out = NULL;
+
+    ck_assert_int_eq(kube_selector_render(reqs, 5, &out), 0);
+    ck_assert_str_eq(out, "app=web,blue,!canary,env notin (dev,qa),zone in (a,b)");
+    ck_assert_str_eq(envs[0], "qa"); /* the caller's values are not reordered */
+    free(out);
+    out = NULL;
+    ck_assert_int_eq(kube_selector_render(NULL, 0, &out), 0);
+    ck_assert_str_eq(out, "");
+    free(out);
+    out = NULL;
+    ck_assert_int_eq(kube_selector_render(&no_values, 1, &out), -EINVAL);
+    ck_assert_int_eq(kube_selector_render(&no_value, 1, &out), -EINVAL);
+    ck_assert_ptr_null(out);
+    ck_assert(kube_label_value_ok(""));
+    ck_assert(kube_label_value_ok("7c5d9f8b4"));
+    ck_assert(kube_label_value_ok("a.b_c-d"));
+    ck_assert(!kube_label_value_ok("-a"));
+    ck_assert(!kube_label_value_ok("a,b"));
+    ck_assert(
+        !kube_label_value_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+}
+END_TEST
+
 Suite *kube_json_suite(void)
 {
     Suite *s = suite_create("kube_json");
@@ -433,6 +472,7 @@ Suite *kube_json_suite(void)
     tcase_add_test(tc, test_status_bodies);
     tcase_add_test(tc, test_event_render);
     tcase_add_test(tc, test_times_and_map);
+    tcase_add_test(tc, test_selector_render_direct);
     suite_add_tcase(s, tc);
     return s;
 }

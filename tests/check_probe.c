@@ -13,6 +13,7 @@
 
 #include "probes/curlm.h"
 #include "probes/probe.h"
+#include "tests/helpers/test_sched.h"
 #include "tests/helpers/upstream.h"
 
 #ifndef ROLLGUARD_VERSION
@@ -265,7 +266,8 @@ static struct cfg_probe http_cfg(const char *path, int slot)
 
 static void start(const struct cfg_probe *c, bool initially_ok)
 {
-    ck_assert_int_eq(probe_new(base, cm, "liveness", c, initially_ok, rec_cb, &rec, &pr), 0);
+    ck_assert_int_eq(
+        probe_new(base, cm, test_sched(), "liveness", c, initially_ok, rec_cb, &rec, &pr), 0);
     probe_set_jitter(pr, false);
 }
 
@@ -559,21 +561,21 @@ START_TEST(test_new_rejects)
     struct probe *p = (struct probe *)&c;
 
     c.kind = CFG_PROBE_NONE;
-    ck_assert_int_eq(probe_new(base, cm, "x", &c, true, NULL, NULL, &p), -EINVAL);
+    ck_assert_int_eq(probe_new(base, cm, test_sched(), "x", &c, true, NULL, NULL, &p), -EINVAL);
     c.kind = CFG_PROBE_HTTP;
     c.url = NULL;
-    ck_assert_int_eq(probe_new(base, cm, "x", &c, true, NULL, NULL, &p), -EINVAL);
+    ck_assert_int_eq(probe_new(base, cm, test_sched(), "x", &c, true, NULL, NULL, &p), -EINVAL);
     c = http_cfg("/a", 0);
     c.period_ms = 0;
-    ck_assert_int_eq(probe_new(base, cm, "x", &c, true, NULL, NULL, &p), -EINVAL);
+    ck_assert_int_eq(probe_new(base, cm, test_sched(), "x", &c, true, NULL, NULL, &p), -EINVAL);
     c.kind = CFG_PROBE_TCP;
     c.period_ms = 100;
     c.address = "127.0.0.1:80/path";
-    ck_assert_int_eq(probe_new(base, cm, "x", &c, true, NULL, NULL, &p), -EINVAL);
+    ck_assert_int_eq(probe_new(base, cm, test_sched(), "x", &c, true, NULL, NULL, &p), -EINVAL);
     ck_assert_ptr_eq(p, (struct probe *)&c);
     /* a valid probe rejects an invalid apply and keeps its config */
     c = http_cfg("/a", 0);
-    ck_assert_int_eq(probe_new(base, cm, "x", &c, true, NULL, NULL, &pr), 0);
+    ck_assert_int_eq(probe_new(base, cm, test_sched(), "x", &c, true, NULL, NULL, &pr), 0);
     c.kind = CFG_PROBE_NONE;
     ck_assert_int_eq(probe_apply(pr, &c), -EINVAL);
     ck_assert_int_eq(probe_cfg_get(pr)->kind, CFG_PROBE_HTTP);

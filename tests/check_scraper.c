@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "config/cfg.h"
+#include "helpers/test_sched.h"
 #include "helpers/upstream.h"
 #include "probes/curlm.h"
 #include "probes/scraper.h"
@@ -123,7 +124,8 @@ START_TEST(test_deltas_and_reset)
 
     fx_init(&f);
     upstream_route_text(f.u, "/metrics", 200, page(100, 1));
-    ck_assert_int_eq(scraper_new(f.base, f.m, &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(
+        scraper_new(f.base, f.m, test_sched(), &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
     /* The first page primes; nothing is reported until the second. */
     ck_assert(upstream_loop_until(f.base, is_primed, s, 5000));
     /* Every good page but the first made a delta. */
@@ -163,7 +165,8 @@ START_TEST(test_failures_are_no_data)
 
     fx_init(&f);
     upstream_route_text(f.u, "/metrics", 200, page(100, 1));
-    ck_assert_int_eq(scraper_new(f.base, f.m, &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(
+        scraper_new(f.base, f.m, test_sched(), &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
     ck_assert(upstream_loop_until(f.base, is_primed, s, 5000));
     st = scraper_stats_get(s);
 
@@ -238,7 +241,8 @@ START_TEST(test_large_page_in_slices)
     ck_assert_uint_gt(want, 1024 * 1024); /* many parse slices */
     fx_init(&f);
     upstream_route_big(f.u, "/metrics", 200, p1);
-    ck_assert_int_eq(scraper_new(f.base, f.m, &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(
+        scraper_new(f.base, f.m, test_sched(), &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
     ck_assert(upstream_loop_until(f.base, is_primed, s, 10000));
     upstream_route_big(f.u, "/metrics", 200, p2);
     ck_assert(wait_valid(f.base, &g));
@@ -253,7 +257,8 @@ START_TEST(test_large_page_in_slices)
     scraper_stop(s);
     event_base_loop(f.base, EVLOOP_NONBLOCK);
     scraper_free(s);
-    ck_assert_int_eq(scraper_new(f.base, f.m, &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
+    ck_assert_int_eq(
+        scraper_new(f.base, f.m, test_sched(), &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
     while (scraper_stats_get(s)->last_bytes == 0)
         event_base_loop(f.base, EVLOOP_ONCE);
     scraper_free(s); /* most likely mid-parse: the page arrived a moment ago */
@@ -273,7 +278,8 @@ START_TEST(test_bad_selector_refused)
 
     fx_init(&f);
     f.mc.selector = "direction=inbound"; /* value not quoted */
-    ck_assert_int_lt(scraper_new(f.base, f.m, &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
+    ck_assert_int_lt(
+        scraper_new(f.base, f.m, test_sched(), &f.mc, on_delta, &g, &s, err, sizeof(err)), 0);
     ck_assert_ptr_null(s);
     ck_assert_ptr_nonnull(strstr(err, "app.metrics"));
     fx_done(&f);

@@ -19,7 +19,8 @@ ALLOWED = {
     "probes/": ["probes/", "config/"],
     "sidecar/base/": ["sidecar/base/", "config/"],
     "sidecar/http/": ["sidecar/http/", "sidecar/base/"],
-    "sidecar/analysis/": ["sidecar/analysis/", "sidecar/base/", "probes/sample.h"],
+    "sidecar/analysis/": ["sidecar/analysis/", "sidecar/base/", "probes/sample.h",
+                          "config/utf8.h"],
     "sidecar/kube/": ["sidecar/kube/", "sidecar/base/", "probes/curlm.h", "config/"],
     "sidecar/rollback/": ["sidecar/rollback/", "sidecar/kube/", "sidecar/analysis/",
                           "sidecar/base/", "probes/curlm.h", "probes/sample.h", "config/"],
@@ -34,7 +35,9 @@ ADAPTERS = {
     "jansson.h": ["sidecar/kube/kube_json.c"],
     # libevent: the loop owners (each owns its timers or sockets)
     "event2/": ["probes/curlm.c", "probes/probe.c", "probes/scraper.c", "sidecar/http/httpd.c",
+                "probes/sched.c", "sidecar/base/clock.c",
                 "sidecar/kube/kube.c", "sidecar/rollback/rollback.c", "sidecar/daemon.c",
+                "sidecar/daemon-int.h",
                 "sidecar/doctor_cli.c", "sidecar/rollback_cli.c", "sidecar/main.c"],
 }
 

@@ -1033,10 +1033,7 @@ static void analysis_jw_key(struct jsonw *w, const char *key)
 static void analysis_jw_num(struct jsonw *w, const char *key, double v)
 {
     analysis_jw_key(w, key);
-    if (!isfinite(v))
-        jsonw_lit(w, "null");
-    else
-        jsonw_fmt(w, "%.6g", v);
+    jsonw_num(w, v);
 }
 
 static void analysis_jw_u64(struct jsonw *w, const char *key, uint64_t v)

@@ -9,6 +9,8 @@
 #include "sidecar/analysis/baseline.h"
 #include "sidecar/base/jsonw.h"
 
+#include "config/utf8.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -277,21 +279,6 @@ const char *baseline_source_name(enum baseline_source s)
 
 /* ---- JSON out ------------------------------------------------------------ */
 
-/* The shortest of %.15g/%.17g that reads back exactly; null for NaN/Inf. */
-static void baseline_jw_num(struct jsonw *w, double v)
-{
-    char tmp[40];
-
-    if (!isfinite(v)) {
-        jsonw_raw(w, "null", 4);
-        return;
-    }
-    snprintf(tmp, sizeof(tmp), "%.15g", v);
-    if (strtod(tmp, NULL) != v)
-        snprintf(tmp, sizeof(tmp), "%.17g", v);
-    jsonw_raw(w, tmp, strlen(tmp));
-}
-
 int baseline_summary_render_json(const struct baseline_summary *s, char *buf, size_t size)
 {
     struct jsonw w;
@@ -302,23 +289,23 @@ int baseline_summary_render_json(const struct baseline_summary *s, char *buf, si
     jsonw_fmt(&w, ",\"window_ms\":%lld,\"requests\":%llu,\"errors\":%llu,\"error_rate\":",
               (long long)s->window_ms, (unsigned long long)s->requests,
               (unsigned long long)s->errors);
-    baseline_jw_num(&w, s->error_rate);
+    jsonw_num(&w, s->error_rate);
     jsonw_raw(&w, ",\"latency_source\":", 18);
     jsonw_str(&w, baseline_source_name(s->latency_source));
     jsonw_fmt(&w, ",\"latency_samples\":%llu,\"p50\":", (unsigned long long)s->latency_samples);
-    baseline_jw_num(&w, s->p50);
+    jsonw_num(&w, s->p50);
     jsonw_raw(&w, ",\"p90\":", 7);
-    baseline_jw_num(&w, s->p90);
+    jsonw_num(&w, s->p90);
     jsonw_raw(&w, ",\"p99\":", 7);
-    baseline_jw_num(&w, s->p99);
+    jsonw_num(&w, s->p99);
     jsonw_raw(&w, ",\"q\":", 5);
-    baseline_jw_num(&w, s->quantile);
+    jsonw_num(&w, s->quantile);
     jsonw_raw(&w, ",\"q_value\":", 11);
-    baseline_jw_num(&w, s->quantile_value);
+    jsonw_num(&w, s->quantile_value);
     jsonw_raw(&w, ",\"threshold\":", 13);
-    baseline_jw_num(&w, s->threshold);
+    jsonw_num(&w, s->threshold);
     jsonw_raw(&w, ",\"exceed\":", 10);
-    baseline_jw_num(&w, s->exceed);
+    jsonw_num(&w, s->exceed);
     jsonw_raw(&w, "}", 1);
     if (w.full) {
         if (size > 0)
@@ -379,31 +366,6 @@ static int baseline_jr_hex4(struct baseline_jr *r, unsigned *ret)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at p (p < end, *p >= 0x80), 0 if invalid. */
-static size_t baseline_utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t need;
-
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 1;
-    else if (c >= 0xe0 && c <= 0xef)
-        need = 2;
-    else if (c >= 0xf0 && c <= 0xf4)
-        need = 3;
-    else
-        return 0;
-    if ((size_t)(end - p) <= need)
-        return 0;
-    for (size_t i = 1; i <= need; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
-        (c == 0xf4 && p[1] > 0x8f))
-        return 0;
-    return need + 1;
-}
-
 /* A string at r->p (on the quote) decoded into out (cap bytes incl. NUL). */
 static int baseline_jr_string(struct baseline_jr *r, char *out, size_t cap)
 {
@@ -425,7 +387,7 @@ static int baseline_jr_string(struct baseline_jr *r, char *out, size_t cap)
         if (c < 0x20)
             return baseline_jr_fail(r, "control character in string");
         if (c >= 0x80) {
-            k = baseline_utf8_len((const unsigned char *)r->p, (const unsigned char *)r->end);
+            k = utf8_char_len((const unsigned char *)r->p, (const unsigned char *)r->end);
             if (k == 0)
                 return baseline_jr_fail(r, "invalid UTF-8 in string");
             memcpy(enc, r->p, k);

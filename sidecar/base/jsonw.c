@@ -4,8 +4,12 @@
  */
 #include "sidecar/base/jsonw.h"
 
+#include "config/utf8.h"
+
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void jsonw_init(struct jsonw *w, char *buf, size_t size)
@@ -50,27 +54,25 @@ void jsonw_fmt(struct jsonw *w, const char *fmt, ...)
     jsonw_raw(w, tmp, (size_t)n);
 }
 
-/* Bytes of a valid UTF-8 sequence starting at p beyond its lead byte, or 0 when invalid. */
-static unsigned utf8_tail(const unsigned char *p)
+size_t jsonw_num_format(char *out, double v)
 {
-    unsigned char c = p[0];
-    unsigned need = 0;
+    int n;
 
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 1;
-    else if (c >= 0xe0 && c <= 0xef)
-        need = 2;
-    else if (c >= 0xf0 && c <= 0xf4)
-        need = 3;
-    for (unsigned i = 1; need && i <= need; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            need = 0;
-    /* No overlong forms, no surrogates, nothing past U+10FFFF. */
-    if (need == 2 && ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f)))
-        need = 0;
-    if (need == 3 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f)))
-        need = 0;
-    return need;
+    if (!isfinite(v)) {
+        memcpy(out, "null", 5);
+        return 4;
+    }
+    n = snprintf(out, JSONW_NUM_MAX, "%.15g", v);
+    if (strtod(out, NULL) != v)
+        n = snprintf(out, JSONW_NUM_MAX, "%.17g", v);
+    return n > 0 ? (size_t)n : 0;
+}
+
+void jsonw_num(struct jsonw *w, double v)
+{
+    char tmp[JSONW_NUM_MAX];
+
+    jsonw_raw(w, tmp, jsonw_num_format(tmp, v));
 }
 
 int jsonw_escape(const char *s, jsonw_emit_fn *emit, void *arg)
@@ -78,22 +80,21 @@ int jsonw_escape(const char *s, jsonw_emit_fn *emit, void *arg)
     static const char *const short_esc[0x20] = {
         ['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n", ['\r'] = "\\r", ['\t'] = "\\t"};
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s, *run = p;
+    const unsigned char *p = (const unsigned char *)s, *run = p, *end = p + strlen(s);
     int r;
 
     while (*p) {
         unsigned char c = *p;
         char esc[7] = "\\u00";
         const char *out = esc;
-        size_t n = 2;
-        unsigned need = 0;
+        size_t n = 2, need;
 
         if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
             p++;
             continue;
         }
-        if (c >= 0x80 && (need = utf8_tail(p)) != 0) {
-            p += need + 1; /* valid UTF-8 passes as it is */
+        if (c >= 0x80 && (need = utf8_char_len(p, end)) != 0) {
+            p += need; /* valid UTF-8 passes as it is */
             continue;
         }
         if (c == '"' || c == '\\') {

@@ -25,6 +25,15 @@ void jsonw_init(struct jsonw *w, char *buf, size_t size);
 void jsonw_raw(struct jsonw *w, const char *s, size_t n);
 /* A NUL-terminated string as it is. */
 void jsonw_lit(struct jsonw *w, const char *s);
+/*
+ * The tree's one JSON number format: the shorter of %.15g and %.17g that
+ * reads back as exactly v; "null" for NaN and infinities. Writes into out
+ * (at least JSONW_NUM_MAX bytes) and returns the length.
+ */
+#define JSONW_NUM_MAX 32
+size_t jsonw_num_format(char *out, double v);
+/* v in that format. */
+void jsonw_num(struct jsonw *w, double v);
 /* printf-formatted text (at most 191 bytes per call). */
 void jsonw_fmt(struct jsonw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* s as a quoted JSON string. */

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sidecar/base/clock.h"
 #include "sidecar/base/jsonw.h"
 
 enum log_level log_level_min = LOG_LVL_INFO;
@@ -112,7 +113,7 @@ static void out_field(struct out *o, bool json, const struct log_field *f)
         break;
     case LOG_F_DBL:
         if (isfinite(f->v.d))
-            snprintf(num, sizeof(num), "%.6g", f->v.d);
+            jsonw_num_format(num, f->v.d);
         else
             snprintf(num, sizeof(num), json ? "null" : "%s", isnan(f->v.d) ? "NaN" : "Inf");
         break;
@@ -166,15 +167,14 @@ size_t log_render(char *buf, size_t size, bool json, const char *ts, enum log_le
 void log_write(enum log_level lvl, const char *event, const struct log_field *f, size_t n)
 {
     char line[4096], ts[64];
-    struct timespec now;
+    int64_t now = clock_wall_ms();
+    time_t sec = (time_t)(now / 1000);
     struct tm tm;
     size_t len;
 
-    clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
+    gmtime_r(&sec, &tm);
     snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(now.tv_nsec / 1000000));
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(now % 1000));
     len = log_render(line, sizeof(line) - 1, log_json, ts, lvl, event, f, n);
     /* A failed or short write to stderr has nowhere better to be reported. */
     if (write(STDERR_FILENO, line, len) < 0)

@@ -28,6 +28,8 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "sidecar/base/clock.h"
+
 #define HTTPD_IN_INITIAL 1024
 #define HTTPD_ACCEPT_PAUSE_MS 100
 
@@ -106,12 +108,6 @@ const char *httpd_reason(int status)
     return "Unknown";
 }
 
-static struct timeval ms_tv(uint32_t ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    return tv;
-}
-
 static void list_unlink(struct httpd *h, struct conn *c)
 {
     if (c->prev)
@@ -164,7 +160,7 @@ static void conn_free(struct conn *c)
 /* (Re)arms the one event for reading or writing, with the timeout. */
 static int conn_arm(struct conn *c, bool write)
 {
-    struct timeval tv = ms_tv(c->h->lim.timeout_ms);
+    struct timeval tv = clock_tv(c->h->lim.timeout_ms);
 
     if (c->writing != write) {
         c->h->pending_writes += write ? 1 : -1;
@@ -613,7 +609,6 @@ static void httpd_on_resume(evutil_socket_t fd, short what, void *arg)
 static void httpd_on_accept_error(struct evconnlistener *lev, void *arg)
 {
     struct httpd *h = arg;
-    struct timeval tv = ms_tv(HTTPD_ACCEPT_PAUSE_MS);
 
     evconnlistener_disable(lev);
     /* Make room: under descriptor pressure the least recent connection goes. */
@@ -621,7 +616,7 @@ static void httpd_on_accept_error(struct evconnlistener *lev, void *arg)
         h->stats.evicted++;
         conn_free(h->head);
     }
-    evtimer_add(h->resume, &tv);
+    clock_arm(h->resume, HTTPD_ACCEPT_PAUSE_MS);
 }
 
 /* "host:port", "[v6]:port", ":port" or "localhost:port" to a socket address. */

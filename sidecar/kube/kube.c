@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +20,9 @@
 #include <event2/event.h>
 
 #include "probes/curlm.h"
+#include "sidecar/base/clock.h"
+#include "sidecar/base/file.h"
+#include "sidecar/base/rng.h"
 
 const int kube_codes[KUBE_CODES] = {200, 201, 400, 401, 403, 404, 409, 410,
                                     415, 422, 429, 500, 503, 504, 0,   -1};
@@ -36,7 +38,7 @@ struct kube_client {
     char *token;            /* current token, NUL-terminated, or NULL */
     uint64_t token_read_ms; /* when the file was last read */
     bool token_stale;       /* force a re-read before the next attempt */
-    uint64_t rng;
+    struct rng rng;         /* backoff jitter */
     struct kube_stats stats;
     struct kube_call *calls; /* pending, doubly linked */
 };
@@ -58,23 +60,6 @@ struct kube_call {
     bool unsure;
     uint64_t deadline_ms;
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static double rnd01(struct kube_client *c)
-{
-    /* xorshift64*: jitter only, not secrets */
-    c->rng ^= c->rng >> 12;
-    c->rng ^= c->rng << 25;
-    c->rng ^= c->rng >> 27;
-    return (double)((c->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
 
 static void wipe_free(char *s)
 {
@@ -207,25 +192,12 @@ int kube_incluster_url(const char *host, const char *port, char *buf, size_t siz
 static void token_reload(struct kube_client *c)
 {
     char *buf = NULL;
-    struct stat st;
-    ssize_t n;
     size_t len = 0;
-    int fd;
 
-    c->token_read_ms = now_ms();
+    c->token_read_ms = clock_mono_ms();
     c->token_stale = false;
-    fd = open(c->token_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
+    if (file_read_small(c->token_path, KUBE_TOKEN_MAX_BYTES, &buf, &len) < 0)
         goto fail;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KUBE_TOKEN_MAX_BYTES)
-        goto fail_fd;
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf)
-        goto fail_fd;
-    while (len < (size_t)st.st_size && (n = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-        len += (size_t)n;
-    close(fd);
-    buf[len] = '\0';
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
                    buf[len - 1] == '\t'))
         buf[--len] = '\0';
@@ -238,8 +210,6 @@ static void token_reload(struct kube_client *c)
     wipe_free(c->token);
     c->token = buf;
     return;
-fail_fd:
-    close(fd);
 fail:
     c->stats.token_read_errors++;
 }
@@ -305,14 +275,12 @@ static void call_on_timer(evutil_socket_t fd, short what, void *arg)
 /* Schedule another attempt after wait_ms; false when the budget is spent. */
 static bool call_retry(struct kube_call *call, uint32_t wait_ms)
 {
-    struct timeval tv = {.tv_sec = wait_ms / 1000, .tv_usec = (wait_ms % 1000) * 1000};
-
-    if (call->attempts >= KUBE_MAX_ATTEMPTS || now_ms() + wait_ms >= call->deadline_ms)
+    if (call->attempts >= KUBE_MAX_ATTEMPTS || clock_mono_ms() + wait_ms >= call->deadline_ms)
         return false;
     if (!call->timer && !(call->timer = evtimer_new(call->c->base, call_on_timer, call)))
         return false;
     call->c->stats.retries++;
-    evtimer_add(call->timer, &tv);
+    clock_arm(call->timer, wait_ms);
     return true;
 }
 
@@ -339,7 +307,7 @@ static void call_on_done(const struct curlm_result *res, void *arg)
 
         call->unsure = true;
         if (transient && kube_resend_allowed(call->verb, 0, sent) &&
-            call_retry(call, kube_backoff_ms(call->attempts, -1, rnd01(c))))
+            call_retry(call, kube_backoff_ms(call->attempts, -1, rng_unit(&c->rng))))
             return;
         call_fail(call, res->error);
         return;
@@ -362,7 +330,7 @@ static void call_on_done(const struct curlm_result *res, void *arg)
         if (res->status >= 500)
             call->unsure = true;
         if (kube_resend_allowed(call->verb, res->status, true) &&
-            call_retry(call, kube_backoff_ms(call->attempts, ra, rnd01(c))))
+            call_retry(call, kube_backoff_ms(call->attempts, ra, rng_unit(&c->rng))))
             return;
     }
     if (res->status >= 400)
@@ -382,7 +350,7 @@ static void call_attempt(struct kube_call *call)
     int n = 0, r;
 
     call->attempts++;
-    if (!c->token || c->token_stale || now_ms() - c->token_read_ms >= KUBE_TOKEN_MAX_AGE_MS)
+    if (!c->token || c->token_stale || clock_mono_ms() - c->token_read_ms >= KUBE_TOKEN_MAX_AGE_MS)
         token_reload(c);
     if (!c->token) {
         call_fail(call, "no service-account token (token file missing or empty)");
@@ -430,7 +398,7 @@ int kube_call(struct kube_client *c, const struct kube_call_opts *o, kube_done_f
     call->verb = o->verb;
     call->cb = cb;
     call->arg = arg;
-    call->deadline_ms = now_ms() + KUBE_CALL_DEADLINE_MS;
+    call->deadline_ms = clock_mono_ms() + KUBE_CALL_DEADLINE_MS;
     if (asprintf(&call->url, "%s%s", c->api_server, o->path) < 0) {
         call->url = NULL;
         goto nomem;
@@ -477,7 +445,6 @@ int kube_client_new(struct event_base *base, struct curlm *m, const struct kube_
                     struct kube_client **ret, char *err, size_t errlen)
 {
     struct kube_client *c;
-    uint64_t seed = 0;
 
     if (!cfg->api_server || strncasecmp(cfg->api_server, "https://", 8)) {
         snprintf(err, errlen, "the API server must be an https:// URL");
@@ -501,9 +468,7 @@ int kube_client_new(struct event_base *base, struct curlm *m, const struct kube_
         kube_client_free(c);
         return -ENOMEM;
     }
-    if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-        seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-    c->rng = seed ? seed : 88172645463325252ULL;
+    rng_seed_random(&c->rng);
     *ret = c;
     return 0;
 }

@@ -1,22 +1,25 @@
 /*
- * kube_json — jansson adapter for the Kubernetes objects rollguard reads
- * (Deployment, ReplicaSet and lists of them, Pod, Lease, Rollout, Status)
- * and writes (Lease, Event). Owns the normalisation that stands in for
- * kubectl's equalIgnoreHash. Pure: no I/O, no clock, no logging; every
- * size that comes from the input is bounded.
+ * kube_json — the jansson adapter: decodes the Kubernetes objects rollguard
+ * reads (Deployment, ReplicaSet and lists of them, Pod, Lease, Rollout,
+ * Status) from untrusted bytes into the plain structs of kube_types, and
+ * renders the bodies it writes (Lease, Event). Owns the normalisation that
+ * stands in for kubectl's equalIgnoreHash. The only file with <jansson.h>;
+ * no jansson type leaves it. Never does I/O, reads the clock or logs; every
+ * size that comes from the input is bounded. A little over 800 lines: every
+ * line left here calls jansson, and jansson has this one adapter.
  */
 #include "sidecar/kube/kube_json.h"
+
+#include "config/utf8.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
-#define KUBE_JSON_LIST_TOTAL_MAX (KUBE_LIST_MAX * 8)
 #define KUBE_EVENT_MESSAGE_MAX 1024
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -32,194 +35,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return -EINVAL;
-}
-
-/*
- * A Kubernetes label value ("" or at most 63 of [A-Za-z0-9._-], alphanumeric
- * at both ends): what a pod-template hash always is. The hashes are joined
- * with ',' in the rolled-back record, so anything else must not get in.
- */
-static bool alnum(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool label_value_ok(const char *v)
-{
-    size_t n = strlen(v);
-
-    if (n == 0)
-        return true;
-    if (n > 63 || !alnum(v[0]) || !alnum(v[n - 1]))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!alnum(v[i]) && v[i] != '-' && v[i] != '_' && v[i] != '.')
-            return false;
-    return true;
-}
-
-/* --- struct kube_map ------------------------------------------------------ */
-
-const char *kube_map_get(const struct kube_map *m, const char *key)
-{
-    for (size_t i = 0; m && i < m->n; i++)
-        if (!strcmp(m->kv[i].key, key))
-            return m->kv[i].value;
-    return NULL;
-}
-
-int kube_map_set(struct kube_map *m, const char *key, const char *value)
-{
-    char *v;
-
-    for (size_t i = 0; i < m->n; i++) {
-        if (strcmp(m->kv[i].key, key))
-            continue;
-        v = strdup(value);
-        if (!v)
-            return -ENOMEM;
-        free(m->kv[i].value);
-        m->kv[i].value = v;
-        return 0;
-    }
-    if (m->n >= KUBE_MAP_MAX)
-        return -E2BIG;
-    struct kube_kv *kv = realloc(m->kv, (m->n + 1) * sizeof(*kv));
-    if (!kv)
-        return -ENOMEM;
-    m->kv = kv;
-    kv[m->n].key = strdup(key);
-    kv[m->n].value = strdup(value);
-    if (!kv[m->n].key || !kv[m->n].value) {
-        free(kv[m->n].key);
-        free(kv[m->n].value);
-        return -ENOMEM;
-    }
-    m->n++;
-    return 0;
-}
-
-void kube_map_del(struct kube_map *m, const char *key)
-{
-    for (size_t i = 0; i < m->n; i++) {
-        if (strcmp(m->kv[i].key, key))
-            continue;
-        free(m->kv[i].key);
-        free(m->kv[i].value);
-        memmove(&m->kv[i], &m->kv[i + 1], (m->n - i - 1) * sizeof(m->kv[0]));
-        m->n--;
-        return;
-    }
-}
-
-int kube_map_copy(struct kube_map *dst, const struct kube_map *src)
-{
-    for (size_t i = 0; i < src->n; i++) {
-        int r = kube_map_set(dst, src->kv[i].key, src->kv[i].value);
-        if (r < 0) {
-            kube_map_done(dst);
-            return r;
-        }
-    }
-    return 0;
-}
-
-void kube_map_done(struct kube_map *m)
-{
-    if (!m)
-        return;
-    for (size_t i = 0; i < m->n; i++) {
-        free(m->kv[i].key);
-        free(m->kv[i].value);
-    }
-    free(m->kv);
-    m->kv = NULL;
-    m->n = 0;
-}
-
-/* --- times -------------------------------------------------------------------- */
-
-static int digits(const char *s, int n, int *ret)
-{
-    int v = 0;
-
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -EINVAL;
-        v = v * 10 + (s[i] - '0');
-    }
-    *ret = v;
-    return 0;
-}
-
-int kube_time_parse(const char *s, int64_t *ret)
-{
-    struct tm tm;
-    int Y, M, D, h, m, sec, oh = 0, om = 0;
-    const char *p;
-    int64_t t;
-
-    if (!s || strlen(s) < 20)
-        return -EINVAL;
-    if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' ||
-        digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
-        s[13] != ':' || digits(s + 14, 2, &m) || s[16] != ':' || digits(s + 17, 2, &sec))
-        return -EINVAL;
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-        return -EINVAL;
-    p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
-            return -EINVAL;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
-            return -EINVAL;
-        if (*p == '-') {
-            oh = -oh;
-            om = -om;
-        }
-        p += 6;
-    } else {
-        return -EINVAL;
-    }
-    if (*p)
-        return -EINVAL;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = Y - 1900;
-    tm.tm_mon = M - 1;
-    tm.tm_mday = D;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = sec;
-    t = (int64_t)timegm(&tm);
-    *ret = t - (int64_t)oh * 3600 - (int64_t)om * 60;
-    return 0;
-}
-
-void kube_time_render(int64_t t, char *buf, size_t size)
-{
-    struct tm tm;
-    time_t tt = (time_t)t;
-
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-void kube_time_render_micro(int64_t us, char *buf, size_t size)
-{
-    struct tm tm;
-    time_t tt = (time_t)(us / 1000000);
-    char head[32];
-
-    gmtime_r(&tt, &tm);
-    strftime(head, sizeof(head), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%06lldZ", head, (long long)(us % 1000000));
 }
 
 /* --- decoding helpers -------------------------------------------------------- */
@@ -395,12 +210,14 @@ static int parse_meta(json_t *root, struct kube_meta *m, char *err, size_t errle
     return 0;
 }
 
-void kube_meta_done(struct kube_meta *m)
+/* parse_meta, then the identity every decoded object has: a name, and a uid when need_uid. */
+static int parse_named(json_t *root, struct kube_meta *m, bool need_uid, char *err, size_t errlen)
 {
-    if (!m)
-        return;
-    kube_map_done(&m->labels);
-    kube_map_done(&m->annotations);
+    int r = parse_meta(root, m, err, errlen);
+
+    if (r == 0 && (!m->name[0] || (need_uid && !m->uid[0])))
+        r = fail(err, errlen, "%s: missing", need_uid ? "metadata.name/uid" : "metadata.name");
+    return r;
 }
 
 /* Drop nulls and empty objects/arrays, recursively; returns a new reference or NULL (empty). */
@@ -497,29 +314,17 @@ static int template_strings(json_t *spec, const char *hash_label, char **json_ou
 
 /* --- label selector -------------------------------------------------------- */
 
-struct req {
-    const char *key;
-    char *text;
-};
-
-static int req_cmp(const void *a, const void *b)
-{
-    return strcmp(((const struct req *)a)->key, ((const struct req *)b)->key);
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* apimachinery LabelSelectorAsSelector(...).String(): requirements sorted by key. */
+/*
+ * spec.selector (matchLabels, then matchExpressions) into *ret: the JSON is
+ * checked here, in document order; kube_selector_render writes the string.
+ */
 static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
 {
     json_t *ml = json_object_get(sel, "matchLabels"),
-           *me = json_object_get(sel, "matchExpressions");
-    size_t n = 0, cap = 0, total = 1;
-    struct req *reqs = NULL;
-    char *out = NULL;
+           *me = json_object_get(sel, "matchExpressions"), *v, *e;
+    struct kube_selector_req *reqs;
+    size_t n = 0, cap, i;
+    const char *k;
     int r = 0;
 
     if (ml && !json_is_null(ml) && !json_is_object(ml))
@@ -533,124 +338,62 @@ static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
     reqs = calloc(cap ? cap : 1, sizeof(*reqs));
     if (!reqs)
         return -ENOMEM;
-    if (ml && json_is_object(ml)) {
-        const char *k;
-        json_t *v;
-
-        json_object_foreach(ml, k, v)
-        {
-            if (!json_is_string(v)) {
-                r = fail(err, errlen, "spec.selector.matchLabels[%s]: expected a string", k);
-                goto out;
-            }
-            reqs[n].key = k;
-            if (asprintf(&reqs[n].text, "%s=%s", k, json_string_value(v)) < 0) {
-                r = -ENOMEM;
-                goto out;
-            }
-            n++;
+    /* jansson iterates nothing over NULL, so an absent or null member adds no requirement */
+    json_object_foreach(json_is_object(ml) ? ml : NULL, k, v)
+    {
+        if (!json_is_string(v)) {
+            r = fail(err, errlen, "spec.selector.matchLabels[%s]: expected a string", k);
+            goto out;
         }
+        reqs[n++] = (struct kube_selector_req){k, KUBE_SELECTOR_EQUALS, json_string_value(v)};
     }
-    if (me && json_is_array(me)) {
-        size_t i;
-        json_t *e;
+    json_array_foreach(json_is_array(me) ? me : NULL, i, e)
+    {
+        json_t *key = json_object_get(e, "key"), *op = json_object_get(e, "operator"),
+               *vals = json_object_get(e, "values");
+        size_t nv = json_is_array(vals) ? json_array_size(vals) : 0;
+        const char *o, **vs;
 
-        json_array_foreach(me, i, e)
-        {
-            json_t *key = json_object_get(e, "key"), *op = json_object_get(e, "operator"),
-                   *vals = json_object_get(e, "values");
-            const char *o;
-
-            if (!json_is_string(key) || !json_is_string(op)) {
-                r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: key/operator", i);
-                goto out;
-            }
-            o = json_string_value(op);
-            reqs[n].key = json_string_value(key);
-            if (!strcmp(o, "Exists")) {
-                reqs[n].text = strdup(reqs[n].key);
-            } else if (!strcmp(o, "DoesNotExist")) {
-                if (asprintf(&reqs[n].text, "!%s", reqs[n].key) < 0)
-                    reqs[n].text = NULL;
-            } else if (!strcmp(o, "In") || !strcmp(o, "NotIn")) {
-                size_t nv = json_is_array(vals) ? json_array_size(vals) : 0, len = 0, j;
-                const char **vs;
-                char *t;
-
-                if (nv == 0 || nv > KUBE_MAP_MAX) {
-                    r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: values", i);
-                    goto out;
-                }
-                vs = calloc(nv, sizeof(*vs));
-                if (!vs) {
-                    r = -ENOMEM;
-                    goto out;
-                }
-                for (j = 0; j < nv; j++) {
-                    json_t *v = json_array_get(vals, j);
-                    if (!json_is_string(v)) {
-                        free(vs);
-                        r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: values", i);
-                        goto out;
-                    }
-                    vs[j] = json_string_value(v);
-                    len += strlen(vs[j]) + 1;
-                }
-                qsort(vs, nv, sizeof(*vs), str_cmp);
-                t = malloc(strlen(reqs[n].key) + len + 16);
-                if (t) {
-                    char *p = t + sprintf(t, "%s %s (", reqs[n].key, o[0] == 'I' ? "in" : "notin");
-                    for (j = 0; j < nv; j++)
-                        p += sprintf(p, "%s%s", j ? "," : "", vs[j]);
-                    strcpy(p, ")");
-                }
-                free(vs);
-                reqs[n].text = t;
-            } else {
-                r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: operator %s", i, o);
-                goto out;
-            }
-            if (!reqs[n].text) {
-                r = -ENOMEM;
-                goto out;
-            }
-            n++;
+        if (!json_is_string(key) || !json_is_string(op)) {
+            r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: key/operator", i);
+            goto out;
         }
+        o = json_string_value(op);
+        reqs[n].key = json_string_value(key);
+        if (!strcmp(o, "Exists") || !strcmp(o, "DoesNotExist")) {
+            reqs[n++].op = o[0] == 'E' ? KUBE_SELECTOR_EXISTS : KUBE_SELECTOR_DOES_NOT_EXIST;
+            continue;
+        }
+        if (strcmp(o, "In") && strcmp(o, "NotIn")) {
+            r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: operator %s", i, o);
+            goto out;
+        }
+        for (size_t j = 0; j < nv && nv <= KUBE_MAP_MAX; j++)
+            if (!json_is_string(json_array_get(vals, j)))
+                nv = 0;
+        if (nv == 0 || nv > KUBE_MAP_MAX) {
+            r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: values", i);
+            goto out;
+        }
+        if (!(vs = calloc(nv, sizeof(*vs)))) {
+            r = -ENOMEM;
+            goto out;
+        }
+        for (size_t j = 0; j < nv; j++)
+            vs[j] = json_string_value(json_array_get(vals, j));
+        reqs[n].op = o[0] == 'I' ? KUBE_SELECTOR_IN : KUBE_SELECTOR_NOT_IN;
+        reqs[n].values = vs;
+        reqs[n++].n_values = nv;
     }
-    qsort(reqs, n, sizeof(*reqs), req_cmp);
-    for (size_t i = 0; i < n; i++)
-        total += strlen(reqs[i].text) + 1;
-    out = malloc(total);
-    if (!out) {
-        r = -ENOMEM;
-        goto out;
-    }
-    out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            strcat(out, ",");
-        strcat(out, reqs[i].text);
-    }
-    *ret = out;
+    r = kube_selector_render(reqs, n, ret);
 out:
-    for (size_t i = 0; i < (cap ? cap : 1); i++)
-        free(reqs[i].text);
+    for (i = 0; i < n; i++)
+        free((void *)reqs[i].values); /* the arrays calloc'd above */
     free(reqs);
     return r;
 }
 
 /* --- decoders ------------------------------------------------------------- */
-
-void kube_deployment_done(struct kube_deployment *d)
-{
-    if (!d)
-        return;
-    kube_meta_done(&d->meta);
-    free(d->selector);
-    free(d->template_json);
-    free(d->template_norm);
-    memset(d, 0, sizeof(*d));
-}
 
 int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployment *ret, char *err,
                                size_t errlen)
@@ -665,13 +408,8 @@ int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployme
     root = load(buf, len, err, errlen);
     if (!root)
         return -EINVAL;
-    r = parse_meta(root, &d.meta, err, errlen);
-    if (r < 0)
+    if ((r = parse_named(root, &d.meta, true, err, errlen)) < 0)
         goto fail;
-    if (!d.meta.name[0] || !d.meta.uid[0]) {
-        r = fail(err, errlen, "metadata.name/uid: missing");
-        goto fail;
-    }
     r = get_obj(root, "spec", &spec, err, errlen);
     if (r < 0)
         goto fail;
@@ -712,16 +450,6 @@ fail:
     return r;
 }
 
-void kube_rs_done(struct kube_rs *rs)
-{
-    if (!rs)
-        return;
-    kube_meta_done(&rs->meta);
-    free(rs->template_json);
-    free(rs->template_norm);
-    memset(rs, 0, sizeof(*rs));
-}
-
 static int rs_from(json_t *obj, struct kube_rs *rs, char *err, size_t errlen)
 {
     json_t *spec;
@@ -731,13 +459,8 @@ static int rs_from(json_t *obj, struct kube_rs *rs, char *err, size_t errlen)
     memset(rs, 0, sizeof(*rs));
     if (!json_is_object(obj))
         return fail(err, errlen, "expected an object");
-    r = parse_meta(obj, &rs->meta, err, errlen);
-    if (r < 0)
+    if ((r = parse_named(obj, &rs->meta, false, err, errlen)) < 0)
         goto fail;
-    if (!rs->meta.name[0]) {
-        r = fail(err, errlen, "metadata.name: missing");
-        goto fail;
-    }
     h = kube_map_get(&rs->meta.labels, KUBE_HASH_LABEL);
     if (h) {
         if (strlen(h) >= sizeof(rs->hash)) {
@@ -757,7 +480,7 @@ static int rs_from(json_t *obj, struct kube_rs *rs, char *err, size_t errlen)
                          rs->hash[0] ? NULL : rs->hash, sizeof(rs->hash), err, errlen);
     if (r < 0)
         goto fail;
-    if (!label_value_ok(rs->hash)) {
+    if (!kube_label_value_ok(rs->hash)) {
         r = fail(err, errlen, "pod-template-hash: not a label value");
         goto fail;
     }
@@ -781,17 +504,6 @@ int kube_json_rs_parse(const char *buf, size_t len, struct kube_rs *ret, char *e
         return r;
     *ret = rs;
     return 0;
-}
-
-void kube_rs_list_done(struct kube_rs_list *l)
-{
-    if (!l)
-        return;
-    for (size_t i = 0; i < l->n; i++)
-        kube_rs_done(&l->items[i]);
-    free(l->items);
-    free(l->continue_token);
-    memset(l, 0, sizeof(*l));
 }
 
 int kube_json_rs_list_parse(const char *buf, size_t len, struct kube_rs_list *ret, char *err,
@@ -854,31 +566,6 @@ fail:
     return r;
 }
 
-int kube_rs_list_append(struct kube_rs_list *dst, struct kube_rs_list *src)
-{
-    struct kube_rs *items;
-
-    if (dst->n + src->n > KUBE_JSON_LIST_TOTAL_MAX)
-        return -E2BIG;
-    items = realloc(dst->items, (dst->n + src->n + 1) * sizeof(*items));
-    if (!items)
-        return -ENOMEM;
-    dst->items = items;
-    if (src->n) /* a page without items has none to copy (and src->items may be NULL) */
-        memcpy(items + dst->n, src->items, src->n * sizeof(*items));
-    dst->n += src->n;
-    free(src->items);
-    src->items = NULL;
-    src->n = 0;
-    return 0;
-}
-
-void kube_pod_done(struct kube_pod *p)
-{
-    if (p)
-        kube_meta_done(&p->meta);
-}
-
 int kube_json_pod_parse(const char *buf, size_t len, struct kube_pod *ret, char *err, size_t errlen)
 {
     struct kube_pod p;
@@ -887,9 +574,7 @@ int kube_json_pod_parse(const char *buf, size_t len, struct kube_pod *ret, char 
 
     if (!root)
         return -EINVAL;
-    r = parse_meta(root, &p.meta, err, errlen);
-    if (r == 0 && !p.meta.name[0])
-        r = fail(err, errlen, "metadata.name: missing");
+    r = parse_named(root, &p.meta, false, err, errlen);
     json_decref(root);
     if (r < 0) {
         kube_pod_done(&p);
@@ -897,12 +582,6 @@ int kube_json_pod_parse(const char *buf, size_t len, struct kube_pod *ret, char 
     }
     *ret = p;
     return 0;
-}
-
-void kube_lease_done(struct kube_lease *l)
-{
-    if (l)
-        kube_meta_done(&l->meta);
 }
 
 static uint64_t fnv1a64(const char *s)
@@ -929,13 +608,8 @@ int kube_json_lease_parse(const char *buf, size_t len, struct kube_lease *ret, c
     root = load(buf, len, err, errlen);
     if (!root)
         return -EINVAL;
-    r = parse_meta(root, &l.meta, err, errlen);
-    if (r < 0)
+    if ((r = parse_named(root, &l.meta, false, err, errlen)) < 0)
         goto fail;
-    if (!l.meta.name[0]) {
-        r = fail(err, errlen, "metadata.name: missing");
-        goto fail;
-    }
     if ((r = get_obj(root, "spec", &spec, err, errlen)) < 0)
         goto fail;
     if (spec) {
@@ -970,12 +644,6 @@ fail:
     return r;
 }
 
-void kube_rollout_done(struct kube_rollout *r)
-{
-    if (r)
-        kube_meta_done(&r->meta);
-}
-
 int kube_json_rollout_parse(const char *buf, size_t len, struct kube_rollout *ret, char *err,
                             size_t errlen)
 {
@@ -987,13 +655,8 @@ int kube_json_rollout_parse(const char *buf, size_t len, struct kube_rollout *re
     root = load(buf, len, err, errlen);
     if (!root)
         return -EINVAL;
-    r = parse_meta(root, &ro.meta, err, errlen);
-    if (r < 0)
+    if ((r = parse_named(root, &ro.meta, true, err, errlen)) < 0)
         goto fail;
-    if (!ro.meta.name[0] || !ro.meta.uid[0]) {
-        r = fail(err, errlen, "metadata.name/uid: missing");
-        goto fail;
-    }
     if ((r = get_obj(root, "spec", &spec, err, errlen)) < 0 ||
         (r = get_obj(root, "status", &status, err, errlen)) < 0)
         goto fail;
@@ -1005,7 +668,7 @@ int kube_json_rollout_parse(const char *buf, size_t len, struct kube_rollout *re
                    (r = get_str(status, "stableRS", ro.stable_hash, sizeof(ro.stable_hash), err,
                                 errlen)) < 0))
         goto fail;
-    if (!label_value_ok(ro.current_hash) || !label_value_ok(ro.stable_hash)) {
+    if (!kube_label_value_ok(ro.current_hash) || !kube_label_value_ok(ro.stable_hash)) {
         r = fail(err, errlen, "status.currentPodHash/stableRS: not a label value");
         goto fail;
     }
@@ -1120,26 +783,17 @@ int kube_json_lease_render(const struct kube_lease *l, char **ret)
 /* Cut s to at most max bytes on a UTF-8 character boundary (copy in *out). */
 static char *cut_utf8(const char *s, size_t max)
 {
-    size_t n = strlen(s);
-    char *out;
+    size_t n = utf8_cut(s, strlen(s), max);
+    char *out = malloc(n + 1);
 
-    if (n > max) {
-        n = max;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
-    out = malloc(n + 1);
     if (out) {
         memcpy(out, s, n);
         out[n] = '\0';
-        json_t *probe = json_string(out);
-
         /* jansson takes UTF-8 only: replace what is not, rather than lose the event */
-        if (!probe)
+        if (!utf8_valid(out, n))
             for (char *p = out; *p; p++)
                 if ((unsigned char)*p >= 0x80)
                     *p = '?';
-        json_decref(probe);
     }
     return out;
 }

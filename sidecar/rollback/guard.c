@@ -40,6 +40,11 @@ static const char *const texts[GUARD_REASON_COUNT] = {
     [GUARD_ALREADY_ABORTED] = "the Rollout is already aborted",
 };
 
+bool guard_in_window(int64_t now_s, int64_t rollout_start_s, int64_t window_s)
+{
+    return rollout_start_s > 0 && now_s - rollout_start_s <= window_s;
+}
+
 enum guard_reason guard_decide(const struct guard_facts *f)
 {
     if (f->mode == 0)
@@ -51,7 +56,7 @@ enum guard_reason guard_decide(const struct guard_facts *f)
     if (f->already_rolled_back && !f->manual)
         return GUARD_ALREADY_ROLLED_BACK;
     if (!f->manual) {
-        if (f->rollout_start_s <= 0 || f->now_s - f->rollout_start_s > f->guard_window_s)
+        if (!guard_in_window(f->now_s, f->rollout_start_s, f->guard_window_s))
             return GUARD_OUTSIDE_GUARD_WINDOW;
         if (f->quorum_checked && f->votes < f->quorum)
             return GUARD_QUORUM_NOT_MET;

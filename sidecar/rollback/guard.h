@@ -53,6 +53,13 @@ struct guard_facts {
 /* The first rule that refuses, or GUARD_OK. */
 enum guard_reason guard_decide(const struct guard_facts *f);
 
+/*
+ * Inside the guard window: the rollout began (rollout_start_s, 0 unknown)
+ * at most window_s before now_s. The one definition: the job, the verdict
+ * entry, the identity walk and baseline publication all ask this.
+ */
+bool guard_in_window(int64_t now_s, int64_t rollout_start_s, int64_t window_s);
+
 /* Stable snake_case names for metrics and logs ("quorum_not_met", ...). */
 const char *guard_reason_name(enum guard_reason r);
 

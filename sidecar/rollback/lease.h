@@ -23,9 +23,11 @@
 #include <stdint.h>
 
 #include "sidecar/kube/kube_json.h"
+#include "sidecar/rollback/undo.h"
 
 #define LEASE_ANN_VOTES "rollguard.io/fail-votes"
-#define LEASE_ANN_ROLLED_BACK "rollguard.io/rolled-back"
+/* the same record on the Lease as on the Deployment (one definition: undo.h) */
+#define LEASE_ANN_ROLLED_BACK UNDO_RECORD_ANN
 #define LEASE_ANN_WARNED "rollguard.io/reapply-warned"
 #define LEASE_ANN_BASELINE "rollguard.io/baseline"
 #define LEASE_ANN_BASELINE_FROM "rollguard.io/baseline-from"

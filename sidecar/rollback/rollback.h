@@ -30,6 +30,7 @@
 struct event_base;
 struct curlm;
 struct rollback;
+struct rb_env;
 
 #define ROLLBACK_VOTE_TTL_S 600      /* a FAIL vote counts this long */
 #define ROLLBACK_RETRY_MIN_MS 30000  /* after a non-final skip, wait before trying again */
@@ -76,6 +77,13 @@ typedef void rollback_done_fn(struct rollback *rb, enum rollback_result result,
  * -ENOMEM.
  */
 int rollback_new(struct event_base *base, struct curlm *m, struct cfg *cfg, struct rollback **ret);
+
+/*
+ * The same with every effect (clocks, random source, environment, files,
+ * timers, the API transport) taken from env (copied; env->ctx must outlive
+ * the orchestrator): what a unit test drives. See env.h.
+ */
+int rollback_new_env(struct cfg *cfg, const struct rb_env *env, struct rollback **ret);
 
 /* Cancels pending requests and timers. NULL-safe; returns NULL. */
 struct rollback *rollback_free(struct rollback *rb);

@@ -1,7 +1,7 @@
 /*
  * kube_driver — the rollback orchestrator on its own loop, fed a scripted
- * verdict sequence, for the integration suite (tests/kube/run.py) while
- * the daemon's analysis is not wired to it: PASS verdicts until --fail-at,
+ * verdict sequence, for the integration suite (tests/kube/run.py), so that
+ * a case decides exactly when the verdict turns: PASS verdicts until --fail-at,
  * FAIL verdicts (with a small evidence object) after it, one per
  * --interval, for --duration (--until-done: or until the first decision
  * after --fail-at ends). --manual N runs one manual job instead.
