@@ -4,7 +4,7 @@
 Three real daemons (build/rollguard), one per pod of the bad revision, each in front of
 its own fake app taking 100 requests/s, against the fake Kubernetes API server
 (tests/fakeapi) over TLS, quorum 2 -- the set-up of the kube suite's
-test_e2e_three_daemons_bad_revision, whose fixtures this script imports. Traffic is
+test_e2e_three_daemons_bad_revision, built by tests/pylib's rgtest.scene. Traffic is
 healthy first (plus a random fraction of an analysis interval, so that the fault falls at
 a different phase of the analysis ticks in each run); then every app answers 20 % of
 requests with 500. Measured per run: the seconds from the fault to the PATCH of the
@@ -23,15 +23,14 @@ import argparse
 import json
 import os
 import random
-import shutil
 import sys
 import time
-import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "tests", "kube"))
-import run as kube  # noqa: E402  (the kube suite's fixtures: seed, fake API, traffic)
+sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
+from rgtest.net import wait_for  # noqa: E402
+from rgtest.scene import PODS, Scene, daemon_up, fleet, status, stop_fleet  # noqa: E402
 
 RATE = 100
 FAULT_ERRORS = 0.20
@@ -43,42 +42,18 @@ TIMING = {"1s": (8.0, 60.0), "10s": (50.0, 180.0)}
 INTERVAL_S = {"1s": 1.0, "10s": 10.0}
 
 
-def fleet_default(env, quorum):
-    """kube.fleet with the shipped analysis and scrape defaults instead of 1 s."""
-    apps, traffic, daemons, ports = [], [], [], []
-    for pod in kube.PODS:
-        app = kube.FakeApp()
-        app.start()
-        apps.append(app)
-        traffic.append(kube.Traffic(app, rate=RATE))
-        port = kube.free_port()
-        ports.append(port)
-        cfg = env.config(quorum=quorum, listen=port, extra=(
-            "app:\n  liveness: {enabled: false}\n  readiness: {enabled: false}\n"
-            "  metrics: {url: \"%s\"}\n" % app.url("/metrics")), app_section=False)
-        daemons.append(env.daemon(cfg, env.env(pod=pod)))
-    return apps, traffic, daemons, ports
-
-
-def status(port):
-    try:
-        return json.loads(kube.http("GET", "http://127.0.0.1:%d/status" % port)[1])
-    except (OSError, ValueError):
-        return None
-
-
 def one_run(env, interval, log, rng):
     """One fleet, one fault; returns (fault_to_patch_s, first_fail_to_patch_s or None)."""
     healthy_s, patience = TIMING[interval]
     healthy_s += rng.uniform(0, INTERVAL_S[interval])
     env.reset()
     if interval == "1s":
-        apps, traffic, daemons, ports = kube.fleet(env, quorum=2)
-    else:
-        apps, traffic, daemons, ports = fleet_default(env, quorum=2)
+        apps, traffic, daemons, ports = fleet(env, quorum=2, rate=RATE)
+    else:  # the shipped analysis and scrape defaults
+        apps, traffic, daemons, ports = fleet(env, quorum=2, rate=RATE, analysis="", metrics="")
     try:
         for port in ports:
-            ok = kube.wait_for(lambda: kube._up(port) and (status(port) or {}).get(
+            ok = wait_for(lambda: daemon_up(port) and (status(port) or {}).get(
                 "rollback", {}).get("identity", {}).get("known"), timeout=20)
             if not ok:
                 raise RuntimeError("a daemon did not come up on port %d" % port)
@@ -89,7 +64,7 @@ def one_run(env, interval, log, rng):
         t0 = time.time()
         for t in traffic:
             t.errors = FAULT_ERRORS
-        patch = kube.wait_for(lambda: env.patches(applied=True), timeout=patience, step=0.05)
+        patch = wait_for(lambda: env.patches(applied=True), timeout=patience, step=0.05)
         if not patch:
             raise RuntimeError("no PATCH within %.0f s of the fault" % patience)
         fault_to_patch = patch[0]["time"] - t0
@@ -109,21 +84,8 @@ def one_run(env, interval, log, rng):
             fault_to_patch, "%.3f s" % fail_to_patch if fail_to_patch is not None else "?"))
         return fault_to_patch, fail_to_patch
     finally:
-        for t in traffic:
-            t.stop()
-        for d in daemons:
-            if d.poll() is None:
-                d.terminate()
-        for d in daemons:
-            try:
-                d.communicate(timeout=15)
-            except Exception:  # noqa: BLE001 - a stuck daemon must not stop the benchmark
-                d.kill()
-                d.communicate()
-            if d in env.procs:
-                env.procs.remove(d)
-        for a in apps:
-            a.stop()
+        # a stuck daemon must not stop the benchmark: SIGKILL after 15 s, stderr unchecked
+        stop_fleet(env, apps, traffic, daemons, check=False)
         env.cleanup()
 
 
@@ -139,12 +101,9 @@ def main():
     intervals = a.interval or ["1s", "10s"]
     if not os.access(a.binary, os.X_OK):
         sys.exit("e2e.py: %s is not built (make %s)" % (a.binary, a.binary))
-    if kube.FakeApp is None:
-        sys.exit("e2e.py: tests/integration/fakeapp.py is missing")
-    kube.ARGS = types.SimpleNamespace(binary=a.binary, valgrind=False, verbose=False)
-    out = {"runs": a.runs, "rate": RATE, "errors": FAULT_ERRORS, "pods": len(kube.PODS),
+    out = {"runs": a.runs, "rate": RATE, "errors": FAULT_ERRORS, "pods": len(PODS),
            "quorum": 2, "intervals": {}}
-    env = kube.Env()
+    env = Scene(a.binary)
     rng = random.Random(a.seed)
     try:
         for iv in intervals:
@@ -164,9 +123,7 @@ def main():
                 if fail2p is not None:
                     res["fail_to_patch_s"].append(round(fail2p, 3))
     finally:
-        env.cleanup()
-        env.fa.stop()
-        shutil.rmtree(env.tmp, ignore_errors=True)
+        env.close()
     if a.json:
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)

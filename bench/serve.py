@@ -34,6 +34,11 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "pylib"))
+from rgtest.net import free_port, http_get  # noqa: E402  (shared helpers: tests/pylib)
+from rgtest.procs import Procs  # noqa: E402  (every child, ended on exit or Ctrl-C)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 NGINX = "/usr/sbin/nginx"
@@ -48,33 +53,6 @@ class Broken(Exception):
 
 # --- processes -------------------------------------------------------------------
 
-class Procs:
-    """Every child we start, so that all of them end on exit or Ctrl-C."""
-
-    def __init__(self):
-        self.items = []
-
-    def start(self, argv, **kw):
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **kw)
-        self.items.append(p)
-        return p
-
-    def stop(self, p, sig=signal.SIGTERM, wait=5.0):
-        if p.poll() is None:
-            try:
-                p.send_signal(sig)
-                p.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        if p in self.items:
-            self.items.remove(p)
-
-    def stop_all(self):
-        for p in list(self.items):
-            self.stop(p, wait=3.0)
-
-
 PROCS = Procs()
 
 
@@ -87,32 +65,6 @@ def need(tool):
     if not path:
         raise Broken("tool missing: %s" % tool)
     return path
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def http_get(port, path, timeout=1.0):
-    """One GET on a new connection. Returns (status, body) or (None, error)."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path)
-                      .encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        return int(head.split()[1]), body
-    except (OSError, ValueError, IndexError) as e:
-        return None, str(e)
 
 
 def wait_for(cond, what, timeout, proc=None):

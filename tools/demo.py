@@ -9,31 +9,20 @@ write to the API: Lease, the one PATCH, the Event) and the Deployment before and
 """
 
 import argparse
-import json
 import os
 import sys
 import time
-import types
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "tests", "kube"))
-import run as kube  # noqa: E402  (the kube suite's fixtures: seed, fake API, fleet)
+sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
+from rgtest.scene import PODS, Scene, fleet, status, stop_fleet  # noqa: E402  (the scene)
 
 T0 = time.time()
 
 
 def say(what):
     print("%6.1fs  %s" % (time.time() - T0, what), flush=True)
-
-
-def status(port):
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%d/status" % port, timeout=1) as r:
-            return json.loads(r.read())
-    except OSError:
-        return None
 
 
 def show_deployment(env, when):
@@ -53,17 +42,14 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, "build", "rollguard"))
     ap.add_argument("--healthy", type=float, default=12.0, help="seconds of healthy traffic")
     a = ap.parse_args()
-    kube.ARGS = types.SimpleNamespace(binary=a.binary, valgrind=False, verbose=False)
-    if kube.FakeApp is None:
-        sys.exit("tests/integration/fakeapp.py is missing")
-    env = kube.Env()
+    env = Scene(a.binary)
     apps = traffic = daemons = ()
     try:
         env.reset()
         show_deployment(env, "before")
-        apps, traffic, daemons, ports = kube.fleet(env, quorum=2)
+        apps, traffic, daemons, ports = fleet(env, quorum=2)
         say("three sidecars started for pods %s (quorum 2, analysis every 1 s)"
-            % ", ".join(kube.PODS))
+            % ", ".join(PODS))
         seen_seq, verdicts = 0, {}
         fault_at = time.time() + a.healthy
         patched_at = None
@@ -74,7 +60,7 @@ def main():
                     t.errors = 0.20
                 fault_at = None
                 say("the new revision's apps begin answering 20 % of requests with 500")
-            for pod, port in zip(kube.PODS, ports):
+            for pod, port in zip(PODS, ports):
                 st = status(port)
                 v = (st or {}).get("analysis") or {}
                 key = (v.get("outcome"), v.get("rule"))
@@ -104,14 +90,8 @@ def main():
         print("PATCHes to the Deployment: %d" % len(patches))
         return 0 if len(patches) == 1 else 1
     finally:
-        for t in traffic:
-            t.stop()
-        for d in daemons:
-            env.stop(d)
-        for app in apps:
-            app.stop()
-        env.cleanup()
-        env.fa.stop()
+        stop_fleet(env, apps, traffic, daemons)
+        env.close()
 
 
 if __name__ == "__main__":

@@ -15,11 +15,12 @@ import socket
 import subprocess
 import time
 
-from fakeapp import TcpTarget
 from harness import (OPT, CaseFail, CaseSkip, ConnClosed, HttpConn, base_config, check,
                      free_port, hold_status, kget, merge, ms, period, probe_deadline,
                      parse_log_lines, probe_timeout_ms, run_cli, scaled, to_yaml, try_kget, vlog,
                      wait_status, wait_until)
+from rgtest.fakeapp import TcpTarget  # (tests/pylib, on sys.path once harness is imported)
+from rgtest.traffic import Traffic  # noqa: F401  (cases_reading imports it from here)
 
 CASES = []
 
@@ -1054,41 +1055,6 @@ def transition_logged_once(t):
 
 # --------------------------------------------------------------------------
 # Analysis: scraped traffic in, verdicts out
-
-class Traffic:
-    """Feeds the fake app's /metrics counters from a thread: `rate` requests
-    a second, a share `errors` of them answered 500, latencies `latency` s."""
-
-    def __init__(self, app, rate, errors, latency=0.02):
-        import threading
-        self.app, self.rate, self.errors, self.latency = app, rate, errors, latency
-        self._stop = threading.Event()
-        self.paused = False  # a stopped app serves nothing
-        self._carry = 0.0
-        self._t = threading.Thread(target=self._run, daemon=True)
-        self._t.start()
-
-    def _run(self):
-        step = 0.1
-        owed_err = 0.0
-        while not self._stop.wait(step):
-            if self.paused:
-                continue
-            self._carry += self.rate * step
-            n = int(self._carry)
-            self._carry -= n
-            owed_err += n * self.errors
-            e = int(owed_err)
-            owed_err -= e
-            if n - e:
-                self.app.advance_metrics(200, n - e, self.latency)
-            if e:
-                self.app.advance_metrics(500, e, self.latency)
-
-    def stop(self):
-        self._stop.set()
-        self._t.join()
-
 
 def analysis_config(port, fake, **over):
     return base_config(port, fake, **merge({

@@ -12,8 +12,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "pylib"))
+from rgtest.net import free_port  # noqa: E402,F401  (shared helpers: tests/pylib)
 
 
 class CaseFail(Exception):
@@ -56,14 +61,7 @@ def vlog(msg, *args):
 # --------------------------------------------------------------------------
 # Ports
 
-def free_port():
-    """A port that was free a moment ago on 127.0.0.1 (bind :0, close, reuse)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+# free_port: rgtest.net's (imported above; the cases import it from here).
 
 
 # --------------------------------------------------------------------------
@@ -807,7 +805,7 @@ class Ctx:
         self.cleanups = []
 
     def app(self):
-        from fakeapp import FakeApp
+        from rgtest.fakeapp import FakeApp
         a = FakeApp().start()
         self.apps.append(a)
         return a

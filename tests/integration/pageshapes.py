@@ -1,6 +1,6 @@
 """Metrics pages in the shapes real client libraries write, for the fake app.
 
-Each shape is a function of the fake app's counters (fakeapp._Metrics: the
+Each shape is a function of the fake app's counters (rgtest.fakeapp._Metrics: the
 requests per status code and their latencies) that returns a page the way
 that library lays it out: its metric names, label names, bucket bounds,
 units and TYPE/UNIT lines. tests/interop runs the libraries themselves;

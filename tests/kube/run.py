@@ -2,15 +2,15 @@
 """Integration tests of rollguard's Kubernetes integration (stdlib only).
 
 The real binary (`build/rollguard`: the daemon, `rollguard rollback`, POST /rollback) and
-the real rollback orchestrator (`build/kube_driver`, which feeds it scripted verdicts
-while the daemon's analysis is not wired to it) against tests/fakeapi over TLS with a
+the real rollback orchestrator (`build/kube_driver`, which feeds it scripted verdicts so
+that a case decides exactly when the verdict turns) against tests/fakeapi over TLS with a
 service-account directory (token, ca.crt, namespace).  `kubectl rollout undo` against a
 second fake seeded identically is the reference for the resulting spec.template.
 
 The `real_*` cases put the API faults in front of the real daemon instead: one daemon per
 fake API (several at once), each finding the bad rollout by itself from its fake app's 20%
 errors, while a separate watcher process times /health and /ready (each answer within
-50 ms).  They need tests/integration/fakeapp.py; no case but kubectl_comparison needs kubectl.
+50 ms).  They use tests/pylib's fake app; no case but kubectl_comparison needs kubectl.
 
     python3 tests/kube/run.py [--binary build/rollguard] [--driver build/kube_driver]
                               [-k SUBSTRING] [--fault SUBSTRING] [--parallel N] [-v]
@@ -21,7 +21,6 @@ Prints one line per case and, last, exactly one line `N passed, N failed` (plus
 
 import argparse
 import copy
-import datetime
 import json
 import os
 import shutil
@@ -29,31 +28,19 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
-import urllib.error
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "fakeapi"))
-from fakeapi import FakeAPI  # noqa: E402
-
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-try:
-    from fakeapp import FakeApp  # noqa: E402
-except ImportError:  # the integration suite is not there
-    FakeApp = None
-
-NS = "prod"
-DEP = "/apis/apps/v1/namespaces/prod/deployments/web"
-LEASE = "/apis/coordination.k8s.io/v1/namespaces/prod/leases"
-ROLLOUT = "/apis/argoproj.io/v1alpha1/namespaces/prod/rollouts/web-ro"
-BAD = "7c5d9f8b4"
-GOOD = "5d8f7c9b6d"
-PODS = ["web-7c5d9f8b4-x2kqp", "web-7c5d9f8b4-h8v4m", "web-7c5d9f8b4-q7z9t"]
-TOKEN = "tok-1"
+sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
+from rgtest.fakeapp import FakeApp  # noqa: E402
+from rgtest.net import free_port, http, wait_for  # noqa: E402,F401
+from rgtest.procs import check_clean, events_named, logs  # noqa: E402,F401
+from rgtest.scene import (  # noqa: E402,F401  (the fake API + sidecars scene)
+    BAD, DEP, GOOD, LEASE, NS, PODS, ROLLOUT, TOKEN, FakeAPI, Scene as Env, daemon_up as _up,
+    fleet, make_seed, now_rfc3339, stop_fleet)
+from rgtest.traffic import Traffic  # noqa: E402,F401
 
 ARGS = None
 SUITE = {}
@@ -66,258 +53,6 @@ def case(fn):
 
 class Skip(Exception):
     pass
-
-
-def now_rfc3339(delta=0):
-    t = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=delta)
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def make_seed(fresh=True, argo=False):
-    """seed_web.json with a fresh bad rollout (RS created a minute ago) and three pods."""
-    with open(os.path.join(ROOT, "tests", "fakeapi", "seed_web.json")) as f:
-        seed = json.load(f)
-    objs = seed["objects"]
-    by = {(o["kind"], o["metadata"]["name"]): o for o in objs}
-    if fresh:
-        by[("ReplicaSet", "web-" + BAD)]["metadata"]["creationTimestamp"] = now_rfc3339(-60)
-    pod = copy.deepcopy(by[("Pod", PODS[0])])
-    pod["metadata"]["name"] = PODS[2]
-    pod["metadata"]["uid"] = "cccc0000-0000-4000-8000-000000000009"
-    objs.append(pod)
-    if argo:
-        rs = copy.deepcopy(by[("ReplicaSet", "web-" + BAD)])
-        rs["metadata"].update({
-            "name": "web-ro-7d9f6c5b8", "uid": "abab0000-0000-4000-8000-00000000000a",
-            "labels": {"app": "web-ro", "rollouts-pod-template-hash": "7d9f6c5b8"},
-            "annotations": {"rollout.argoproj.io/revision": "2"},
-            "ownerReferences": [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-                                 "name": "web-ro", "uid": "9a9a0000-0000-4000-8000-000000000008",
-                                 "controller": True, "blockOwnerDeletion": True}]})
-        rs["spec"]["selector"] = {"matchLabels": {"app": "web-ro",
-                                                  "rollouts-pod-template-hash": "7d9f6c5b8"}}
-        rs["spec"]["template"]["metadata"]["labels"] = {
-            "app": "web-ro", "rollouts-pod-template-hash": "7d9f6c5b8"}
-        objs.append(rs)
-        p = copy.deepcopy(pod)
-        p["metadata"].update({
-            "name": "web-ro-7d9f6c5b8-abcde", "uid": "cccc0000-0000-4000-8000-00000000000b",
-            "labels": {"app": "web-ro", "rollouts-pod-template-hash": "7d9f6c5b8"},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                 "name": "web-ro-7d9f6c5b8",
-                                 "uid": "abab0000-0000-4000-8000-00000000000a",
-                                 "controller": True, "blockOwnerDeletion": True}]})
-        objs.append(p)
-    return seed
-
-
-class Env:
-    """One fake API server for the suite; a fresh state, SA dir and configs per case."""
-
-    def __init__(self):
-        self.tmp = tempfile.mkdtemp(prefix="rollguard-kube-")
-        self.fa = FakeAPI(make_seed(), tls_dir=os.path.join(self.tmp, "tls"),
-                          tokens=[TOKEN]).start()
-        self.procs = []
-        self.n = 0
-
-    def reset(self, seed=None, options=None):
-        self.fa.reset()  # log, faults, tokens as at start
-        self.fa.load_state(seed or make_seed())
-        if options:
-            self.fa.set_options(**options)
-        self.fa.clear_log()
-        self.n += 1
-        self.dir = os.path.join(self.tmp, "case%d" % self.n)
-        self.sa = os.path.join(self.dir, "sa")
-        os.makedirs(self.sa)
-        self.write_token(TOKEN)
-        shutil.copy(self.fa.ca_file, os.path.join(self.sa, "ca.crt"))
-        with open(os.path.join(self.sa, "namespace"), "w") as f:
-            f.write(NS)
-
-    def write_token(self, tok):
-        path = os.path.join(self.sa, "token")
-        with open(path + ".tmp", "w") as f:
-            f.write(tok + "\n")
-        os.replace(path + ".tmp", path)
-
-    def config(self, mode="enforce", target="deployment", quorum=1, guard_window="30m",
-               listen=None, admin=None, timeout="2s", extra="", app_section=True):
-        self.cfg_n = getattr(self, "cfg_n", 0) + 1
-        path = os.path.join(self.dir, "c%d.yaml" % self.cfg_n)
-        with open(path, "w") as f:
-            f.write(
-                'listen: "127.0.0.1:%d"\n' % (listen or free_port()) +
-                'admin_listen: "%s"\n' % ("127.0.0.1:%d" % admin if admin else "") +
-                "log: {level: debug, format: json}\n" +
-                ("app:\n  liveness: {enabled: false}\n  readiness: {enabled: false}\n"
-                 '  metrics: {url: ""}\n' if app_section else "") +
-                "rollback:\n  mode: %s\n  target: %s\n  quorum: %d\n  guard_window: %s\n"
-                % (mode, target, quorum, guard_window) +
-                "kubernetes:\n  api_server: %s\n  service_account_dir: %s\n"
-                "  timeout: %s\n  lease_duration: 3s\n" % (self.fa.url, self.sa, timeout) +
-                extra)
-        return path
-
-    def env(self, pod=PODS[0], hash_=BAD, ns=NS):
-        e = dict(os.environ)
-        for k in ("KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"):
-            e.pop(k, None)
-        if pod:
-            e["POD_NAME"] = pod
-        else:
-            e.pop("POD_NAME", None)
-        e["POD_NAMESPACE"] = ns
-        e["POD_TEMPLATE_HASH"] = hash_
-        return e
-
-    # -- the orchestrator, scripted ------------------------------------------------------
-    def driver(self, cfg, pod=PODS[0], hash_=BAD, fail_at=0, interval=300, duration=2500,
-               manual=None, dry_run=False, wait=True, until_done=True):
-        if ARGS.valgrind:  # everything is slower: stretch the script
-            duration *= 5
-            fail_at = fail_at * 5 if fail_at else fail_at
-        cmd = VALGRIND() + [ARGS.driver, "--config", cfg, "--interval", str(interval),
-                            "--duration", str(duration)]
-        if until_done:
-            cmd.append("--until-done")
-        if manual is not None:
-            cmd += ["--manual", str(manual)]
-        elif fail_at is not None:
-            cmd += ["--fail-at", str(fail_at)]
-        if dry_run:
-            cmd.append("--dry-run")
-        p = subprocess.Popen(cmd, env=self.env(pod, hash_), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        return self.finish(p) if wait else p
-
-    def finish(self, p, timeout=90):
-        out, err = p.communicate(timeout=timeout)
-        self.procs.remove(p)
-        if ARGS.verbose:
-            sys.stderr.write(err)
-        check_clean(err)
-        assert p.returncode == 0, "driver exit %s:\n%s" % (p.returncode, err[-3000:])
-        try:
-            status = json.loads(out.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            raise AssertionError("driver printed no status: rc=%s\n%s" % (p.returncode,
-                                                                           err[-3000:]))
-        return status, logs(err), err
-
-    # -- the real binary -----------------------------------------------------------------
-    def cli(self, cfg, *args, pod=PODS[0], hash_=BAD):
-        p = subprocess.run(VALGRIND() + [ARGS.binary, "rollback", "--config", cfg] + list(args),
-                           env=self.env(pod, hash_), capture_output=True, text=True,
-                           timeout=120)
-        if ARGS.verbose:
-            sys.stderr.write(p.stderr)
-        check_clean(p.stderr)
-        return p
-
-    def daemon(self, cfg, env):
-        p = subprocess.Popen([ARGS.binary, "--config", cfg], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        self.procs.append(p)
-        return p
-
-    def stop(self, p):
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-        try:
-            _, err = p.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            _, err = p.communicate()
-        if p in self.procs:
-            self.procs.remove(p)
-        check_clean(err)
-        return err
-
-    def cleanup(self):
-        for p in list(self.procs):
-            if p.poll() is None:
-                p.kill()
-            p.communicate()
-        self.procs = []
-
-    # -- fake API views --------------------------------------------------------------------
-    def dep(self):
-        return self.fa.get_object("deployments", NS, "web")
-
-    def patches(self, applied=False, path=DEP):
-        out = [e for e in self.fa.requests(method="PATCH") if e["path"] == path]
-        # a PATCH whose answer was cut after it was applied counts as applied
-        return [e for e in out if e["status"] == 200 or str(e["status"]).startswith(
-            "closed-mid")] if applied else out
-
-    def writes(self):
-        return self.fa.requests(writes_only=True)
-
-    def events(self, reason=None):
-        evs = self.fa.list_objects("events", NS)
-        return [e for e in evs if reason is None or e.get("reason") == reason]
-
-    def lease(self):
-        return self.fa.get_object("leases", NS, "web-rollguard")
-
-    def image(self):
-        return self.dep()["spec"]["template"]["spec"]["containers"][0]["image"]
-
-
-def VALGRIND():
-    return (["valgrind", "-q", "--error-exitcode=9", "--leak-check=full",
-             "--errors-for-leak-kinds=definite,indirect"] if ARGS.valgrind else [])
-
-
-def check_clean(err, rc=0):
-    """No sanitizer or valgrind report in a child's stderr, and a clean exit."""
-    for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                 "Invalid read", "Invalid write", "definitely lost"):
-        assert mark not in err, "%s in:\n%s" % (mark, err[-4000:])
-
-
-def logs(text):
-    out = []
-    for line in text.splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            pass
-    return out
-
-
-def events_named(lines, name):
-    return [l for l in lines if l.get("event") == name]
-
-
-def http(method, url, timeout=5):
-    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
-
-def wait_for(pred, timeout=15, step=0.1):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def normalise(v):
@@ -804,13 +539,6 @@ def test_admin_post_rollback(env):
     assert TOKEN not in err
 
 
-def _up(port):
-    try:
-        return http("GET", "http://127.0.0.1:%d/livez" % port, timeout=1)[0] == 200
-    except OSError:
-        return False
-
-
 def _last(port, rid):
     try:
         st = json.loads(http("GET", "http://127.0.0.1:%d/status" % port)[1])["rollback"]
@@ -839,60 +567,9 @@ def test_not_in_cluster_daemon(env):
     assert env.fa.requests() == []
 
 
-class Traffic:
-    """rate requests/s into a FakeApp's counters, a fraction of them 500s (changeable)."""
-
-    def __init__(self, app, rate=100, errors=0.0, latency=0.02):
-        import threading
-        self.app, self.rate, self.errors, self.latency = app, rate, errors, latency
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._run, daemon=True)
-        self._t.start()
-
-    def _run(self):
-        carry = owed = 0.0
-        while not self._stop.wait(0.1):
-            carry += self.rate * 0.1
-            n = int(carry)
-            carry -= n
-            owed += n * self.errors
-            e = int(owed)
-            owed -= e
-            if n - e:
-                self.app.advance_metrics(200, n - e, self.latency)
-            if e:
-                self.app.advance_metrics(500, e, self.latency)
-
-    def stop(self):
-        self._stop.set()
-        self._t.join()
-
-
-def fleet(env, quorum):
-    """Three real daemons, one per pod of the bad revision, each with its own fake app."""
-    apps, traffic, daemons, ports = [], [], [], []
-    for pod in PODS:
-        app = FakeApp()
-        app.start()
-        apps.append(app)
-        traffic.append(Traffic(app))
-        port = free_port()
-        ports.append(port)
-        cfg = env.config(quorum=quorum, listen=port, extra=(
-            "app:\n  liveness: {enabled: false}\n  readiness: {enabled: false}\n"
-            "  metrics: {url: \"%s\", interval: 1s, timeout: 500ms}\n"
-            "analysis: {interval: 1s, window: 5s, warmup: 2s, baseline_window: 10s,\n"
-            "  error_rate: {max: 0.05, min_requests: 50}, latency: {min_samples: 50},\n"
-            "  consecutive_breaches: 2}\n" % app.url("/metrics")), app_section=False)
-        daemons.append(env.daemon(cfg, env.env(pod=pod)))
-    return apps, traffic, daemons, ports
-
-
 @case
 def test_e2e_three_daemons_bad_revision(env):
     """The acceptance run: three real sidecars, the apps begin returning 20% errors."""
-    if FakeApp is None:
-        raise Skip("tests/integration/fakeapp.py is not available")
     env.reset()
     apps, traffic, daemons, ports = fleet(env, quorum=2)
     try:
@@ -929,19 +606,12 @@ def test_e2e_three_daemons_bad_revision(env):
                   fault_to_patch, leader["last"]["fail_to_patch_ms"] / 1000.0,
                   [s["api_requests"] for s in statuses], ARGS.quiet_s, len(later)))
     finally:
-        for t in traffic:
-            t.stop()
-        for d in daemons:
-            env.stop(d)
-        for a in apps:
-            a.stop()
+        stop_fleet(env, apps, traffic, daemons)
 
 
 @case
 def test_e2e_healthy_no_write(env):
     """Healthy traffic through real daemons: verdicts PASS, no write, reads only at start."""
-    if FakeApp is None:
-        raise Skip("tests/integration/fakeapp.py is not available")
     env.reset()
     apps, traffic, daemons, ports = fleet(env, quorum=1)
     try:
@@ -955,12 +625,7 @@ def test_e2e_healthy_no_write(env):
         print("    %d s of healthy traffic, 3 pods: %d API requests (all at start), 0 writes"
               % (ARGS.healthy_long_s, n))
     finally:
-        for t in traffic:
-            t.stop()
-        for d in daemons:
-            env.stop(d)
-        for a in apps:
-            a.stop()
+        stop_fleet(env, apps, traffic, daemons)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1207,11 +872,6 @@ def solos_close(env, solos, prober):
         s.close()
 
 
-def need_fakeapp():
-    if FakeApp is None:
-        raise Skip("tests/integration/fakeapp.py is not available")
-
-
 def wait_fail(s, timeout=20):
     """The daemon's own analysis says FAIL (the bad rollout is detected)."""
     def failing():
@@ -1232,7 +892,6 @@ def wait_quiet(solos, seconds):
 @case
 def test_real_api_refused_then_up(env):
     """The API server's port is closed for 4 s while the app fails, then it comes up."""
-    need_fakeapp()
     s = Solo(env, "refused", up=False, timeout="1s")
     prober = None
     try:
@@ -1270,7 +929,6 @@ def test_real_api_refused_then_up(env):
 @case
 def test_real_api_stalls(env):
     """Every request is accepted and never answered: timeouts, no write, a prompt exit."""
-    need_fakeapp()
     s = Solo(env, "stall", faults=[{"type": "stall", "times": -1, "delay": 60}],
              timeout="1s", drain="1s")
     prober = None
@@ -1340,7 +998,6 @@ REAL_FAULTS = [
 @case
 def test_real_error_classes(env):
     """Each API error class against its own daemon, all daemons at once."""
-    need_fakeapp()
     specs = [f for f in REAL_FAULTS if not ARGS.fault or ARGS.fault in f[0]]
     failures = []
     for i in range(0, len(specs), ARGS.parallel):
@@ -1391,7 +1048,6 @@ def test_real_error_classes(env):
 def test_real_wrong_ca(env):
     """The fake API's certificate is not signed by the CA in the service-account directory:
     the handshake fails, so no request (and no token) ever reaches it."""
-    need_fakeapp()
     s = Solo(env, "wrong CA", ca="wrong-ca.crt", timeout="1s")
     prober = None
     try:
@@ -1423,7 +1079,6 @@ def test_real_wrong_ca(env):
 def test_real_close_mid(env):
     """The connection is cut halfway through the answer: to the GET of the Deployment (the
     decision's), and to the PATCH after it was applied.  Never a second PATCH."""
-    need_fakeapp()
     get = Solo(env, "cut GET", faults=[{"type": "close-mid", "method": "GET",
                                         "path": "deployments/web$", "skip": 1}])
     patch = Solo(env, "cut PATCH", faults=[{"type": "close-mid", "method": "PATCH",
@@ -1466,7 +1121,6 @@ def test_real_sigterm_during_patch(env):
     """SIGTERM while the rollback PATCH waits for its answer (3 s); the fake applies it
     before or after that wait.  The daemon drains and exits; a fresh daemon for the same
     pod, its app still failing, neither rolls back again nor forward."""
-    need_fakeapp()
     after = Solo(env, "applied after the wait", drain="1s",
                  faults=[{"type": "delay", "method": "PATCH", "delay": 3}])
     before = Solo(env, "applied before the wait", drain="1s",
@@ -1555,7 +1209,7 @@ def main():
             print("missing executable %s (make %s)" % (b, b))
             print("0 passed, 1 failed")
             return 1
-    env = Env()
+    env = Env(ARGS.binary, ARGS.driver, valgrind=ARGS.valgrind, verbose=ARGS.verbose)
     passed = failed = skipped = 0
     try:
         for name, fn in SUITE.items():
@@ -1578,9 +1232,7 @@ def main():
                 env.cleanup()
             sys.stdout.flush()
     finally:
-        env.cleanup()
-        env.fa.stop()
-        shutil.rmtree(env.tmp, ignore_errors=True)
+        env.close()
     print("%d passed, %d failed%s" % (passed, failed,
                                       ", %d skipped" % skipped if skipped else ""))
     return 1 if failed else 0

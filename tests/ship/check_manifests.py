@@ -199,14 +199,16 @@ def check_sources_listed(root, calls):
     found = {}
     src = os.path.join(root, "sidecar")
     pat = re.compile(r'"/api(?:s/([a-z0-9.\-]+))?/v[0-9a-z]+/namespaces/%[^/"]*s/([a-z]+)')
-    for fn in sorted(os.listdir(src)):
-        if not fn.endswith(".c"):
-            continue
-        with open(os.path.join(src, fn), encoding="utf-8", errors="replace") as f:
-            for m in pat.finditer(f.read()):
-                found.setdefault((m.group(1) or "", m.group(2)), fn)
+    for d, _, names in sorted(os.walk(src)):
+        for name in sorted(names):
+            if not name.endswith(".c"):
+                continue
+            fn = os.path.relpath(os.path.join(d, name), src)
+            with open(os.path.join(d, name), encoding="utf-8", errors="replace") as f:
+                for m in pat.finditer(f.read()):
+                    found.setdefault((m.group(1) or "", m.group(2)), fn)
     if not found:
-        bad("the C sources name no Kubernetes API path (is sidecar/rollback/rollback.c there?)")
+        bad("the C sources under sidecar/ name no Kubernetes API path")
         return
     unlisted = ["%s/%s (in sidecar/%s)" % (g or "core", r, fn)
                 for (g, r), fn in sorted(found.items()) if (g, r) not in listed]

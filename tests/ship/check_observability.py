@@ -26,14 +26,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "pylib"))
+from rgtest.fakeapp import FakeApp  # noqa: E402  (shared helpers: tests/pylib)
+from rgtest.net import free_port, get  # noqa: E402
+from rgtest.traffic import Traffic  # noqa: E402
 
 passed = 0
 failed = 0
@@ -207,56 +210,6 @@ def references(expr):
 
 # --- 3. live run ---------------------------------------------------------------------
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class FakeApp:
-    """The app in the pod: /healthz, /ready and Prometheus metrics where 40% fail."""
-
-    def __init__(self, error_ratio):
-        self.start = time.time()
-        self.error_ratio = error_ratio
-        outer = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                if self.path == "/metrics":
-                    body = outer.metrics().encode()
-                else:
-                    body = b"ok\n"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def metrics(self):
-        n = int((time.time() - self.start) * 200)
-        e = int(n * self.error_ratio)
-        lines = ["# TYPE http_requests_total counter",
-                 'http_requests_total{code="200"} %d' % (n - e),
-                 'http_requests_total{code="503"} %d' % e,
-                 "# TYPE http_request_duration_seconds histogram"]
-        for le, frac in (("0.05", 0.5), ("0.1", 0.9), ("0.25", 1.0), ("+Inf", 1.0)):
-            lines.append('http_request_duration_seconds_bucket{le="%s"} %d' % (le, n * frac))
-        lines += ["http_request_duration_seconds_sum %f" % (n * 0.06),
-                  "http_request_duration_seconds_count %d" % n]
-        return "\n".join(lines) + "\n"
-
-    def stop(self):
-        self.server.shutdown()
-
-
 def rfc3339(t):
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -325,21 +278,16 @@ def seed_for(wl, ns):
     return {"resourceVersion": "1000", "objects": objs}, pod_name, new_hash
 
 
-def get(url, timeout=3):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.read().decode()
-
-
 def live_run(root, binary, wl, work, target):
     """Run the daemon against the fakes; return (metrics text, status JSON, API log, how)."""
-    sys.path.insert(0, os.path.join(root, "tests/fakeapi"))
-    from fakeapi import FakeAPI  # noqa: E402  (the project's fake API server)
+    from rgtest.scene import FakeAPI  # the project's fake API server (tests/fakeapi)
 
     helptext = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
     kube_client = "rollguard rollback" in helptext
     ns = wl["metadata"]["namespace"]
     seed, pod_name, new_hash = seed_for(wl, ns)
-    app = FakeApp(0.4)
+    app = FakeApp().start()  # /healthz, /ready 200; 200 requests/s, 40 % of them 500
+    traffic = Traffic(app, rate=200, errors=0.4)
     work = os.path.join(work, target)
     sa_dir = os.path.join(work, "sa")
     os.makedirs(sa_dir)
@@ -418,6 +366,7 @@ kubernetes: {api_server: "%s", service_account_dir: "%s"}
             except subprocess.TimeoutExpired:
                 proc.kill()
         fa.stop()
+        traffic.stop()
         app.stop()
 
 

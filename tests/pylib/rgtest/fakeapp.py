@@ -1,4 +1,4 @@
-"""A fake application for the integration tests.
+"""A fake application for the Python harnesses (integration, kube, ship, the scene).
 
 One ThreadingHTTPServer on 127.0.0.1:0, served from a thread of the test
 process. A test decides at runtime how each path answers (status code, delay,
