@@ -12,11 +12,12 @@
 #include <event2/event.h>
 
 #include "config/cfg.h"
-#include "helpers/test_sched.h"
-#include "helpers/upstream.h"
+#include "tests/helpers/test_sched.h"
+#include "tests/helpers/upstream.h"
 #include "probes/curlm.h"
 #include "probes/scraper.h"
 #include "sidecar/doctor.h"
+#include "tests/helpers/test_data.h"
 
 Suite *doctor_suite(void); /* registered by the runner */
 
@@ -139,29 +140,6 @@ static const char summary_page[] =
     "http_request_duration_seconds{status=\"500\",quantile=\"0.99\"} 0.3\n"
     "http_request_duration_seconds_sum{status=\"500\"} 2.5\n"
     "http_request_duration_seconds_count{status=\"500\"} 50\n";
-
-static char *read_data(const char *name, size_t *len)
-{
-    char path[256];
-    FILE *f;
-    char *buf;
-    long n;
-
-    snprintf(path, sizeof(path), "tests/data/%s", name);
-    f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s (run from the repository root)", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
-}
 
 /* The config of yaml (NULL: the embedded defaults). */
 static struct cfg *config(const char *yaml)
@@ -304,7 +282,7 @@ START_TEST(test_client_golang)
 {
     struct buf b;
     size_t len;
-    char *page = read_data("prometheus_go.prom", &len);
+    char *page = test_read_data("prometheus_go.prom", &len);
 
     ck_assert_int_eq(report(NULL, page, len, "text/plain; version=0.0.4; charset=utf-8", &b),
                      DOCTOR_OK);
@@ -323,7 +301,7 @@ START_TEST(test_client_golang)
 
     /* OpenMetrics (Python): a counter family without _total, exemplars, a UNIT line */
     free(page);
-    page = read_data("openmetrics_python.om", &len);
+    page = test_read_data("openmetrics_python.om", &len);
     ck_assert_int_eq(report(NULL, page, len, "application/openmetrics-text; version=1.0.0", &b),
                      DOCTOR_OK);
     HAS(&b, "OpenMetrics 1.0");

@@ -12,33 +12,11 @@
 
 #include "config/promre.h"
 #include "probes/scrape.h"
+#include "tests/helpers/test_data.h"
 
 Suite *scrape_suite(void); /* registered by the runner */
 
 static struct promtext_err E;
-
-static char *read_data(const char *name, size_t *len)
-{
-    char path[256];
-    FILE *f;
-    char *buf;
-    long n;
-
-    snprintf(path, sizeof(path), "tests/data/%s", name);
-    f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s (run from the repository root)", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    ck_assert_ptr_nonnull(buf);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
-}
 
 static void spec(struct scrape_spec *s, const char *metric, const char *label, const char *match,
                  const char *selector, const char *hist, double scale)
@@ -272,7 +250,7 @@ START_TEST(test_prometheus_page)
     struct scrape_spec s;
     struct scrape_totals t;
     size_t len;
-    char *page = read_data("prometheus_go.prom", &len);
+    char *page = test_read_data("prometheus_go.prom", &len);
     static const double le[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, INFINITY};
     static const double cum[] = {310,  704,  1550, 1950, 2160, 2340,
                                  2385, 2400, 2400, 2400, 2400, 2400};
@@ -325,7 +303,7 @@ START_TEST(test_linkerd_page)
     struct scrape_spec s;
     struct scrape_totals t;
     size_t len;
-    char *page = read_data("linkerd_proxy.prom", &len);
+    char *page = test_read_data("linkerd_proxy.prom", &len);
 
     spec(&s, "response_total", "classification", "failure", "direction=\"inbound\"",
          "response_latency_ms", 0);
@@ -361,7 +339,7 @@ START_TEST(test_istio_page)
     struct scrape_spec s;
     struct scrape_totals t;
     size_t len;
-    char *page = read_data("istio_envoy.prom", &len);
+    char *page = test_read_data("istio_envoy.prom", &len);
     static const double cum[] = {101, 605, 3014, 4222, 4842, 5000, 5042, 5052};
 
     spec(&s, "istio_requests_total", "response_code", "5..", "reporter=\"destination\"",
@@ -393,7 +371,7 @@ START_TEST(test_openmetrics_page)
     struct scrape_spec s;
     struct scrape_totals t;
     size_t len;
-    char *page = read_data("openmetrics_python.om", &len);
+    char *page = test_read_data("openmetrics_python.om", &len);
 
     spec(&s, "http_requests_total", "code", "5..", NULL, "http_request_duration_seconds", 0);
     t = extract_ok(&s, page, "application/openmetrics-text; version=1.0.0; charset=utf-8");

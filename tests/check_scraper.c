@@ -10,8 +10,8 @@
 #include <event2/event.h>
 
 #include "config/cfg.h"
-#include "helpers/test_sched.h"
-#include "helpers/upstream.h"
+#include "tests/helpers/test_sched.h"
+#include "tests/helpers/upstream.h"
 #include "probes/curlm.h"
 #include "probes/scraper.h"
 
