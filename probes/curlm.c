@@ -11,7 +11,8 @@
  * Must never: block the loop (no curl_easy_perform, no synchronous DNS),
  * call curl_multi_socket_action from inside a libcurl callback, run a user
  * callback while libcurl is on the stack, or put headers, bodies or URLs
- * into error text.
+ * into error text. A little over 800 lines: it is libcurl's one adapter,
+ * and its callbacks all share the multi handle's state.
  */
 #include <curl/curl.h>
 

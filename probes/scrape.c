@@ -1,18 +1,17 @@
 /*
- * scrape — selection and deltas on top of promtext.
+ * scrape — what one page is read as, on top of promtext.
  *
- * Owns the meaning of the configured names: which samples are the request
- * counter, which of them are errors, which make the latency histogram (or
- * summary), how they sum across labels, what a valid histogram is, what
- * "auto" finds on a page, and how two pages become one struct sample_delta
- * (counter resets as rate() sees them). Whatever configured or expected
- * name is not on the page is said in the reading (struct scrape_reading),
- * never read as zero.
+ * Owns which samples are the request series, which of them are errors,
+ * which make the latency histogram (or summary), how they sum across
+ * labels, what a valid histogram is, which candidate "auto" finds on the
+ * page, and the unit. Whatever configured or expected name is not on the
+ * page is said in the reading (struct scrape_reading), never read as zero.
+ * The spec is scrape_spec.c; two pages into a delta, scrape_delta.c.
  * Must never: do I/O, read the clock, allocate (beyond one scrape_job per
  * stepped pass), or turn a bad page into zeros (a bad page is an error,
  * the caller's data stays INCONCLUSIVE).
  */
-#include "probes/scrape.h"
+#include "probes/scrape-int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,33 +30,6 @@
 #define MATCH_CACHE_LEN 24
 
 static const char start_time_name[] = "process_start_time_seconds";
-static const char default_counter[] = "http_requests_total";
-
-/* Status labels "auto" looks for, in this order (README: Analysis). */
-static const char *const any_labels[] = {"code", "status_code", "status", "http_status_code",
-                                         "http_response_status_code"};
-static const char *const otel_labels[] = {"http_response_status_code", "http_status_code"};
-
-/* Latency families "auto" looks for, with the unit their convention implies. */
-struct hist_name {
-    const char *name;
-    double scale;
-};
-static const struct hist_name any_hists[] = {
-    {"http_request_duration_seconds", 1},        /* Prometheus clients, express-prom-bundle */
-    {"http_server_request_duration_seconds", 1}, /* OpenTelemetry, HTTP semconv 1.23+ */
-    {"http_server_request_duration", 1},         /* the same, unit on a UNIT line only */
-    {"http_server_duration_milliseconds", 1e-3}, /* OpenTelemetry, older semconv */
-    {"http_server_duration", 1e-3},              /* the same, without the unit suffix */
-    {"http_server_requests_seconds", 1},         /* Micrometer (Spring Boot) */
-};
-static const struct hist_name otel_hists[] = {
-    {"http_server_request_duration_seconds", 1},
-    {"http_server_request_duration", 1},
-    {"http_server_duration_milliseconds", 1e-3},
-    {"http_server_duration", 1e-3},
-};
-
 /* A family that may count requests: the counter, or a latency family's _count. */
 struct req_acc {
     double requests;
@@ -114,24 +86,6 @@ struct extract {
 };
 
 #if defined(__GNUC__)
-__attribute__((format(printf, 4, 5)))
-#endif
-static int
-set_err(struct promtext_err *err, unsigned line, unsigned column, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-
-        err->line = line;
-        err->column = column;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-        va_end(ap);
-    }
-    return -EINVAL;
-}
-
-#if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
 static void
@@ -142,134 +96,6 @@ problem(char *dst, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(dst, SCRAPE_PROBLEM_MAX, fmt, ap);
     va_end(ap);
-}
-
-/* ---- spec -------------------------------------------------------------------------------- */
-
-static bool ends_with(const char *s, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-
-    return n > k && memcmp(s + n - k, suffix, k) == 0;
-}
-
-static double infer_scale(const char *h)
-{
-    size_t n = strlen(h);
-
-    if (ends_with(h, n, "_milliseconds") || ends_with(h, n, "_ms"))
-        return 1e-3;
-    if (ends_with(h, n, "_microseconds") || ends_with(h, n, "_us"))
-        return 1e-6;
-    if (ends_with(h, n, "_nanoseconds") || ends_with(h, n, "_ns"))
-        return 1e-9;
-    if (ends_with(h, n, "_seconds"))
-        return 1.0;
-    return 0; /* the name does not say */
-}
-
-static int copy_name(char *dst, const char *src, const char *what, bool required,
-                     struct promtext_err *err)
-{
-    size_t n = src ? strlen(src) : 0;
-
-    if (n == 0 && required)
-        return set_err(err, 0, 0, "%s is empty", what);
-    if (n >= SCRAPE_NAME_MAX)
-        return set_err(err, 0, 0, "%s longer than %d bytes", what, SCRAPE_NAME_MAX - 1);
-    memcpy(dst, src ? src : "", n + 1);
-    return 0;
-}
-
-/* The selector through config/selector, the grammar config validation uses too. */
-static int parse_selector(struct scrape_spec *s, const char *sel, struct promtext_err *err)
-{
-    struct selector parsed;
-    struct selector_err e;
-
-    if (selector_parse(sel, &parsed, &e) < 0)
-        return set_err(err, 0, e.column, "%s in selector", e.msg);
-    s->nmatchers = parsed.n;
-    memcpy(s->matchers, parsed.m, sizeof(parsed.m[0]) * parsed.n);
-    return 0;
-}
-
-static void set_candidates(struct scrape_spec *s, enum scrape_flavour f)
-{
-    const char *const *labels = f == SCRAPE_FLAVOUR_OTEL ? otel_labels : any_labels;
-    size_t nl = f == SCRAPE_FLAVOUR_OTEL ? sizeof(otel_labels) / sizeof(otel_labels[0])
-                                         : sizeof(any_labels) / sizeof(any_labels[0]);
-    const struct hist_name *hists = f == SCRAPE_FLAVOUR_OTEL ? otel_hists : any_hists;
-    size_t nh = f == SCRAPE_FLAVOUR_OTEL ? sizeof(otel_hists) / sizeof(otel_hists[0])
-                                         : sizeof(any_hists) / sizeof(any_hists[0]);
-
-    if (!strcmp(s->error_label, SCRAPE_AUTO)) {
-        s->nlabels = (unsigned)nl;
-        for (size_t i = 0; i < nl; i++)
-            snprintf(s->labels[i], sizeof(s->labels[i]), "%s", labels[i]);
-    }
-    if (!strcmp(s->histogram, SCRAPE_AUTO)) {
-        s->nhists = (unsigned)nh;
-        for (size_t i = 0; i < nh; i++) {
-            snprintf(s->hists[i], sizeof(s->hists[i]), "%s", hists[i].name);
-            s->hist_scale[i] = hists[i].scale;
-        }
-    }
-}
-
-void scrape_spec_tune(struct scrape_spec *s, enum scrape_flavour f, double quantile)
-{
-    set_candidates(s, f);
-    if (quantile > 0 && quantile < 1)
-        s->quantile = quantile;
-}
-
-int scrape_spec_init(struct scrape_spec *ret, const char *metric, const char *error_label,
-                     const char *error_match, const char *selector, const char *histogram,
-                     double unit_scale, struct promtext_err *err)
-{
-    struct scrape_spec s;
-    char why[160];
-    size_t n;
-    int r;
-
-    memset(&s, 0, sizeof(s));
-    if ((r = copy_name(s.metric, metric, "requests.metric", true, err)) < 0 ||
-        (r = copy_name(s.error_label, error_label, "requests.error_label", true, err)) < 0 ||
-        (r = copy_name(s.histogram, histogram, "latency.histogram", false, err)) < 0)
-        return r;
-    if (!error_match || !error_match[0])
-        return set_err(err, 0, 0, "error_match is empty");
-    if (strlen(error_match) >= SCRAPE_VALUE_MAX)
-        return set_err(err, 0, 0, "error_match longer than %d bytes", SCRAPE_VALUE_MAX - 1);
-    if (promre_check(error_match, why, sizeof(why)) < 0)
-        return set_err(err, 0, 0, "error_match: %s", why);
-    memcpy(s.error_match, error_match, strlen(error_match) + 1);
-    if (!strcmp(s.metric, SCRAPE_AUTO)) {
-        s.metric_auto = true;
-        memcpy(s.metric, default_counter, sizeof(default_counter));
-    }
-    n = strlen(s.metric);
-    memcpy(s.base, s.metric, n + 1);
-    if (ends_with(s.metric, n, "_total"))
-        s.base[n - 6] = '\0';
-    if (strcmp(s.error_label, SCRAPE_AUTO)) {
-        s.nlabels = 1;
-        memcpy(s.labels[0], s.error_label, sizeof(s.labels[0]));
-    }
-    if (s.histogram[0] && strcmp(s.histogram, SCRAPE_AUTO)) {
-        s.nhists = 1;
-        memcpy(s.hists[0], s.histogram, sizeof(s.hists[0]));
-    }
-    set_candidates(&s, SCRAPE_FLAVOUR_ANY);
-    if (selector && (r = parse_selector(&s, selector, err)) < 0)
-        return r;
-    if (unit_scale != 0 && (!isfinite(unit_scale) || unit_scale <= 0 || unit_scale > 1e6))
-        return set_err(err, 0, 0, "latency unit scale must be a positive number");
-    s.unit_scale = unit_scale;
-    s.quantile = 0.5;
-    *ret = s;
-    return 0;
 }
 
 /* ---- extract ----------------------------------------------------------------------------- */
@@ -428,7 +254,8 @@ static void note_created(bool *has, double *at, double v)
 
 static int bad_value(struct extract *x, const struct promtext_sample *smp, const char *what)
 {
-    return set_err(x->err, smp->line, 1, "%s sample has an invalid value %g", what, smp->value);
+    return scrape_set_err(x->err, smp->line, 1, "%s sample has an invalid value %g", what,
+                          smp->value);
 }
 
 static int bucket(struct extract *x, struct hist_acc *h, const struct promtext_sample *smp)
@@ -441,7 +268,7 @@ static int bucket(struct extract *x, struct hist_acc *h, const struct promtext_s
         const struct promtext_label *l = find_label(smp, "le", 2);
 
         if (!l || l->value_escaped || promtext_number(l->value, &le) < 0 || isnan(le))
-            return set_err(x->err, smp->line, 1, "histogram bucket without a valid le");
+            return scrape_set_err(x->err, smp->line, 1, "histogram bucket without a valid le");
     }
     if (!(smp->value >= 0) || isinf(smp->value))
         return bad_value(x, smp, "histogram bucket");
@@ -452,8 +279,9 @@ static int bucket(struct extract *x, struct hist_acc *h, const struct promtext_s
             ;
         if (i == h->n) {
             if (h->n == SAMPLE_MAX_BUCKETS)
-                return set_err(x->err, smp->line, 1, "histogram has more than %d bucket bounds",
-                               SAMPLE_MAX_BUCKETS);
+                return scrape_set_err(x->err, smp->line, 1,
+                                      "histogram has more than %d bucket bounds",
+                                      SAMPLE_MAX_BUCKETS);
             h->le_raw[i] = le;
             h->cum[i] = 0;
             h->contrib[i] = 0;
@@ -627,22 +455,23 @@ static int check_hist(struct extract *x, struct hist_acc *h, const char *name)
         h->contrib[j] = c;
     }
     if (!isinf(h->le_raw[n - 1]) || h->le_raw[n - 1] < 0)
-        return set_err(x->err, 0, 0, "histogram %s has no +Inf bucket", name);
+        return scrape_set_err(x->err, 0, 0, "histogram %s has no +Inf bucket", name);
     inf = n - 1;
     if (!h->saw_count)
-        return set_err(x->err, 0, 0, "histogram %s has buckets but no _count", name);
+        return scrape_set_err(x->err, 0, 0, "histogram %s has buckets but no _count", name);
     for (unsigned i = 0; i < n; i++) {
         if (h->contrib[i] != h->contrib[inf])
-            return set_err(x->err, 0, 0,
-                           "histogram %s: series have different bucket bounds (le=%g)", name,
-                           h->le_raw[i]);
+            return scrape_set_err(x->err, 0, 0,
+                                  "histogram %s: series have different bucket bounds (le=%g)", name,
+                                  h->le_raw[i]);
         if (i > 0 && h->cum[i] < h->cum[i - 1] && !near(h->cum[i], h->cum[i - 1]))
-            return set_err(x->err, 0, 0, "histogram %s: bucket le=%g is below le=%g", name,
-                           h->le_raw[i], h->le_raw[i - 1]);
+            return scrape_set_err(x->err, 0, 0, "histogram %s: bucket le=%g is below le=%g", name,
+                                  h->le_raw[i], h->le_raw[i - 1]);
     }
     if (!near(h->cum[inf], h->count))
-        return set_err(x->err, 0, 0, "histogram %s: +Inf bucket %.17g differs from _count %.17g",
-                       name, h->cum[inf], h->count);
+        return scrape_set_err(x->err, 0, 0,
+                              "histogram %s: +Inf bucket %.17g differs from _count %.17g", name,
+                              h->cum[inf], h->count);
     return 0;
 }
 
@@ -667,7 +496,7 @@ static double pick_unit(const struct extract *x, unsigned i, enum scrape_unit_fr
         *from = SCRAPE_UNIT_FROM_UNIT;
         return h->unit_line;
     }
-    if ((scale = infer_scale(x->s->hists[i])) > 0) {
+    if ((scale = scrape_infer_scale(x->s->hists[i])) > 0) {
         *from = SCRAPE_UNIT_FROM_NAME;
         return scale;
     }
@@ -973,160 +802,4 @@ int scrape_extract(const struct scrape_spec *s, const char *body, size_t len,
     r = scrape_job_step(j, SIZE_MAX, ret, err);
     scrape_job_free(j);
     return r;
-}
-
-const char *scrape_req_from_name(enum scrape_req_from f)
-{
-    return f == SCRAPE_REQ_COUNTER      ? "counter"
-           : f == SCRAPE_REQ_HIST_COUNT ? "histogram_count"
-                                        : "none";
-}
-
-const char *scrape_lat_kind_name(enum scrape_lat_kind k)
-{
-    return k == SCRAPE_LAT_HISTOGRAM ? "histogram" : k == SCRAPE_LAT_SUMMARY ? "summary" : "none";
-}
-
-const char *scrape_unit_from_name(enum scrape_unit_from f)
-{
-    static const char *const names[] = {"none", "config",     "unit_line",
-                                        "name", "convention", "assumed"};
-
-    return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "none";
-}
-
-/* ---- delta ------------------------------------------------------------------------------- */
-
-static uint64_t to_count(double v)
-{
-    if (!(v > 0))
-        return 0;
-    if (v >= 1.8e19)
-        return UINT64_MAX;
-    return (uint64_t)(v + 0.5);
-}
-
-static bool same_layout(const struct scrape_totals *a, const struct scrape_totals *b)
-{
-    if (a->hist_n != b->hist_n)
-        return false;
-    for (unsigned i = 0; i < a->hist_n; i++)
-        if (a->hist_le[i] != b->hist_le[i])
-            return false;
-    return true;
-}
-
-/* Whether prev and cur read requests, errors, latency from the same names. */
-static bool same_requests(const struct scrape_totals *a, const struct scrape_totals *b)
-{
-    return a->rd.req_from == b->rd.req_from && !strcmp(a->rd.requests, b->rd.requests);
-}
-
-static bool same_latency(const struct scrape_totals *a, const struct scrape_totals *b)
-{
-    return a->rd.lat_kind == b->rd.lat_kind && !strcmp(a->rd.latency, b->rd.latency) &&
-           a->rd.unit_scale == b->rd.unit_scale;
-}
-
-void scrape_delta(const struct scrape_totals *prev, const struct scrape_totals *cur, double span_s,
-                  struct sample_delta *ret)
-{
-    bool same_req = same_requests(prev, cur), same_lat = same_latency(prev, cur);
-    bool restart =
-        prev->has_start_time && cur->has_start_time && prev->start_time != cur->start_time;
-    bool req_reset = restart ||
-                     (prev->has_created && cur->has_created && prev->created != cur->created) ||
-                     cur->requests < prev->requests || cur->errors < prev->errors;
-
-    memset(ret, 0, sizeof(*ret));
-    ret->valid = true;
-    ret->span_s = span_s;
-    snprintf(ret->err_problem, sizeof(ret->err_problem), "%s", cur->rd.err_problem);
-    snprintf(ret->lat_problem, sizeof(ret->lat_problem), "%s", cur->rd.lat_problem);
-    if (same_req) {
-        ret->requests = to_count(req_reset ? cur->requests : cur->requests - prev->requests);
-        if (!strcmp(prev->rd.error_label, cur->rd.error_label))
-            ret->errors = to_count(req_reset ? cur->errors : cur->errors - prev->errors);
-        if (ret->errors > ret->requests)
-            ret->errors = ret->requests;
-        ret->reset = req_reset;
-    }
-    if (!same_lat)
-        return; /* another family or unit: the next page compares with this one */
-    if (cur->has_summary_q) {
-        bool sreset = restart || cur->hist_count < prev->hist_count;
-
-        ret->has_summary = true;
-        ret->summary_q = cur->summary_q;
-        ret->summary_count =
-            to_count(sreset ? cur->hist_count : cur->hist_count - prev->hist_count);
-    }
-    if (cur->has_hist && cur->hist_n > 0) {
-        bool fresh = !prev->has_hist || prev->hist_n == 0;
-        bool hreset = false;
-        uint64_t below = 0;
-
-        if (!fresh) {
-            hreset = restart ||
-                     (prev->hist_has_created && cur->hist_has_created &&
-                      prev->hist_created != cur->hist_created) ||
-                     cur->hist_count < prev->hist_count || !same_layout(prev, cur);
-            for (unsigned i = 0; !hreset && i < cur->hist_n; i++)
-                hreset = cur->hist_cum[i] < prev->hist_cum[i];
-        }
-        ret->has_hist = true;
-        ret->hist.n = cur->hist_n;
-        for (unsigned i = 0; i < cur->hist_n; i++) {
-            double inc = fresh || hreset ? cur->hist_cum[i] : cur->hist_cum[i] - prev->hist_cum[i];
-            uint64_t cum = to_count(inc);
-
-            if (cum < below)
-                cum = below; /* cumulative counts never fall (as histogram_quantile) */
-            ret->hist.le[i] = cur->hist_le[i];
-            ret->hist.count[i] = cum - below;
-            below = cum;
-        }
-        ret->reset = ret->reset || hreset;
-    }
-}
-
-static const char *unit_word(double scale)
-{
-    return scale == 1      ? "seconds"
-           : scale == 1e-3 ? "milliseconds"
-           : scale == 1e-6 ? "microseconds"
-           : scale == 1e-9 ? "nanoseconds"
-                           : "scaled";
-}
-
-int scrape_reading_describe(const struct scrape_reading *rd, const char *error_match, char *buf,
-                            size_t size)
-{
-    int n;
-
-    if (rd->req_from == SCRAPE_REQ_NONE)
-        return snprintf(buf, size, "nothing read yet");
-    n = snprintf(buf, size, "requests from %s (%s, %u series); errors from ", rd->requests,
-                 rd->req_from == SCRAPE_REQ_COUNTER ? "counter" : "histogram _count",
-                 rd->req_series);
-    if (n < 0 || (size_t)n >= size)
-        return n;
-    if (rd->error_label[0])
-        n += snprintf(buf + n, size - (size_t)n, "%s{%s=~\"%s\"}", rd->requests, rd->error_label,
-                      error_match);
-    else
-        n += snprintf(buf + n, size - (size_t)n, "nothing (no status label)");
-    if (n < 0 || (size_t)n >= size)
-        return n;
-    if (rd->lat_kind == SCRAPE_LAT_NONE && !rd->latency[0])
-        n += snprintf(buf + n, size - (size_t)n, "; latency from nothing");
-    else
-        n += snprintf(buf + n, size - (size_t)n, "; latency from %s (%s, %s from the %s)",
-                      rd->latency, scrape_lat_kind_name(rd->lat_kind), unit_word(rd->unit_scale),
-                      rd->unit_from == SCRAPE_UNIT_FROM_UNIT         ? "UNIT line"
-                      : rd->unit_from == SCRAPE_UNIT_FROM_NAME       ? "name"
-                      : rd->unit_from == SCRAPE_UNIT_FROM_CONFIG     ? "config"
-                      : rd->unit_from == SCRAPE_UNIT_FROM_CONVENTION ? "name's convention"
-                                                                     : "default");
-    return n;
 }
