@@ -204,9 +204,10 @@ int main(void)
     if (cfg_default(&c, &errs) < 0)
         return 1;
     printf("Fleet of 10000 pods, default config: baseline_publish_interval %us, "
-           "lease_duration %us, analysis.interval %us, quorum %u\n\n",
+           "lease_duration %us, analysis.interval %us, quorum %s\n\n",
            c->rollback.baseline_publish_interval_ms / 1000, c->kubernetes.lease_duration_ms / 1000,
-           c->analysis.interval_ms / 1000, c->rollback.quorum);
+           c->analysis.interval_ms / 1000,
+           c->rollback.quorum ? "explicit" : "auto (a majority; the burst rows pin 1 and 3)");
     printf("Steady state (healthy traffic)\n");
     printf("%-10s %-12s %-14s %-22s %-16s\n", "replicas", "deployments", "rollouts/day",
            "req/pod/5min", "fleet req/s");

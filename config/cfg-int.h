@@ -56,6 +56,7 @@ enum cfg_type {
 #define CFG_K_HOST 0x08     /* address: the host part may not be empty */
 #define CFG_K_HTTPS 0x10    /* url: https:// only */
 #define CFG_K_LOOPBACK 0x20 /* address: 127.0.0.0/8 or [::1] only */
+#define CFG_K_AUTO 0x40     /* integer: `auto` is accepted too, stored as 0 */
 
 struct cfg_key {
     const char *path; /* dotted, exactly as written in the file */

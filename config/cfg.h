@@ -82,11 +82,14 @@ struct cfg_analysis {
     uint32_t consecutive_breaches;
 };
 
+/* rollback.quorum: auto, a majority of the new revision's pods (decided when it acts). */
+#define CFG_QUORUM_AUTO 0
+
 struct cfg_rollback {
     enum cfg_rollback_mode mode;
     enum cfg_rollback_target target;
     uint32_t guard_window_ms;
-    uint32_t quorum;
+    uint32_t quorum; /* CFG_QUORUM_AUTO: a majority of the new revision's pods */
     uint32_t baseline_publish_interval_ms;
 };
 

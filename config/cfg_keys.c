@@ -65,6 +65,11 @@ static const char *const kind_names[] = {"none", "http", "tcp", NULL};
     {                                                                                              \
         p, CFG_T_UINT, OFF(f), lo, hi, 0, def, NULL, NULL, NULL, doc                               \
     }
+/* An integer that also takes `auto` (stored as 0; lo must be at least 1). */
+#define K_UINT_AUTO(p, f, lo, hi, def, doc)                                                        \
+    {                                                                                              \
+        p, CFG_T_UINT, OFF(f), lo, hi, CFG_K_AUTO, def, NULL, NULL, NULL, doc                      \
+    }
 #define K_DBL(p, f, lo, hi, fl, def, doc)                                                          \
     {                                                                                              \
         p, CFG_T_DOUBLE, OFF(f), lo, hi, fl, def, NULL, NULL, NULL, doc                            \
@@ -197,8 +202,10 @@ const struct cfg_key cfg_keys[] = {
            "undo a Deployment, or abort an Argo Rollout"),
     K_DUR("rollback.guard_window", rollback.guard_window_ms, SEC, 7 * DAY, "30m",
           "act only this long after the rollout began"),
-    K_UINT("rollback.quorum", rollback.quorum, 1, 256, "1",
-           "pods of the new revision that must report FAIL (votes on the Lease)"),
+    K_UINT_AUTO("rollback.quorum", rollback.quorum, 1, 256, "auto",
+                "pods of the new revision that must report FAIL (votes on the Lease); auto: a "
+                "majority of the new ReplicaSet's ready pods, or of the pods that voted if more "
+                "(1 of 1, 2 of 3, 3 of 5)"),
     K_DUR("rollback.baseline_publish_interval", rollback.baseline_publish_interval_ms, MIN, DAY,
           "15m", "stable pods publish their baseline on the Lease about this often per Deployment"),
     K_URL("kubernetes.api_server", kubernetes.api_server, CFG_K_EMPTY | CFG_K_HTTPS, "",
@@ -277,7 +284,7 @@ void cfg_key_range_text(const struct cfg_key *k, char *buf, size_t size)
         snprintf(buf, size, "%s %s and %s %s", (k->flags & CFG_K_MIN_EXCL) ? ">" : ">=", lo,
                  (k->flags & CFG_K_MAX_EXCL) ? "<" : "<=", hi);
     else
-        snprintf(buf, size, "%s to %s", lo, hi);
+        snprintf(buf, size, "%s to %s%s", lo, hi, (k->flags & CFG_K_AUTO) ? ", or `auto`" : "");
 }
 
 static bool out_of_range(const struct cfg_key *k, double v)
@@ -362,9 +369,14 @@ int cfg_value_set(struct cfg *c, const struct cfg_key *k, const char *s, char *e
         bool neg = *p == '-';
         uint64_t v = 0;
 
+        if ((k->flags & CFG_K_AUTO) && !strcmp(s, "auto")) {
+            *(uint32_t *)dst = 0;
+            return 0;
+        }
         p += neg;
         if (!isdigit((unsigned char)*p)) {
-            snprintf(err, errlen, "\"%s\" is not a whole number", shown);
+            snprintf(err, errlen, "\"%s\" is not a whole number%s", shown,
+                     (k->flags & CFG_K_AUTO) ? " or `auto`" : "");
             return -EINVAL;
         }
         if (p[0] == '0' && p[1]) {
@@ -375,7 +387,8 @@ int cfg_value_set(struct cfg *c, const struct cfg_key *k, const char *s, char *e
             if (v <= UINT32_MAX)
                 v = v * 10 + (uint64_t)(*p - '0');
         if (*p) {
-            snprintf(err, errlen, "\"%s\" is not a whole number", shown);
+            snprintf(err, errlen, "\"%s\" is not a whole number%s", shown,
+                     (k->flags & CFG_K_AUTO) ? " or `auto`" : "");
             return -EINVAL;
         }
         if ((neg && v > 0) || out_of_range(k, (double)v)) {

@@ -81,7 +81,10 @@ static void out_value(struct cfg_out *o, const struct cfg *c, const struct cfg_k
         cfg_out_puts(o, tmp);
         break;
     case CFG_T_UINT:
-        cfg_out_printf(o, "%" PRIu32, *(const uint32_t *)v);
+        if ((k->flags & CFG_K_AUTO) && *(const uint32_t *)v == 0)
+            cfg_out_puts(o, "auto");
+        else
+            cfg_out_printf(o, "%" PRIu32, *(const uint32_t *)v);
         break;
     case CFG_T_DOUBLE:
         cfg_out_printf(o, "%.17g", *(const double *)v);

@@ -34,8 +34,19 @@
 #include "sidecar/base/log.h"
 #include "sidecar/base/redact.h"
 #include "sidecar/base/rng.h"
+#include "sidecar/kube/kube_selector.h"
 #include "sidecar/rollback/rollback.h"
 #include "sidecar/state.h"
+
+/* The pod-template hash /summary names, read once: a label value, else "". */
+static void daemon_read_revision(struct state *s)
+{
+    const char *h = getenv("POD_TEMPLATE_HASH");
+
+    s->revision[0] = '\0';
+    if (h && strlen(h) < sizeof(s->revision) && kube_label_value_ok(h))
+        snprintf(s->revision, sizeof(s->revision), "%s", h);
+}
 
 static double daemon_jitter_unit(void *arg)
 {
@@ -175,6 +186,7 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
     d->state.stall_ms = DAEMON_STALL_MS;
     d->state.last_reload_ok = true;
     d->state.started_wall = (double)clock_wall_ms() / 1e3;
+    daemon_read_revision(&d->state);
     rng_seed_random(&d->rng);
     d->sched = (struct sched){.now_ms = clock_mono_ms, .unit = daemon_jitter_unit, .arg = &d->rng};
 
@@ -220,6 +232,7 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
         log_event(LOG_LVL_ERROR, "analysis_setup_failed", LF_S("error", strerror(-r)));
         goto fail;
     }
+    d->state.analysis = &d->analysis;
     r = pipeline_apply_probes(d, d->cfg);
     if (r < 0)
         goto fail;

@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 
+#include "sidecar/analysis/control.h"
 #include "sidecar/base/jsonw.h"
 #include "sidecar/base/promw.h"
 #include "sidecar/base/redact.h"
@@ -25,7 +26,7 @@
 #endif
 
 static const char *const path_names[STATE_PATH_COUNT] = {
-    "/health", "/ready", "/livez", "/metrics", "/status", "other",
+    "/health", "/ready", "/livez", "/metrics", "/status", "/summary", "other",
 };
 
 static enum state_path route(const char *path, size_t len)
@@ -44,6 +45,8 @@ static void count(struct state *s, enum state_path p, int status)
         i++;
     s->http_requests[p][i]++;
 }
+
+static int endpoints_render_summary(const struct state *s, struct buf *b);
 
 static void reply_text(struct httpd_resp *resp, int status, const char *text)
 {
@@ -96,11 +99,42 @@ void endpoints_handle(const struct httpd_req *req, struct httpd_resp *resp, void
             resp->content_type = ENDPOINTS_JSON_TYPE;
             endpoints_render_status(s, resp->body);
             break;
+        case STATE_PATH_SUMMARY:
+            resp->content_type = ENDPOINTS_JSON_TYPE;
+            resp->status = endpoints_render_summary(s, resp->body);
+            break;
         default:
             reply_text(resp, 404, "not found\n");
         }
     }
     count(s, p, resp->status);
+}
+
+/* --- /summary ----------------------------------------------------------- */
+
+/*
+ * This pod's window as a concurrent control (sidecar/analysis/control.h)
+ * into b; returns the HTTP status: 200 with the summary, 503 with
+ * {"version":1,"error":"warming up"} before the analysis has one.
+ */
+static int endpoints_render_summary(const struct state *s, struct buf *b)
+{
+    struct control_summary sum;
+    char json[CONTROL_SUMMARY_JSON_MAX];
+
+    if (!s->analysis ||
+        analysis_control_summary(s->analysis, (int64_t)s->now_ms(), &sum) == -ENODATA) {
+        buf_printf(b, "{\"version\":%d,\"error\":\"warming up\"}\n", CONTROL_SUMMARY_VERSION);
+        return 503;
+    }
+    if (control_summary_render_json(&sum, s->revision, json, sizeof(json)) < 0) {
+        buf_printf(b, "{\"version\":%d,\"error\":\"summary not renderable\"}\n",
+                   CONTROL_SUMMARY_VERSION);
+        return 500;
+    }
+    buf_puts(b, json);
+    buf_puts(b, "\n");
+    return 200;
 }
 
 /* --- /metrics ----------------------------------------------------------- */

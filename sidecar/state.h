@@ -32,6 +32,7 @@ enum state_path {
     STATE_PATH_LIVEZ,
     STATE_PATH_METRICS,
     STATE_PATH_STATUS,
+    STATE_PATH_SUMMARY,
     STATE_PATH_OTHER,
     STATE_PATH_COUNT
 };
@@ -67,6 +68,8 @@ struct state {
     const struct verdict *verdict;   /* the last verdict; NULL before the first */
     uint64_t verdicts[3];            /* by enum verdict_outcome */
     const struct rollback *rollback; /* rollback and API state; may be NULL */
+    const struct analysis *analysis; /* for /summary; NULL before it is set up */
+    char revision[64];               /* POD_TEMPLATE_HASH read at start if a label value, else "" */
 };
 
 const char *state_probe_name(enum state_probe_id id);

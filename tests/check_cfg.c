@@ -214,7 +214,7 @@ START_TEST(test_defaults_embedded)
     ck_assert_int_eq(c->rollback.mode, CFG_ROLLBACK_ENFORCE);
     ck_assert_int_eq(c->rollback.target, CFG_TARGET_DEPLOYMENT);
     ck_assert_uint_eq(c->rollback.guard_window_ms, 30 * 60 * 1000);
-    ck_assert_uint_eq(c->rollback.quorum, 1);
+    ck_assert_uint_eq(c->rollback.quorum, CFG_QUORUM_AUTO);
 
     ck_assert_str_eq(c->kubernetes.api_server, "");
     ck_assert_str_eq(c->kubernetes.service_account_dir,
@@ -425,6 +425,56 @@ START_TEST(test_err_wrong_type)
 }
 END_TEST
 
+/* rollback.quorum: auto (the default: a majority, decided when acting) or 1 to 256, which wins. */
+START_TEST(test_quorum_auto_or_number)
+{
+    char def[17];
+    struct cfg *c;
+    char *ref;
+    size_t need;
+
+    default_hash(def);
+    c = ok("rollback: {quorum: auto}\n");
+    ck_assert_uint_eq(c->rollback.quorum, CFG_QUORUM_AUTO);
+    ck_assert_str_eq(c->hash, def); /* the same config as the default */
+    cfg_unref(c);
+    c = ok("rollback:\n  quorum: 1\n");
+    ck_assert_uint_eq(c->rollback.quorum, 1);
+    ck_assert_str_ne(c->hash, def);
+    cfg_unref(c);
+    c = ok("rollback: {quorum: 2}\n");
+    ck_assert_uint_eq(c->rollback.quorum, 2);
+    cfg_unref(c);
+    c = ok("rollback: {quorum: 256}\n");
+    ck_assert_uint_eq(c->rollback.quorum, 256);
+    cfg_unref(c);
+
+    /* 0 is not a way to write auto; junk names both forms */
+    one_err("rollback: {quorum: 0}\n", 1, 20,
+            "rollback.quorum: 0 is out of range (1 to 256, or `auto`)");
+    one_err("rollback: {quorum: 257}\n", 1, 20, "257 is out of range (1 to 256, or `auto`)");
+    one_err("rollback: {quorum: -1}\n", 1, 20, "-1 is out of range (1 to 256, or `auto`)");
+    one_err("rollback: {quorum: two}\n", 1, 20,
+            "rollback.quorum: \"two\" is not a whole number or `auto`");
+    one_err("rollback: {quorum: AUTO}\n", 1, 20, "\"AUTO\" is not a whole number or `auto`");
+    one_err("rollback: {quorum: 2.5}\n", 1, 20, "\"2.5\" is not a whole number or `auto`");
+    one_err("rollback: {quorum: majority}\n", 1, 20, "is not a whole number or `auto`");
+    /* auto belongs to this key alone */
+    one_err("analysis: {health_failures: auto}\n", 1, 29, "\"auto\" is not a whole number");
+    ck_assert_ptr_null(strstr(errs.e[0].msg, "`auto`"));
+
+    /* the reference says so */
+    need = cfg_render_reference(NULL, 0);
+    ref = malloc(need + 1);
+    ck_assert_ptr_nonnull(ref);
+    cfg_render_reference(ref, need + 1);
+    ck_assert_ptr_nonnull(
+        strstr(ref, "| `rollback.quorum` | integer | `auto` | 1 to 256, or `auto` |"));
+    ck_assert_ptr_nonnull(strstr(ref, "| `server.backlog` | integer | `1024` | 1 to 65535 |"));
+    free(ref);
+}
+END_TEST
+
 START_TEST(test_err_range)
 {
     one_err("server:\n  backlog: 70000\n", 2, 12, "70000 is out of range (1 to 65535)");
@@ -444,7 +494,7 @@ START_TEST(test_err_range)
     one_err("analysis: {interval: 999ms}\n", 1, 22, "(1s to 10m)");
     one_err("analysis: {health_failures: 0}\n", 1, 29, "(1 to 1000)");
     one_err("analysis: {consecutive_breaches: 0}\n", 1, 34, "(1 to 1000)");
-    one_err("rollback: {quorum: 0}\n", 1, 20, "(1 to 256)");
+    one_err("rollback: {quorum: 0}\n", 1, 20, "(1 to 256, or `auto`)");
     one_err("app: {liveness: {period: 99ms}}\n", 1, 26, "(100ms to 1h)");
     one_err("app: {liveness: {failure_threshold: 0}}\n", 1, 37, "(1 to 1000)");
     one_err("app: {readiness: {success_threshold: 0}}\n", 1, 38, "(1 to 1000)");
@@ -1272,6 +1322,7 @@ Suite *cfg_suite(void)
     tcase_add_test(tc, test_err_unknown_key);
     tcase_add_test(tc, test_err_wrong_type);
     tcase_add_test(tc, test_err_range);
+    tcase_add_test(tc, test_quorum_auto_or_number);
     tcase_add_test(tc, test_err_duration);
     tcase_add_test(tc, test_err_enum);
     tcase_add_test(tc, test_err_duplicate);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config/cfg.h"
+#include "sidecar/base/buf.h"
 #include "sidecar/kube/kube_json.h"
 #include "sidecar/rollback/env.h"
 #include "sidecar/rollback/lease.h"
@@ -32,6 +33,11 @@ Suite *rollback_suite(void);
 #define EVENTS_PATH "/api/v1/namespaces/prod/events"
 #define DEP_UID "6b3c8f2e-0000-4000-8000-000000000001"
 #define RO_UID "9a9a0000-0000-4000-8000-000000000008"
+#define RS_PATH "/apis/apps/v1/namespaces/prod/replicasets/web-" BAD
+#define OTHER_PODS                                                                                 \
+    {                                                                                              \
+        "web-7c5d9f8b4-h8v4m", "web-7c5d9f8b4-p6q2z", "web-7c5d9f8b4-t9w4n"                        \
+    }
 #define EVIDENCE "{\"outcome\":\"FAIL\",\"rule\":\"error_rate\",\"value\":0.2}"
 #define MAX_REQS 256
 #define MAX_TIMERS 64
@@ -876,7 +882,202 @@ START_TEST(test_quorum_not_met_then_met)
     ck_assert_int_eq(F.result, ROLLBACK_RESULT_ROLLED_BACK);
     ck_assert_uint_eq(count(KUBE_PATCH, DEP_PATH, n0), 1);
     ck_assert_uint_eq(events("RollbackTriggered"), 1);
-    ck_assert_ptr_nonnull(strstr(nth(KUBE_CREATE, EVENTS_PATH, 0)->body, "votes 2/2"));
+    ck_assert_ptr_nonnull(
+        strstr(nth(KUBE_CREATE, EVENTS_PATH, 0)->body, "votes 2 of 2 (rollback.quorum 2)"));
+    fx_teardown();
+}
+END_TEST
+
+/*
+ * quorum: auto (the default) is a majority of the new ReplicaSet's ready
+ * pods, or of the pods that voted when more of them voted; read fresh from
+ * the ReplicaSet before the votes are counted.
+ */
+
+/* The pod's ReplicaSet reports n ready replicas (the fixture says 0). */
+static void set_ready(int n)
+{
+    char to[48];
+
+    snprintf(to, sizeof(to), "\"readyReplicas\":%d", n);
+    replace_in(&F.rs, "\"readyReplicas\":0", to);
+}
+
+/* n other pods of the bad revision voted FAIL before this one. */
+static void other_votes(size_t n)
+{
+    static const char *const pods[] = OTHER_PODS;
+    struct kube_lease l;
+    char *body = NULL;
+
+    ck_assert_uint_le(n, sizeof(pods) / sizeof(pods[0]));
+    ck_assert_int_eq(lease_init(&l, "web-rollguard", NS), 0);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(lease_vote(&l, BAD, pods[i], f_wall(NULL) / 1000, ROLLBACK_VOTE_TTL_S), 0);
+    ck_assert_int_eq(kube_json_lease_render(&l, &body), 0);
+    kube_lease_done(&l);
+    free(lease_store(body));
+    free(body);
+}
+
+/* The "rollback" object of /status (caller frees). */
+static char *status_json(void)
+{
+    struct buf b;
+    char *s;
+
+    buf_init(&b, 1u << 20);
+    rollback_render_status(F.rb, &b);
+    ck_assert(!b.failed);
+    s = strdup(b.data);
+    buf_done(&b);
+    return s;
+}
+
+/* /status holds needle. */
+static void expect_status(const char *needle)
+{
+    char *s = status_json();
+
+    ck_assert_msg(strstr(s, needle) != NULL, "expected %s in /status: %s", needle, s);
+    free(s);
+}
+
+/* One FAIL verdict of this pod with `ready` ready replicas and `others` earlier votes. */
+static size_t auto_fail(const char *yaml, int ready, size_t others)
+{
+    size_t n0;
+
+    fx_setup(yaml);
+    set_ready(ready);
+    fx_start();
+    if (others)
+        other_votes(others);
+    n0 = F.nreq;
+    fail_verdict();
+    run(5000);
+    ck_assert_int_eq(F.done, 1);
+    return n0;
+}
+
+/* Rolled back once, with this count in the Event and on /status. */
+static void expect_acted(size_t n0, const char *votes, const char *status)
+{
+    ck_assert_int_eq(F.result, ROLLBACK_RESULT_ROLLED_BACK);
+    ck_assert_uint_eq(count(KUBE_PATCH, DEP_PATH, n0), 1);
+    ck_assert_uint_eq(events("RollbackTriggered"), 1);
+    ck_assert_msg(strstr(nth(KUBE_CREATE, EVENTS_PATH, 0)->body, votes) != NULL,
+                  "expected %s in the Event: %s", votes, nth(KUBE_CREATE, EVENTS_PATH, 0)->body);
+    expect_status(status);
+}
+
+START_TEST(test_quorum_auto_is_the_default)
+{
+    size_t n0 = auto_fail("rollback: {mode: enforce}\n", 1, 0);
+
+    /* the ReplicaSet read fresh, before the Lease */
+    ck_assert_uint_eq(count(KUBE_GET, RS_PATH, n0), 1);
+    ck_assert_str_eq(F.reqs[n0].path, RS_PATH);
+    /* one ready pod: its one vote is the majority */
+    expect_acted(n0, "votes 1 of 1 (majority of 1 ready pod)",
+                 "\"votes\":1,\"quorum\":1,\"quorum_basis\":\"majority of 1 ready pod\"");
+    expect_status("\"mode\":\"enforce\",\"target\":\"deployment\",\"quorum\":\"auto\"");
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_quorum_auto_three_ready_one_vote)
+{
+    struct kube_lease l;
+    char err[200];
+    size_t n0 = auto_fail("rollback: {mode: enforce, quorum: auto}\n", 3, 0);
+
+    /* one pod worse than its two siblings is a node, not the release */
+    expect_skip(GUARD_QUORUM_NOT_MET, n0);
+    ck_assert_uint_eq(count(KUBE_GET, DEP_PATH, n0), 0);
+    expect_status("\"reason\":\"quorum_not_met\"");
+    expect_status("\"votes\":1,\"quorum\":2,\"quorum_basis\":\"majority of 3 ready pods\"");
+    /* its vote is on the Lease for its siblings to count; nobody holds it */
+    ck_assert_int_eq(kube_json_lease_parse(F.lease, strlen(F.lease), &l, err, sizeof(err)), 0);
+    ck_assert_uint_eq(lease_votes(&l, BAD, f_wall(NULL) / 1000, ROLLBACK_VOTE_TTL_S), 1);
+    ck_assert_str_eq(l.holder, "");
+    kube_lease_done(&l);
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_quorum_auto_three_ready_two_votes)
+{
+    size_t n0 = auto_fail("rollback: {mode: enforce}\n", 3, 1);
+
+    expect_acted(n0, "votes 2 of 3 (majority of 3 ready pods)",
+                 "\"votes\":2,\"quorum\":2,\"quorum_basis\":\"majority of 3 ready pods\"");
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_quorum_auto_five_ready_two_votes)
+{
+    size_t n0 = auto_fail("rollback: {mode: enforce}\n", 5, 1);
+
+    expect_skip(GUARD_QUORUM_NOT_MET, n0);
+    expect_status("\"votes\":2,\"quorum\":3,\"quorum_basis\":\"majority of 5 ready pods\"");
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_quorum_auto_voters_beyond_ready)
+{
+    /* none ready (the release fails its readiness probes), three voted: 2 of 3 */
+    size_t n0 = auto_fail("rollback: {mode: enforce}\n", 0, 2);
+
+    expect_acted(n0, "votes 3 of 3 (majority of 3 pods that voted; 0 ready)",
+                 "\"votes\":3,\"quorum\":2,\"quorum_basis\":\"majority of 3 pods that voted; "
+                 "0 ready\"");
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_quorum_explicit_wins)
+{
+    size_t n0 = auto_fail("rollback: {mode: enforce, quorum: 1}\n", 3, 0);
+
+    /* rollback.quorum 1: one pod acts for three, as set; no ReplicaSet read needed */
+    ck_assert_uint_eq(count(KUBE_GET, RS_PATH, n0), 0);
+    expect_acted(n0, "votes 1 of 1 (rollback.quorum 1)",
+                 "\"votes\":1,\"quorum\":1,\"quorum_basis\":\"rollback.quorum 1\"");
+    expect_status("\"target\":\"deployment\",\"quorum\":\"1\"");
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_quorum_auto_unreadable_replicaset)
+{
+    size_t n0;
+
+    /* Without the count there is no majority to judge: fail, vote nothing, try again later. */
+    fx_setup("rollback: {mode: enforce}\n");
+    fx_start();
+    add_fault((struct fault){.verb = KUBE_GET, .path = "/replicasets/", .status = 403});
+    n0 = F.nreq;
+    fail_verdict();
+    run(5000);
+    ck_assert_int_eq(F.result, ROLLBACK_RESULT_FAILED);
+    ck_assert_uint_eq(writes(n0), 0);
+    ck_assert_uint_eq(count(KUBE_GET, LEASE_PATH, n0), 0);
+    expect_status("reading the ReplicaSet");
+    expect_status("\"votes\":0,\"quorum\":0,\"quorum_basis\":\"\"");
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_quorum_auto_not_read_in_dry_run)
+{
+    size_t n0 = auto_fail("rollback: {mode: dry-run}\n", 3, 0);
+
+    /* dry-run writes no votes, so it counts none and reads no ReplicaSet for them */
+    ck_assert_int_eq(F.result, ROLLBACK_RESULT_DRY_RUN);
+    ck_assert_uint_eq(count(KUBE_GET, RS_PATH, n0), 0);
     fx_teardown();
 }
 END_TEST
@@ -1125,6 +1326,14 @@ Suite *rollback_suite(void)
     tcase_add_test(tc, test_already_rolled_back);
     tcase_add_test(tc, test_lease_held_by_another);
     tcase_add_test(tc, test_quorum_not_met_then_met);
+    tcase_add_test(tc, test_quorum_auto_is_the_default);
+    tcase_add_test(tc, test_quorum_auto_three_ready_one_vote);
+    tcase_add_test(tc, test_quorum_auto_three_ready_two_votes);
+    tcase_add_test(tc, test_quorum_auto_five_ready_two_votes);
+    tcase_add_test(tc, test_quorum_auto_voters_beyond_ready);
+    tcase_add_test(tc, test_quorum_explicit_wins);
+    tcase_add_test(tc, test_quorum_auto_unreadable_replicaset);
+    tcase_add_test(tc, test_quorum_auto_not_read_in_dry_run);
     tcase_add_test(tc, test_409_rereads_and_redecides);
     tcase_add_test(tc, test_422_someone_else_acted);
     tcase_add_test(tc, test_lost_answer_after_applied_patch);

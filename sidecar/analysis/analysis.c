@@ -9,6 +9,7 @@
  * data (warmup, failed scrapes, too few requests, no baseline) into FAIL.
  */
 #include "sidecar/analysis/analysis-int.h"
+#include "sidecar/analysis/control.h"
 #include "sidecar/base/jsonw.h"
 
 #include <errno.h>
@@ -479,6 +480,120 @@ static void analysis_arm_latency(struct analysis *a)
     analysis_cusum_arm(&a->lat, q0, p1);
 }
 
+/* ---- the window as another pod reads it (GET /summary) ------------------------------ */
+
+static enum control_latency_source analysis_control_source(enum analysis_source s)
+{
+    switch (s) {
+    case ANALYSIS_SRC_SCRAPE:
+        return CONTROL_LAT_HISTOGRAM;
+    case ANALYSIS_SRC_SUMMARY:
+        return CONTROL_LAT_SUMMARY;
+    case ANALYSIS_SRC_PROBE:
+        return CONTROL_LAT_PROBE;
+    case ANALYSIS_SRC_NONE:
+        break;
+    }
+    return CONTROL_LAT_NONE;
+}
+
+/* v when it is a latency (finite, >= 0), else NaN. */
+static double analysis_control_seconds(double v)
+{
+    return isfinite(v) && v >= 0 ? v + 0.0 : NAN;
+}
+
+/*
+ * The rolling baseline's latency at q from the source the window's latency
+ * came from, once it holds 4 * min_samples samples over a quarter of
+ * baseline_window (the rule's own bar); NaN otherwise.
+ */
+static double analysis_control_base_latency(const struct analysis *a,
+                                            enum control_latency_source src)
+{
+    const struct window_counts *t = baseline_total(&a->base);
+    double need = (double)ANALYSIS_BASELINE_MIN_COUNT * a->p.latency_min_samples;
+    double q = a->p.latency_quantile, v = NAN;
+
+    if (!analysis_rolling_spans(a))
+        return NAN;
+    switch (src) {
+    case CONTROL_LAT_HISTOGRAM:
+        if (a->base.hist_n > 0 && t->hist_total > 0 && (double)t->hist_total >= need)
+            v = window_hist_quantile(q, a->base.le, t->hist, a->base.hist_n);
+        break;
+    case CONTROL_LAT_SUMMARY:
+        if (t->sq_n > 0 && (double)t->sq_n >= need)
+            v = t->sq_wsum / (double)t->sq_n;
+        break;
+    case CONTROL_LAT_PROBE:
+        if (t->probe_latency.count > 0 && (double)t->probe_latency.count >= need &&
+            sketch_quantile(&t->probe_latency, q, &v) < 0)
+            v = NAN;
+        break;
+    case CONTROL_LAT_NONE:
+        break;
+    }
+    return analysis_control_seconds(v);
+}
+
+/*
+ * Keeps the figures of the tick's verdict (the window it judged, before the
+ * next interval opens) for analysis_control_summary, so /summary and the
+ * verdict on /status tell the same story. Nothing is kept while warm.
+ */
+static void analysis_control_take(struct analysis *a, const struct verdict *v, bool warm)
+{
+    const struct verdict_evidence *err = &v->ev[ANALYSIS_RULE_ERROR_RATE];
+    const struct verdict_evidence *lat = &v->ev[ANALYSIS_RULE_LATENCY];
+    const struct window_counts *t = baseline_total(&a->base);
+    uint64_t need = (uint64_t)ANALYSIS_BASELINE_MIN_COUNT * a->p.error_min_requests;
+    struct control_summary *c = &a->control;
+
+    a->control_ok = !warm && !a->initial_warmup;
+    if (!a->control_ok)
+        return;
+    memset(c, 0, sizeof(*c));
+    c->window_ms = v->window_ms > 0 ? v->window_ms : 0;
+    c->requests = err->requests;
+    c->errors = err->errors <= err->requests ? err->errors : err->requests;
+    c->quantile = a->p.latency_quantile;
+    c->latency_source = analysis_control_source(lat->source);
+    c->latency_s = NAN;
+    c->slow_share = NAN;
+    if (c->latency_source != CONTROL_LAT_NONE) {
+        c->latency_s = analysis_control_seconds(lat->value);
+        c->latency_samples = lat->samples;
+        /* counts above T exist for a histogram or probes with the test armed */
+        if (lat->samples > 0 && isfinite(lat->slow))
+            c->slow_share = fmin(fmax(lat->slow / (double)lat->samples, 0), 1);
+    }
+    c->base_error_rate = NAN;
+    if (analysis_rolling_spans(a) && t->requests > 0 && t->requests >= need)
+        c->base_error_rate = fmin((double)t->errors / (double)t->requests, 1);
+    c->base_latency_s = analysis_control_base_latency(a, c->latency_source);
+}
+
+int analysis_control_summary(const struct analysis *a, int64_t now_ms, struct control_summary *ret)
+{
+    struct control_summary s;
+
+    if (!a->control_ok)
+        return -ENODATA;
+    s = a->control;
+    s.degraded = a->degraded;
+    s.degraded_for_ms = 0;
+    s.rule = CONTROL_RULE_NONE;
+    if (a->degraded) {
+        s.degraded_for_ms = now_ms > a->degraded_since_ms ? now_ms - a->degraded_since_ms : 0;
+        s.rule = a->degraded_rule == ANALYSIS_RULE_LATENCY  ? CONTROL_RULE_LATENCY
+                 : a->degraded_rule == ANALYSIS_RULE_HEALTH ? CONTROL_RULE_HEALTH
+                                                            : CONTROL_RULE_ERROR_RATE;
+    }
+    *ret = s;
+    return 0;
+}
+
 void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
 {
     const struct window_counts *slot = window_slot(&a->win, 0);
@@ -520,8 +635,13 @@ void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
     if (breach) {
         if (a->streak < UINT32_MAX)
             a->streak++;
+        if (!a->degraded)
+            a->degraded_since_ms = now_ms;
+        a->degraded = true;
+        a->degraded_rule = (enum analysis_rule)decide;
     } else {
         a->streak = 0;
+        a->degraded = false;
     }
     v.breach = breach;
     v.breaches_in_row = a->streak;
@@ -558,6 +678,7 @@ void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
     else
         baseline_skip(&a->base, now_ms);
 
+    analysis_control_take(a, &v, warm);
     a->err.s_tick = a->err.s;
     a->lat.s_tick = a->lat.s;
     analysis_arm_error(a);

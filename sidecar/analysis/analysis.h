@@ -21,6 +21,7 @@
 #include "sidecar/analysis/baseline.h"
 #include "probes/sample.h"
 #include "sidecar/analysis/window.h"
+#include "sidecar/base/control_summary.h"
 
 /* Sequential-test parameters (see above; tuned with bench/bench_sim). */
 #define ANALYSIS_ERR_P1_FACTOR 2.0
@@ -178,6 +179,12 @@ struct analysis {
     enum analysis_baseline_from err_base_from, lat_base_from;
     uint32_t streak;
     uint64_t ticks;
+    /* this pod against its own rules, for GET /summary (control.h) */
+    bool degraded;                    /* the last tick breached */
+    int64_t degraded_since_ms;        /* now_ms of the current breach streak's first tick */
+    enum analysis_rule degraded_rule; /* the rule that breached at the last tick */
+    bool control_ok;                  /* control holds the last tick's figures (not warm) */
+    struct control_summary control;   /* the window as of the last tick */
 };
 
 /* Checks p; returns 0 or -EINVAL. */

@@ -3,16 +3,18 @@
  * reads (Deployment, ReplicaSet and lists of them, Pod, Lease, Rollout,
  * Status) from untrusted bytes into the plain structs of kube_types, and
  * renders the bodies it writes (Lease, Event). Owns the normalisation that
- * stands in for kubectl's equalIgnoreHash. The only file with <jansson.h>;
- * no jansson type leaves it. Never does I/O, reads the clock or logs; every
- * size that comes from the input is bounded. A little over 800 lines: every
- * line left here calls jansson, and jansson has this one adapter.
+ * stands in for kubectl's equalIgnoreHash. With kube_json_summary.c (a
+ * peer's GET /summary answer) the only files with <jansson.h>; no jansson
+ * type leaves them. Never does I/O, reads the clock or logs; every size
+ * that comes from the input is bounded. A little over 800 lines: every
+ * line left here calls jansson.
  */
-#include "sidecar/kube/kube_json.h"
+#include "sidecar/kube/kube_json-int.h"
 
 #include "config/utf8.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +24,7 @@
 
 #define KUBE_EVENT_MESSAGE_MAX 1024
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int kube_json_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
@@ -45,17 +44,18 @@ static json_t *load(const char *buf, size_t len, char *err, size_t errlen)
     json_t *root;
 
     if (!buf) {
-        fail(err, errlen, "no body");
+        kube_json_fail(err, errlen, "no body");
         return NULL;
     }
     root = json_loadb(buf, len, 0, &je);
     if (!root) {
-        fail(err, errlen, "invalid JSON at line %d column %d: %s", je.line, je.column, je.text);
+        kube_json_fail(err, errlen, "invalid JSON at line %d column %d: %s", je.line, je.column,
+                       je.text);
         return NULL;
     }
     if (!json_is_object(root)) {
         json_decref(root);
-        fail(err, errlen, "expected a JSON object");
+        kube_json_fail(err, errlen, "expected a JSON object");
         return NULL;
     }
     return root;
@@ -70,11 +70,11 @@ static int get_str(json_t *obj, const char *key, char *dst, size_t size, char *e
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_string(v))
-        return fail(err, errlen, "%s: expected a string", key);
+        return kube_json_fail(err, errlen, "%s: expected a string", key);
     if (json_string_length(v) >= size)
-        return fail(err, errlen, "%s: longer than %zu bytes", key, size - 1);
+        return kube_json_fail(err, errlen, "%s: longer than %zu bytes", key, size - 1);
     if (strlen(json_string_value(v)) != json_string_length(v))
-        return fail(err, errlen, "%s: contains a NUL byte", key);
+        return kube_json_fail(err, errlen, "%s: contains a NUL byte", key);
     memcpy(dst, json_string_value(v), json_string_length(v) + 1);
     return 0;
 }
@@ -89,9 +89,9 @@ static int get_int(json_t *obj, const char *key, int64_t lo, int64_t hi, int64_t
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_integer(v))
-        return fail(err, errlen, "%s: expected an integer", key);
+        return kube_json_fail(err, errlen, "%s: expected an integer", key);
     if (json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return fail(err, errlen, "%s: out of range", key);
+        return kube_json_fail(err, errlen, "%s: out of range", key);
     *ret = json_integer_value(v);
     if (present)
         *present = true;
@@ -106,7 +106,7 @@ static int get_bool(json_t *obj, const char *key, bool *ret, char *err, size_t e
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_boolean(v))
-        return fail(err, errlen, "%s: expected a boolean", key);
+        return kube_json_fail(err, errlen, "%s: expected a boolean", key);
     *ret = json_is_true(v);
     return 0;
 }
@@ -120,7 +120,7 @@ static int get_obj(json_t *obj, const char *key, json_t **ret, char *err, size_t
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_object(v))
-        return fail(err, errlen, "%s: expected an object", key);
+        return kube_json_fail(err, errlen, "%s: expected an object", key);
     *ret = v;
     return 0;
 }
@@ -135,17 +135,17 @@ static int get_map(json_t *obj, const char *key, struct kube_map *m, char *err, 
     if (r < 0 || !o)
         return r;
     if (json_object_size(o) > KUBE_MAP_MAX)
-        return fail(err, errlen, "%s: more than %d entries", key, KUBE_MAP_MAX);
+        return kube_json_fail(err, errlen, "%s: more than %d entries", key, KUBE_MAP_MAX);
     json_object_foreach(o, k, v)
     {
         if (!json_is_string(v))
-            return fail(err, errlen, "%s[%s]: expected a string", key, k);
+            return kube_json_fail(err, errlen, "%s[%s]: expected a string", key, k);
         if (json_string_length(v) > KUBE_VALUE_MAX ||
             strlen(json_string_value(v)) != json_string_length(v) || strlen(k) >= 1024)
-            return fail(err, errlen, "%s[%s]: too long or contains NUL", key, k);
+            return kube_json_fail(err, errlen, "%s[%s]: too long or contains NUL", key, k);
         r = kube_map_set(m, k, json_string_value(v));
         if (r < 0)
-            return r == -ENOMEM ? r : fail(err, errlen, "%s: too many entries", key);
+            return r == -ENOMEM ? r : kube_json_fail(err, errlen, "%s: too many entries", key);
     }
     return 0;
 }
@@ -161,7 +161,7 @@ static int parse_meta(json_t *root, struct kube_meta *m, char *err, size_t errle
     if (r < 0)
         return r;
     if (!md)
-        return fail(err, errlen, "metadata: missing");
+        return kube_json_fail(err, errlen, "metadata: missing");
     if ((r = get_str(md, "name", m->name, sizeof(m->name), err, errlen)) < 0 ||
         (r = get_str(md, "namespace", m->namespace, sizeof(m->namespace), err, errlen)) < 0 ||
         (r = get_str(md, "uid", m->uid, sizeof(m->uid), err, errlen)) < 0 ||
@@ -172,7 +172,7 @@ static int parse_meta(json_t *root, struct kube_meta *m, char *err, size_t errle
         (r = get_str(md, "creationTimestamp", ts, sizeof(ts), err, errlen)) < 0)
         return r;
     if (ts[0] && kube_time_parse(ts, &m->created) < 0)
-        return fail(err, errlen, "creationTimestamp: not RFC 3339: %s", ts);
+        return kube_json_fail(err, errlen, "creationTimestamp: not RFC 3339: %s", ts);
     if ((r = get_map(md, "labels", &m->labels, err, errlen)) < 0 ||
         (r = get_map(md, "annotations", &m->annotations, err, errlen)) < 0)
         return r;
@@ -182,15 +182,15 @@ static int parse_meta(json_t *root, struct kube_meta *m, char *err, size_t errle
         json_t *ref;
 
         if (!json_is_array(refs))
-            return fail(err, errlen, "ownerReferences: expected an array");
+            return kube_json_fail(err, errlen, "ownerReferences: expected an array");
         if (json_array_size(refs) > KUBE_MAP_MAX)
-            return fail(err, errlen, "ownerReferences: too many");
+            return kube_json_fail(err, errlen, "ownerReferences: too many");
         json_array_foreach(refs, i, ref)
         {
             bool ctl;
 
             if (!json_is_object(ref))
-                return fail(err, errlen, "ownerReferences[%zu]: expected an object", i);
+                return kube_json_fail(err, errlen, "ownerReferences[%zu]: expected an object", i);
             if ((r = get_bool(ref, "controller", &ctl, err, errlen)) < 0)
                 return r;
             if (!ctl || m->has_controller)
@@ -216,7 +216,8 @@ static int parse_named(json_t *root, struct kube_meta *m, bool need_uid, char *e
     int r = parse_meta(root, m, err, errlen);
 
     if (r == 0 && (!m->name[0] || (need_uid && !m->uid[0])))
-        r = fail(err, errlen, "%s: missing", need_uid ? "metadata.name/uid" : "metadata.name");
+        r = kube_json_fail(err, errlen, "%s: missing",
+                           need_uid ? "metadata.name/uid" : "metadata.name");
     return r;
 }
 
@@ -278,7 +279,7 @@ static int template_strings(json_t *spec, const char *hash_label, char **json_ou
     if (r < 0)
         return r;
     if (!tmpl)
-        return fail(err, errlen, "spec.template: missing");
+        return kube_json_fail(err, errlen, "spec.template: missing");
     copy = json_deep_copy(tmpl);
     if (!copy)
         return -ENOMEM;
@@ -291,7 +292,7 @@ static int template_strings(json_t *spec, const char *hash_label, char **json_ou
             if (hash_out && h && json_is_string(h)) {
                 if (json_string_length(h) >= hash_size) {
                     json_decref(copy);
-                    return fail(err, errlen, "template label %s: too long", hash_label);
+                    return kube_json_fail(err, errlen, "template label %s: too long", hash_label);
                 }
                 memcpy(hash_out, json_string_value(h), json_string_length(h) + 1);
             }
@@ -328,13 +329,13 @@ static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
     int r = 0;
 
     if (ml && !json_is_null(ml) && !json_is_object(ml))
-        return fail(err, errlen, "spec.selector.matchLabels: expected an object");
+        return kube_json_fail(err, errlen, "spec.selector.matchLabels: expected an object");
     if (me && !json_is_null(me) && !json_is_array(me))
-        return fail(err, errlen, "spec.selector.matchExpressions: expected an array");
+        return kube_json_fail(err, errlen, "spec.selector.matchExpressions: expected an array");
     cap = (ml && json_is_object(ml) ? json_object_size(ml) : 0) +
           (me && json_is_array(me) ? json_array_size(me) : 0);
     if (cap > KUBE_MAP_MAX)
-        return fail(err, errlen, "spec.selector: too many requirements");
+        return kube_json_fail(err, errlen, "spec.selector: too many requirements");
     reqs = calloc(cap ? cap : 1, sizeof(*reqs));
     if (!reqs)
         return -ENOMEM;
@@ -342,7 +343,7 @@ static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
     json_object_foreach(json_is_object(ml) ? ml : NULL, k, v)
     {
         if (!json_is_string(v)) {
-            r = fail(err, errlen, "spec.selector.matchLabels[%s]: expected a string", k);
+            r = kube_json_fail(err, errlen, "spec.selector.matchLabels[%s]: expected a string", k);
             goto out;
         }
         reqs[n++] = (struct kube_selector_req){k, KUBE_SELECTOR_EQUALS, json_string_value(v)};
@@ -355,7 +356,7 @@ static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
         const char *o, **vs;
 
         if (!json_is_string(key) || !json_is_string(op)) {
-            r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: key/operator", i);
+            r = kube_json_fail(err, errlen, "spec.selector.matchExpressions[%zu]: key/operator", i);
             goto out;
         }
         o = json_string_value(op);
@@ -365,14 +366,15 @@ static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
             continue;
         }
         if (strcmp(o, "In") && strcmp(o, "NotIn")) {
-            r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: operator %s", i, o);
+            r = kube_json_fail(err, errlen, "spec.selector.matchExpressions[%zu]: operator %s", i,
+                               o);
             goto out;
         }
         for (size_t j = 0; j < nv && nv <= KUBE_MAP_MAX; j++)
             if (!json_is_string(json_array_get(vals, j)))
                 nv = 0;
         if (nv == 0 || nv > KUBE_MAP_MAX) {
-            r = fail(err, errlen, "spec.selector.matchExpressions[%zu]: values", i);
+            r = kube_json_fail(err, errlen, "spec.selector.matchExpressions[%zu]: values", i);
             goto out;
         }
         if (!(vs = calloc(nv, sizeof(*vs)))) {
@@ -414,7 +416,7 @@ int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployme
     if (r < 0)
         goto fail;
     if (!spec) {
-        r = fail(err, errlen, "spec: missing");
+        r = kube_json_fail(err, errlen, "spec: missing");
         goto fail;
     }
     if ((r = get_bool(spec, "paused", &d.paused, err, errlen)) < 0)
@@ -432,7 +434,7 @@ int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployme
     if ((r = get_obj(spec, "selector", &sel, err, errlen)) < 0)
         goto fail;
     if (!sel) {
-        r = fail(err, errlen, "spec.selector: missing");
+        r = kube_json_fail(err, errlen, "spec.selector: missing");
         goto fail;
     }
     if ((r = selector_string(sel, &d.selector, err, errlen)) < 0)
@@ -452,19 +454,21 @@ fail:
 
 static int rs_from(json_t *obj, struct kube_rs *rs, char *err, size_t errlen)
 {
-    json_t *spec;
+    json_t *spec, *status;
     const char *h;
+    int64_t v;
+    bool present;
     int r;
 
     memset(rs, 0, sizeof(*rs));
     if (!json_is_object(obj))
-        return fail(err, errlen, "expected an object");
+        return kube_json_fail(err, errlen, "expected an object");
     if ((r = parse_named(obj, &rs->meta, false, err, errlen)) < 0)
         goto fail;
     h = kube_map_get(&rs->meta.labels, KUBE_HASH_LABEL);
     if (h) {
         if (strlen(h) >= sizeof(rs->hash)) {
-            r = fail(err, errlen, "pod-template-hash: too long");
+            r = kube_json_fail(err, errlen, "pod-template-hash: too long");
             goto fail;
         }
         strcpy(rs->hash, h);
@@ -473,7 +477,7 @@ static int rs_from(json_t *obj, struct kube_rs *rs, char *err, size_t errlen)
     if (r < 0)
         goto fail;
     if (!spec) {
-        r = fail(err, errlen, "spec: missing");
+        r = kube_json_fail(err, errlen, "spec: missing");
         goto fail;
     }
     r = template_strings(spec, KUBE_HASH_LABEL, &rs->template_json, &rs->template_norm,
@@ -481,9 +485,14 @@ static int rs_from(json_t *obj, struct kube_rs *rs, char *err, size_t errlen)
     if (r < 0)
         goto fail;
     if (!kube_label_value_ok(rs->hash)) {
-        r = fail(err, errlen, "pod-template-hash: not a label value");
+        r = kube_json_fail(err, errlen, "pod-template-hash: not a label value");
         goto fail;
     }
+    if ((r = get_obj(obj, "status", &status, err, errlen)) < 0 ||
+        (r = get_int(status, "readyReplicas", 0, INT32_MAX, &v, &present, err, errlen)) < 0)
+        goto fail;
+    if (present)
+        rs->ready_replicas = (int32_t)v;
     return 0;
 fail:
     kube_rs_done(rs);
@@ -521,12 +530,12 @@ int kube_json_rs_list_parse(const char *buf, size_t len, struct kube_rs_list *re
         return -EINVAL;
     items = json_object_get(root, "items");
     if (items && !json_is_null(items) && !json_is_array(items)) {
-        r = fail(err, errlen, "items: expected an array");
+        r = kube_json_fail(err, errlen, "items: expected an array");
         goto fail;
     }
     if (items && json_is_array(items)) {
         if (json_array_size(items) > KUBE_LIST_MAX) {
-            r = fail(err, errlen, "items: more than %d", KUBE_LIST_MAX);
+            r = kube_json_fail(err, errlen, "items: more than %d", KUBE_LIST_MAX);
             goto fail;
         }
         l.items = calloc(json_array_size(items) + 1, sizeof(*l.items));
@@ -541,7 +550,7 @@ int kube_json_rs_list_parse(const char *buf, size_t len, struct kube_rs_list *re
             r = rs_from(item, &l.items[l.n], e2, sizeof(e2));
             if (r < 0) {
                 if (r == -EINVAL)
-                    fail(err, errlen, "items[%zu]: %s", i, e2);
+                    kube_json_fail(err, errlen, "items[%zu]: %s", i, e2);
                 goto fail;
             }
             l.n++;
@@ -669,7 +678,7 @@ int kube_json_rollout_parse(const char *buf, size_t len, struct kube_rollout *re
                                 errlen)) < 0))
         goto fail;
     if (!kube_label_value_ok(ro.current_hash) || !kube_label_value_ok(ro.stable_hash)) {
-        r = fail(err, errlen, "status.currentPodHash/stableRS: not a label value");
+        r = kube_json_fail(err, errlen, "status.currentPodHash/stableRS: not a label value");
         goto fail;
     }
     json_decref(root);
@@ -696,7 +705,7 @@ int kube_json_status_parse(const char *buf, size_t len, struct kube_status *ret,
         return -EINVAL;
     kind = json_object_get(root, "kind");
     if (!json_is_string(kind) || strcmp(json_string_value(kind), "Status")) {
-        r = fail(err, errlen, "not a Status object");
+        r = kube_json_fail(err, errlen, "not a Status object");
         goto out;
     }
     if ((r = get_int(root, "code", 0, 999, &v, &present, err, errlen)) < 0)

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 
+#include "sidecar/base/control_summary.h"
 #include "sidecar/kube/kube_selector.h"
 #include "sidecar/kube/kube_time.h"
 #include "sidecar/kube/kube_types.h"
@@ -48,6 +49,22 @@ int kube_json_rollout_parse(const char *buf, size_t len, struct kube_rollout *re
 /* A Status body; -EINVAL when buf is not one (the APF 429 is plain text). */
 int kube_json_status_parse(const char *buf, size_t len, struct kube_status *ret, char *err,
                            size_t errlen);
+
+/*
+ * A peer's GET /summary answer (sidecar/analysis/control.h has the shape):
+ * at most CONTROL_SUMMARY_READ_MAX bytes (checked before parsing), UTF-8,
+ * nested at most CONTROL_SUMMARY_DEPTH_MAX deep, no duplicate keys;
+ * version 1; every known field present once with its type (null only where
+ * the shape allows it); counts integers in [0, INT64_MAX] with errors <=
+ * requests, seconds >= 0, quantile in (0, 1), shares in [0, 1], all finite;
+ * latency.source and rule from their lists; rule set exactly while
+ * degraded, degraded_for_ms 0 otherwise; source none without samples or
+ * seconds; revision a label value. Unknown fields are ignored. Fills *ret
+ * and revision (revlen bytes; may be NULL) only on success. Returns 0 or
+ * -EINVAL (err holds why).
+ */
+int kube_json_control_summary_parse(const char *buf, size_t len, struct control_summary *ret,
+                                    char *revision, size_t revlen, char *err, size_t errlen);
 
 /* --- encoders: malloc'd NUL-terminated compact JSON in *ret ------------- */
 

@@ -74,6 +74,7 @@ struct kube_rs {
     char hash[KUBE_NAME_MAX]; /* labels[pod-template-hash] (a label value), "" when absent */
     char *template_json;      /* spec.template without the hash label */
     char *template_norm;
+    int32_t ready_replicas; /* status.readyReplicas, 0 when absent */
 };
 
 struct kube_rs_list {

@@ -29,7 +29,8 @@ static const char *const texts[GUARD_REASON_COUNT] = {
     [GUARD_IDENTITY_UNKNOWN] = "the pod's owning Deployment is not known yet",
     [GUARD_ALREADY_ROLLED_BACK] = "this pod-template-hash was rolled back before; not again",
     [GUARD_OUTSIDE_GUARD_WINDOW] = "the rollout began longer ago than rollback.guard_window",
-    [GUARD_QUORUM_NOT_MET] = "fewer pods of the new revision report FAIL than rollback.quorum",
+    [GUARD_QUORUM_NOT_MET] = "fewer pods of the new revision report FAIL than the quorum "
+                             "(rollback.quorum, or with auto a majority of its ready pods)",
     [GUARD_LEASE_HELD] = "another sidecar holds the rollback Lease",
     [GUARD_NOT_CURRENT_REVISION] = "this pod's revision is not the Deployment's current one",
     [GUARD_REVISION_NOT_FOUND] = "unable to find the specified revision in history",

@@ -17,7 +17,7 @@ enum guard_reason {
     GUARD_IDENTITY_UNKNOWN,       /* the ownerReference walk has not succeeded */
     GUARD_ALREADY_ROLLED_BACK,    /* this bad hash was rolled back before */
     GUARD_OUTSIDE_GUARD_WINDOW,   /* the rollout began longer ago than guard_window */
-    GUARD_QUORUM_NOT_MET,         /* fewer FAIL votes than rollback.quorum */
+    GUARD_QUORUM_NOT_MET,         /* fewer FAIL votes than the quorum in force */
     GUARD_LEASE_HELD,             /* another sidecar holds the Lease */
     GUARD_NOT_CURRENT_REVISION,   /* this pod's hash is not the Deployment's current one */
     GUARD_REVISION_NOT_FOUND,     /* --to-revision N does not exist */

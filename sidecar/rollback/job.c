@@ -6,15 +6,22 @@
  * next-try schedule. Also the verdict entry, which refuses without a
  * request whatever guard_decide refuses before the Lease is read.
  *
- * States: idle -> lease (GET/PUT) -> [manual: wait a leaseDuration] ->
+ * States: idle -> [quorum auto: read the pod's ReplicaSet for its ready
+ * replicas] -> lease (GET/PUT) -> [manual: wait a leaseDuration] ->
  * read owner -> decide -> patch -> [409/422/5xx/lost: read owner again,
  * at most ROLLBACK_REREADS] -> release (Lease PUT) -> idle.
+ *
+ * The quorum in force is decided where the votes are counted (the Lease
+ * step): rollback.quorum when set, else attribution_quorum's majority of
+ * the new ReplicaSet's ready pods, read just before (a count taken at
+ * start would be of a rollout still scaling up).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sidecar/analysis/attribution.h"
 #include "sidecar/base/log.h"
 #include "sidecar/rollback/rollback-int.h"
 
@@ -44,11 +51,73 @@ void rb_job_clear(struct rb_job *j)
     undo_plan_done(&j->plan);
 }
 
+/* --- the quorum -------------------------------------------------------------- */
+
+static bool quorum_auto(const struct rollback *rb)
+{
+    return rb->job.quorum_setting == CFG_QUORUM_AUTO;
+}
+
+/* The pods an auto quorum is a majority of: the ready ones, or the voters if more. */
+static unsigned quorum_pods(const struct rb_job *j)
+{
+    unsigned ready = j->ready > 0 ? (unsigned)j->ready : 0;
+
+    return ready > j->votes ? ready : j->votes;
+}
+
+/* Set the quorum in force from the config, the ready replicas read and the votes. */
+static void job_set_quorum(struct rollback *rb)
+{
+    struct rb_job *j = &rb->job;
+
+    j->quorum =
+        attribution_quorum(j->quorum_setting, j->ready > 0 ? (uint32_t)j->ready : 0, j->votes);
+}
+
+void rb_job_quorum_basis(const struct rollback *rb, char *buf, size_t size)
+{
+    const struct rb_job *j = &rb->job;
+    unsigned n = quorum_pods(j);
+
+    if (!quorum_auto(rb))
+        snprintf(buf, size, "rollback.quorum %u", j->quorum_setting);
+    else if (j->ready >= 0 && (unsigned)j->ready >= j->votes)
+        snprintf(buf, size, "majority of %u ready pod%s", n, n == 1 ? "" : "s");
+    else
+        snprintf(buf, size, "majority of %u pod%s that voted; %d ready", n, n == 1 ? "" : "s",
+                 j->ready > 0 ? (int)j->ready : 0);
+}
+
+void rb_job_votes_text(const struct rollback *rb, char *buf, size_t size)
+{
+    const struct rb_job *j = &rb->job;
+    char basis[96];
+
+    if (j->manual) {
+        snprintf(buf, size, "no votes needed (manual request)");
+        return;
+    }
+    rb_job_quorum_basis(rb, basis, sizeof(basis));
+    if (quorum_auto(rb))
+        snprintf(buf, size, "votes %u of %u (%s)", j->votes, quorum_pods(j), basis);
+    else if (j->votes <= j->quorum)
+        snprintf(buf, size, "votes %u of %u (%s)", j->votes, j->quorum, basis);
+    else
+        snprintf(buf, size, "votes %u (%s)", j->votes, basis);
+}
+
+/* --- the end of a job ---------------------------------------------------------- */
+
 static void job_log(struct rollback *rb, enum rollback_result res, enum guard_reason reason,
                     const char *error)
 {
     struct rb_job *j = &rb->job;
     const char *target = rb_target(rb)->name;
+    char basis[96] = "";
+
+    if (j->quorum_counted)
+        rb_job_quorum_basis(rb, basis, sizeof(basis));
 
     switch (res) {
     case ROLLBACK_RESULT_ROLLED_BACK:
@@ -57,7 +126,8 @@ static void job_log(struct rollback *rb, enum rollback_result res, enum guard_re
                   LF_S("namespace", rb->id.ns), LF_S("name", rb->id.owner_name),
                   LF_S("bad_hash", j->bad_hash), LF_S("target_hash", j->target_hash),
                   LF_I("from_revision", j->from_rev), LF_I("to_revision", j->to_rev),
-                  LF_U("votes", j->votes), LF_U("quorum", rb->cfg->rollback.quorum),
+                  LF_U("votes", j->votes), LF_U("quorum", j->quorum), LF_S("quorum_basis", basis),
+                  LF_I("ready_replicas", j->ready),
                   LF_I("fail_to_patch_ms", j->manual ? -1 : rb->last_fail_to_patch_ms),
                   LF_S("config_hash", rb->cfg->hash),
                   LF_RAW("evidence", j->evidence ? j->evidence : "null"));
@@ -79,7 +149,8 @@ static void job_log(struct rollback *rb, enum rollback_result res, enum guard_re
                   LF_S("name", rb->id.owner_name), LF_S("hash", rb->id.hash),
                   LF_S("reason", guard_reason_name(reason)),
                   LF_S("detail", guard_reason_text(reason)), LF_U("votes", j->votes),
-                  LF_U("quorum", rb->cfg->rollback.quorum));
+                  LF_U("quorum", j->quorum), LF_S("quorum_basis", basis),
+                  LF_I("ready_replicas", j->ready));
         break;
     default:
         log_event(LOG_LVL_ERROR, "rollback_failed", LF_I("id", j->id),
@@ -103,6 +174,11 @@ static void job_finish(struct rollback *rb, enum rollback_result res, enum guard
     rb->last_from = j->from_rev;
     rb->last_to = j->to_rev;
     snprintf(rb->last_error, sizeof(rb->last_error), "%s", error ? error : "");
+    rb->last_votes = j->quorum_counted ? j->votes : 0;
+    rb->last_quorum = j->quorum_counted ? j->quorum : 0;
+    rb->last_quorum_basis[0] = '\0';
+    if (j->quorum_counted)
+        rb_job_quorum_basis(rb, rb->last_quorum_basis, sizeof(rb->last_quorum_basis));
     free(rb->last_patch);
     rb->last_patch = (res == ROLLBACK_RESULT_DRY_RUN || res == ROLLBACK_RESULT_ROLLED_BACK) &&
                              j->patch.data && !j->patch.failed
@@ -219,7 +295,7 @@ void rb_job_facts(const struct rollback *rb, struct guard_facts *f)
     f->rollout_start_s = rb->id.rs_created;
     f->guard_window_s = rb->cfg->rollback.guard_window_ms / 1000;
     f->votes = j->votes;
-    f->quorum = rb->cfg->rollback.quorum;
+    f->quorum = j->quorum;
     f->quorum_checked = !j->dry_run;
     f->lease_held_by_other = j->held_by_other && !j->dry_run;
 }
@@ -326,6 +402,8 @@ static int mutate_decide(struct rollback *rb, struct lease_txn *t)
     j->held_by_other = lease_held_by_other(&rb->view, l, rb->me, rb->now_ms);
     j->leader = false;
     j->votes = lease_votes(l, rb->id.hash, now_s, ROLLBACK_VOTE_TTL_S);
+    job_set_quorum(rb);
+    j->quorum_counted = !j->dry_run && !j->manual;
     if (j->dry_run || j->already_rolled_back)
         return 0; /* dry-run writes nothing; a recorded hash needs no vote */
     if (!j->manual) {
@@ -334,9 +412,10 @@ static int mutate_decide(struct rollback *rb, struct lease_txn *t)
             if (r < 0 && r != -E2BIG)
                 return r;
             j->votes = lease_votes(l, rb->id.hash, now_s, ROLLBACK_VOTE_TTL_S);
+            job_set_quorum(rb);
             changed = r == 0;
         }
-        if (j->votes < rb->cfg->rollback.quorum)
+        if (j->votes < j->quorum)
             return changed ? 1 : 0;
     }
     if (j->held_by_other)
@@ -399,6 +478,47 @@ void rb_job_on_deferred(struct rollback *rb)
     rb_job_end(rb, ROLLBACK_RESULT_SKIPPED, guard_decide(&f), NULL);
 }
 
+/* The pod's own ReplicaSet (the new revision's, if it is current): its ready replicas. */
+static void ready_on_get(const struct rb_resp *r, void *arg)
+{
+    struct rollback *rb = arg;
+    struct rb_job *j = &rb->job;
+    struct kube_rs rs;
+    char err[300], perr[200];
+
+    j->call = NULL;
+    if (r->status != 200) {
+        rb_resp_error(r, "reading the ReplicaSet", err, sizeof(err));
+        rb_job_end(rb, ROLLBACK_RESULT_FAILED, GUARD_OK, err);
+        return;
+    }
+    if (kube_json_rs_parse(r->body, r->body_len, &rs, perr, sizeof(perr)) < 0) {
+        snprintf(err, sizeof(err), "decoding the ReplicaSet: %s", perr);
+        rb_job_end(rb, ROLLBACK_RESULT_FAILED, GUARD_OK, err);
+        return;
+    }
+    if (strcmp(rs.meta.uid, rb->id.rs_uid)) {
+        kube_rs_done(&rs);
+        rb_job_end(rb, ROLLBACK_RESULT_FAILED, GUARD_OK,
+                   "the ReplicaSet was replaced (uid changed); restart to learn the new identity");
+        return;
+    }
+    j->ready = rs.ready_replicas;
+    kube_rs_done(&rs);
+    rb_txn_start(rb, &rb->job_txn, mutate_decide, job_on_lease);
+}
+
+static void job_read_ready(struct rollback *rb)
+{
+    struct rb_job *j = &rb->job;
+    char path[RB_PATH_MAX];
+
+    snprintf(path, sizeof(path), "/apis/apps/v1/namespaces/%s/replicasets/%s", rb->id.ns,
+             rb->id.rs_name);
+    if (rb_call(rb, KUBE_GET, path, NULL, NULL, ready_on_get, rb, &j->call) < 0)
+        rb_job_end(rb, ROLLBACK_RESULT_FAILED, GUARD_OK, "could not start the GET");
+}
+
 static int64_t job_start(struct rollback *rb, bool manual, long to_revision, bool dry_run)
 {
     struct rb_job *j = &rb->job;
@@ -414,6 +534,9 @@ static int64_t job_start(struct rollback *rb, bool manual, long to_revision, boo
     j->started_ms = rb->now_ms;
     j->deadline_ms = j->started_ms + ROLLBACK_MANUAL_DEADLINE_MS;
     j->from_rev = j->to_rev = -1;
+    j->ready = -1;
+    j->quorum_setting = rb->cfg->rollback.quorum;
+    j->quorum = j->quorum_setting;
     j->evidence = rb->evidence && !manual ? strdup(rb->evidence) : NULL;
     j->summary = rb->summary && !manual ? strdup(rb->summary) : NULL;
     buf_init(&j->patch, RB_PATCH_MAX);
@@ -424,7 +547,10 @@ static int64_t job_start(struct rollback *rb, bool manual, long to_revision, boo
         rb_timer_arm(&rb->deferred_timer, 0);
         return j->id;
     }
-    rb_txn_start(rb, &rb->job_txn, mutate_decide, job_on_lease);
+    if (!j->manual && !j->dry_run && quorum_auto(rb))
+        job_read_ready(rb);
+    else
+        rb_txn_start(rb, &rb->job_txn, mutate_decide, job_on_lease);
     return j->id;
 }
 
@@ -442,6 +568,8 @@ static void count_skip_once(struct rollback *rb, enum guard_reason g)
     rb->last_result = ROLLBACK_RESULT_SKIPPED;
     rb->last_reason = g;
     rb->last_at = rb_wall_s(rb);
+    rb->last_votes = rb->last_quorum = 0;
+    rb->last_quorum_basis[0] = '\0';
     log_event(LOG_LVL_INFO, "rollback_skipped", LF_S("trigger", "verdict"),
               LF_S("reason", guard_reason_name(g)), LF_S("detail", guard_reason_text(g)));
 }

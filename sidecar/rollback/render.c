@@ -36,6 +36,10 @@ void rollback_render_status(const struct rollback *rb, struct buf *b)
     buf_puts(b, "{");
     js(b, "mode", cfg_rollback_mode_name(rb->cfg->rollback.mode), false);
     js(b, "target", cfg_rollback_target_name(rb->cfg->rollback.target), true);
+    if (rb->cfg->rollback.quorum == CFG_QUORUM_AUTO)
+        js(b, "quorum", "auto", true);
+    else
+        buf_printf(b, ",\"quorum\":\"%u\"", rb->cfg->rollback.quorum);
     buf_printf(b, ",\"in_cluster\":%s", rb->enabled ? "true" : "false");
     js(b, "disabled_reason", rb->disabled_why, true);
     js(b, "api_server", rb->api_url, true);
@@ -69,6 +73,9 @@ void rollback_render_status(const struct rollback *rb, struct buf *b)
     buf_printf(b, ",\"from_revision\":%ld,\"to_revision\":%ld,\"fail_to_patch_ms\":%lld",
                rb->last_from, rb->last_to, (long long)rb->last_fail_to_patch_ms);
     js(b, "error", rb->last_error, true);
+    /* The count behind the last decision: votes against the quorum then in force. */
+    buf_printf(b, ",\"votes\":%u,\"quorum\":%u", rb->last_votes, rb->last_quorum);
+    js(b, "quorum_basis", rb->last_quorum_basis, true);
     buf_puts(b, ",\"patch\":");
     buf_puts(b, rb->last_patch ? rb->last_patch : "null");
     buf_puts(b, "},\"baseline\":{");

@@ -83,6 +83,10 @@ struct rb_job {
     char *summary; /* the verdict as one sentence (Event message) */
     bool leader;
     unsigned votes;
+    uint32_t quorum_setting; /* rollback.quorum as the job began (a reload may change it) */
+    unsigned quorum;         /* in force: rollback.quorum, or auto from ready and votes */
+    bool quorum_counted;     /* the votes on the Lease were counted against it */
+    int32_t ready;           /* the new ReplicaSet's readyReplicas (auto quorum); -1 not read */
     bool held_by_other;
     bool already_rolled_back;
     unsigned rereads;
@@ -169,6 +173,8 @@ struct rollback {
     int64_t last_at;
     long last_from, last_to;
     int64_t last_fail_to_patch_ms;
+    unsigned last_votes, last_quorum; /* the last decision's count; 0, 0 when it counted none */
+    char last_quorum_basis[96];       /* "majority of 3 ready pods", "rollback.quorum 2", "" */
     uint64_t results[ROLLBACK_RESULT_COUNT];
     uint64_t skipped[GUARD_REASON_COUNT];
     rollback_done_fn *done_cb;
@@ -227,6 +233,17 @@ void rb_event_post(struct rollback *rb, const char *type, const char *reason, co
 
 /* --- job.c ---------------------------------------------------------------------- */
 
+/*
+ * How the running job's quorum was set, into buf: "majority of 3 ready
+ * pods", "majority of 3 pods that voted; 1 ready" or "rollback.quorum 2".
+ */
+void rb_job_quorum_basis(const struct rollback *rb, char *buf, size_t size);
+/*
+ * The count for the RollbackTriggered Event, into buf: "votes 2 of 3
+ * (majority of 3 ready pods)", "votes 1 of 1 (rollback.quorum 1)", or for
+ * an operator's request "no votes needed (manual request)".
+ */
+void rb_job_votes_text(const struct rollback *rb, char *buf, size_t size);
 /* The guard facts of the running job (the Deployment not read yet). */
 void rb_job_facts(const struct rollback *rb, struct guard_facts *f);
 void rb_job_end(struct rollback *rb, enum rollback_result res, enum guard_reason reason,

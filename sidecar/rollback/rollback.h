@@ -9,8 +9,9 @@
  * it talks to the API only when a verdict turns FAIL, when an operator
  * asks, or when a rate-limited, jittered baseline publication is due.
  *
- * On FAIL: vote on the Lease and, with quorum, become its holder (client-go
- * rules); re-read the Deployment and its ReplicaSets; guard; send one
+ * On FAIL: vote on the Lease and, with quorum (rollback.quorum, or when
+ * auto a majority of the new ReplicaSet's ready pods, read just before),
+ * become its holder (client-go rules); re-read the Deployment and its ReplicaSets; guard; send one
  * JSON patch with test ops (fieldManager=rollguard) or, in dry-run, record
  * the patch it would send; create a Warning Event with the evidence; record
  * the rolled-back hash on the Deployment (in the patch) and on the Lease;

@@ -100,10 +100,11 @@ static bool argo_patch_failed(struct rollback *rb, const struct rb_resp *r)
 static void argo_event_message(const struct rollback *rb, const char *why, char *msg, size_t size)
 {
     const struct rb_job *j = &rb->job;
+    char votes[160];
 
-    snprintf(msg, size,
-             "rollguard aborted rollout \"%s\" (pod-template-hash %s) %s; pod %s, votes %u/%u",
-             rb->id.owner_name, j->bad_hash, why, rb->id.pod, j->votes, rb->cfg->rollback.quorum);
+    rb_job_votes_text(rb, votes, sizeof(votes));
+    snprintf(msg, size, "rollguard aborted rollout \"%s\" (pod-template-hash %s) %s; pod %s, %s",
+             rb->id.owner_name, j->bad_hash, why, rb->id.pod, votes);
 }
 
 const struct rb_target_ops rb_target_argo = {

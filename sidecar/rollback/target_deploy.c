@@ -187,12 +187,14 @@ static bool deploy_patch_failed(struct rollback *rb, const struct rb_resp *r)
 static void deploy_event_message(const struct rollback *rb, const char *why, char *msg, size_t size)
 {
     const struct rb_job *j = &rb->job;
+    char votes[160];
 
+    rb_job_votes_text(rb, votes, sizeof(votes));
     snprintf(msg, size,
              "rollguard rolled back deployment \"%s\" from revision %ld (pod-template-hash %s) to "
-             "revision %ld (%s) %s; pod %s, votes %u/%u",
+             "revision %ld (%s) %s; pod %s, %s",
              rb->id.owner_name, j->from_rev, j->bad_hash, j->to_rev, j->target_hash, why,
-             rb->id.pod, j->votes, rb->cfg->rollback.quorum);
+             rb->id.pod, votes);
 }
 
 const struct rb_target_ops rb_target_deploy = {

@@ -74,7 +74,7 @@ static void check_cfg(const struct cfg *c)
 
     CHECK(strcmp(cfg_rollback_mode_name(c->rollback.mode), "?") != 0);
     CHECK(strcmp(cfg_rollback_target_name(c->rollback.target), "?") != 0);
-    CHECK(c->rollback.quorum >= 1);
+    CHECK(c->rollback.quorum <= 256); /* CFG_QUORUM_AUTO (0) or 1 to 256 */
     CHECK(c->kubernetes.api_server && c->kubernetes.service_account_dir);
     CHECK(c->kubernetes.api_server[0] == '\0' ||
           strncasecmp(c->kubernetes.api_server, "https://", 8) == 0);

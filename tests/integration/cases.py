@@ -1652,3 +1652,4 @@ def clock_jumps(t):
 
 # Reading real instrumentation: registered after the cases above.
 import cases_reading  # noqa: E402,F401
+import cases_summary  # noqa: E402,F401

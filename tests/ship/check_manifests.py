@@ -415,7 +415,9 @@ def check_environment(env, cfg, replicas):
                  for k, v in POLICY.items() if dig(cfg, "analysis." + k) != v]
         check(not wrong, "%s: thresholds are the platform policy (errors > 5%%, latency +50%%)"
               % env, wrong)
-    quorum = dig(cfg, "rollback.quorum") or 1
+    quorum = dig(cfg, "rollback.quorum") or "auto"
+    if quorum == "auto":  # a majority of the new revision's pods: never more than there are
+        quorum = replicas // 2 + 1
     check(quorum <= replicas, "%s: rollback quorum %d <= replicas %d" % (env, quorum, replicas))
 
 

@@ -1,0 +1,58 @@
+/*
+ * control_summary — one pod's current window as another pod reads it: what
+ * GET /summary serves (version 1), so that a pod of a new revision can judge
+ * itself against the stable revision's pods running beside it (its
+ * concurrent control).
+ *
+ * The type and its limits only. The analysis fills it
+ * (analysis_control_summary) and renders it (control_summary_render_json),
+ * both in sidecar/analysis/control.h; the strict reader of a peer's answer
+ * is the jansson adapter's (kube_json_control_summary_parse). It lives in
+ * base/ because analysis/ and kube/ both need it and neither may include
+ * the other. NaN marks a figure that is unknown (null on the wire).
+ */
+#ifndef ROLLGUARD_CONTROL_SUMMARY_H
+#define ROLLGUARD_CONTROL_SUMMARY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CONTROL_SUMMARY_VERSION 1
+#define CONTROL_SUMMARY_JSON_MAX 2048       /* a rendered document, NUL included */
+#define CONTROL_SUMMARY_READ_MAX 4096       /* the most a reader accepts */
+#define CONTROL_SUMMARY_DEPTH_MAX 4         /* nesting of objects and arrays a reader accepts */
+#define CONTROL_SUMMARY_COUNT_MAX INT64_MAX /* counts and milliseconds */
+#define CONTROL_REVISION_MAX 63             /* a label value */
+
+/* Where the window's latency came from (names on the wire in brackets). */
+enum control_latency_source {
+    CONTROL_LAT_NONE,      /* "none": no latency data */
+    CONTROL_LAT_HISTOGRAM, /* "histogram": the app's scraped histogram */
+    CONTROL_LAT_SUMMARY,   /* "summary": a scraped summary's quantile series */
+    CONTROL_LAT_PROBE,     /* "probe": the sidecar's probe latencies */
+};
+
+/* The rule that is breaching (names as analysis_rule_name). */
+enum control_rule {
+    CONTROL_RULE_NONE, /* null */
+    CONTROL_RULE_ERROR_RATE,
+    CONTROL_RULE_LATENCY,
+    CONTROL_RULE_HEALTH,
+};
+
+struct control_summary {
+    int64_t window_ms;         /* the window's length */
+    uint64_t requests, errors; /* scraped, over the window; errors <= requests */
+    double quantile;           /* analysis.latency.quantile, in (0, 1) */
+    double latency_s;          /* latency at quantile over the window, >= 0; NaN unknown */
+    uint64_t latency_samples;  /* samples behind it (0 for source none) */
+    enum control_latency_source latency_source;
+    double slow_share;       /* [0, 1]: share of samples above the threshold in force; NaN none */
+    double base_error_rate;  /* the rolling baseline's, [0, 1]; NaN while not usable */
+    double base_latency_s;   /* the rolling baseline's latency at quantile, >= 0; NaN */
+    bool degraded;           /* this pod's own rules breach (the current streak) */
+    int64_t degraded_for_ms; /* since the streak's first tick; 0 when not degraded */
+    enum control_rule rule;  /* the breaching rule; NONE exactly when not degraded */
+};
+
+#endif
