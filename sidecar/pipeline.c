@@ -15,6 +15,7 @@
 
 #include "sidecar/base/clock.h"
 #include "sidecar/base/log.h"
+#include "sidecar/kube/kube_json.h"
 #include "sidecar/rollback/rollback.h"
 
 static void daemon_on_probe(struct probe *p, const struct probe_obs *obs, bool transitioned,
@@ -207,7 +208,7 @@ static void daemon_rollback_tick(struct daemon *d, const struct verdict *v)
     stable = rollback_stable_baseline(d->rollback, &gen);
     if (stable && gen != d->stable_gen) {
         d->stable_gen = gen;
-        if (baseline_summary_parse_json(stable, strlen(stable), &sum, NULL) == 0)
+        if (kube_json_baseline_summary_parse(stable, strlen(stable), &sum, NULL) == 0)
             analysis_set_stable_baseline(&d->analysis, &sum);
         else
             log_event(LOG_LVL_WARN, "stable_baseline_unreadable",

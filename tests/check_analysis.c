@@ -19,6 +19,7 @@
 #include "sidecar/analysis/analysis.h"
 #include "sidecar/analysis/baseline.h"
 #include "sidecar/daemon.h"
+#include "sidecar/kube/kube_json.h"
 
 Suite *analysis_suite(void);
 
@@ -617,7 +618,7 @@ START_TEST(test_stable_baseline_from_summary)
     ck_assert_int_eq(s.latency_source, BASELINE_SRC_HISTOGRAM);
     n = baseline_summary_render_json(&s, js, sizeof(js));
     ck_assert_int_gt(n, 0);
-    ck_assert_int_eq(baseline_summary_parse_json(js, (size_t)n, &back, NULL), 0);
+    ck_assert_int_eq(kube_json_baseline_summary_parse(js, (size_t)n, &back, NULL), 0);
     /* ...and a new pod judges against it from its first interval after warmup */
     ta_init(&x, &p);
     analysis_set_stable_baseline(&x.a, &back);
@@ -752,7 +753,7 @@ START_TEST(test_summary_json_round_trip)
     ck_assert_int_gt(n, 0);
     ck_assert_ptr_nonnull(strstr(js, "\"p99\":null"));
     ck_assert_ptr_nonnull(strstr(js, "\"revision\":\"r\\\"ev\\\\9\xc3\xa9\""));
-    ck_assert_int_eq(baseline_summary_parse_json(js, (size_t)n, &back, NULL), 0);
+    ck_assert_int_eq(kube_json_baseline_summary_parse(js, (size_t)n, &back, NULL), 0);
     ck_assert_str_eq(back.revision, s.revision);
     ck_assert_int_eq(back.window_ms, s.window_ms);
     ck_assert_uint_eq(back.requests, s.requests);
@@ -773,7 +774,7 @@ static int ta_parse(const char *js, struct baseline_parse_err *err)
 {
     struct baseline_summary s;
 
-    return baseline_summary_parse_json(js, strlen(js), &s, err);
+    return kube_json_baseline_summary_parse(js, strlen(js), &s, err);
 }
 
 START_TEST(test_summary_json_strict)
@@ -793,7 +794,7 @@ START_TEST(test_summary_json_strict)
     {
         const char *a = "{\"v\":1,\"revision\":\"a\\u00e9\\ud83d\\ude00\\/\",";
         snprintf(mod, sizeof(mod), "%s%s", a, strstr(js, "\"window_ms\""));
-        ck_assert_int_eq(baseline_summary_parse_json(mod, strlen(mod), &back, NULL), 0);
+        ck_assert_int_eq(kube_json_baseline_summary_parse(mod, strlen(mod), &back, NULL), 0);
         ck_assert_str_eq(back.revision, "a\xc3\xa9\xf0\x9f\x98\x80/");
     }
     /* the refusals */
@@ -855,11 +856,42 @@ START_TEST(test_summary_json_strict)
     memcpy(mod + sizeof(mod) - n - 1, js, (size_t)n);
     mod[sizeof(mod) - 1] = '\0';
     ck_assert_int_eq(ta_parse(mod, &err), -E2BIG);
+    /* what jansson alone would let through (a count written -0, an underflow, a long
+     * number, a NUL byte), and a name given twice */
+    {
+        char *p;
+        static const char *const bad[][2] = {
+            {"\"requests\":123457", "\"requests\":-0"},
+            {"\"p50\":0.05", "\"p50\":1e-400"},
+            {"\"p50\":0.05", "\"p50\":0.0500000000000000000000000000000000000000000000000000"},
+            {"\"p50\":0.05", "\"p50\":0.05,\"x\":1,\"x\":2"}, /* any name twice */
+        };
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            char *at = strstr(js, bad[i][0]);
+            ck_assert_ptr_nonnull(at);
+            snprintf(mod, sizeof(mod), "%.*s%s%s", (int)(at - js), js, bad[i][1],
+                     at + strlen(bad[i][0]));
+            ck_assert_msg(ta_parse(mod, &err) == -EINVAL, "accepted: %s", bad[i][1]);
+        }
+        /* a NUL byte after a number (jansson alone skips it) */
+        snprintf(mod, sizeof(mod), "%s", js);
+        p = strstr(mod, "\"p50\":0.05") + strlen("\"p50\":0.05");
+        memmove(p + 1, p, strlen(p) + 1);
+        *p = '\0';
+        ck_assert_int_eq(kube_json_baseline_summary_parse(mod, (size_t)n + 1, &back, &err),
+                         -EINVAL);
+        /* -0 in a latency reads as -0.0, as strtod has it */
+        p = strstr(js, "\"p50\":0.05");
+        snprintf(mod, sizeof(mod), "%.*s\"p50\":-0%s", (int)(p - js), js, p + 10);
+        ck_assert_int_eq(ta_parse(mod, NULL), 0);
+        ck_assert_int_eq(kube_json_baseline_summary_parse(mod, strlen(mod), &back, NULL), 0);
+        ck_assert(back.p50 == 0 && signbit(back.p50));
+    }
     /* NaN-able fields accept null, and a NaN error_rate survives */
     s.error_rate = NAN;
     s.requests = s.errors = 0;
     n = baseline_summary_render_json(&s, js, sizeof(js));
-    ck_assert_int_eq(baseline_summary_parse_json(js, (size_t)n, &back, NULL), 0);
+    ck_assert_int_eq(kube_json_baseline_summary_parse(js, (size_t)n, &back, NULL), 0);
     ck_assert(isnan(back.error_rate));
 }
 END_TEST

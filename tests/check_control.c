@@ -753,6 +753,19 @@ START_TEST(test_reader_hostile)
     tc_refused_doc(tc_field("\"revision\""), "\"revision\":\"7c\xc0\xaf\"", "not UTF-8");
     tc_refused_doc(tc_field("\"rule\""), "\"rule\":null,\"x\":\"\xed\xa0\x80\"", "not UTF-8");
     tc_refused_doc(tc_field("\"rule\""), "\"rule\":null\xfe", "not UTF-8");
+    /* a NUL byte anywhere (jansson would skip one after a number) */
+    {
+        const char *doc = tc_doc(-1, NULL);
+        const char *comma = strchr(strstr(doc, "\"requests\":"), ',');
+        size_t len = strlen(doc), k = (size_t)(comma - doc);
+        char nul[4096];
+
+        ck_assert_uint_lt(len + 1, sizeof(nul));
+        memcpy(nul, doc, k);
+        nul[k] = '\0';
+        memcpy(nul + k + 1, doc + k, len - k);
+        tc_refused(nul, len + 1, "a NUL byte");
+    }
     /* nesting: the document itself is 2 deep; unknown values may add up to 4 in all */
     tc_refused_doc(tc_field("\"rule\""), "\"rule\":null,\"x\":[[[[1]]]]", "nested deeper than 4");
     memset(deep, '[', 200);
@@ -793,7 +806,7 @@ START_TEST(test_reader_hostile)
     memcpy(big + n, "{}", 2);
     tc_refused(big, n + 2, "invalid JSON"); /* trailing bytes */
     memcpy(big + n, "\0", 1);
-    tc_refused(big, n + 1, "invalid JSON"); /* a NUL after the document */
+    tc_refused(big, n + 1, "a NUL byte"); /* a NUL after the document */
     /* the caller's revision buffer must hold it */
     {
         struct control_summary s;

@@ -13,15 +13,13 @@
  * over 10 s intervals) the ring has 60 slots of 1 minute: 61 * 3,856 bytes
  * = 230 KiB.
  *
- * struct baseline_summary is the portable form: error rate, latency
- * quantiles, the latency threshold of the latency rule with the fraction of
- * samples above it, the span and the revision it came from. It travels as a
- * small flat JSON object (baseline_summary_render_json); the reader is a
- * strict parser for exactly that shape (flat object, string, number, null,
- * true, false values; unknown scalar keys ignored for forward
- * compatibility, nested values refused, every known key required once).
- * Own parser rather than a jansson callback: the shape is fixed and small,
- * and the module stays pure and fuzzable on its own.
+ * struct baseline_summary (sidecar/base/baseline_summary.h) is the portable
+ * form: error rate, latency quantiles, the latency threshold of the latency
+ * rule with the fraction of samples above it, the span and the revision it
+ * came from. It travels as a small flat JSON object
+ * (baseline_summary_render_json); the strict reader of what another pod
+ * wrote is the jansson adapter's kube_json_baseline_summary_parse
+ * (sidecar/kube/kube_json.h), as this module may not include jansson.
  *
  * Pure: no I/O, no clock, no allocation after init.
  */
@@ -33,12 +31,10 @@
 #include <stdint.h>
 
 #include "sidecar/analysis/window.h"
+#include "sidecar/base/baseline_summary.h"
 
 #define BASELINE_MAX_SLOTS 60
 #define BASELINE_LAYOUT_CHANGED 1
-#define BASELINE_REVISION_MAX 63
-#define BASELINE_JSON_MAX 1024
-#define BASELINE_SUMMARY_VERSION 1
 
 struct baseline {
     unsigned nslots;
@@ -51,32 +47,6 @@ struct baseline {
     double le[SAMPLE_MAX_BUCKETS];
     struct window_counts total;
     struct window_counts *slot;
-};
-
-enum baseline_source {
-    BASELINE_SRC_NONE = 0,  /* no latency data */
-    BASELINE_SRC_HISTOGRAM, /* the app's scraped histogram */
-    BASELINE_SRC_PROBE,     /* the sidecar's probe latencies */
-};
-
-struct baseline_summary {
-    char revision[BASELINE_REVISION_MAX + 1]; /* pod-template-hash it describes */
-    int64_t window_ms;                        /* baseline time covered */
-    uint64_t requests, errors;                /* scraped, over window_ms */
-    double error_rate;                        /* errors / requests; NaN without requests */
-    enum baseline_source latency_source;
-    uint64_t latency_samples;
-    double p50, p90, p99;  /* seconds; NaN when unknown */
-    double quantile;       /* the q of the latency rule, in (0, 1) */
-    double quantile_value; /* latency at q, seconds */
-    double threshold;      /* (1 + max_increase) * quantile_value */
-    double exceed;         /* fraction of samples slower than threshold */
-};
-
-/* Where a parse stopped and why. */
-struct baseline_parse_err {
-    size_t offset;
-    char msg[96];
 };
 
 /*
@@ -139,16 +109,6 @@ double baseline_summary_exceed(const struct baseline_summary *s, double t);
  * then ""). NaN renders as null.
  */
 int baseline_summary_render_json(const struct baseline_summary *s, char *buf, size_t size);
-
-/*
- * Parses len bytes (at most BASELINE_JSON_MAX) of the shape rendered above
- * into *ret. Returns 0, -E2BIG, or -EINVAL with the position and reason in
- * *err when err is not NULL; *ret is set only on success. Values are
- * checked: rates and fractions in [0, 1], errors <= requests, latencies
- * >= 0, quantile in (0, 1), version 1.
- */
-int baseline_summary_parse_json(const char *buf, size_t len, struct baseline_summary *ret,
-                                struct baseline_parse_err *err);
 
 const char *baseline_source_name(enum baseline_source s);
 

@@ -1,6 +1,7 @@
 /*
  * kube_json-int.h — what the jansson adapter's files (kube_json.c,
- * kube_json_summary.c) share. Not for other modules: they see kube_json.h.
+ * kube_json_summary.c, kube_json_baseline.c) share. Not for other modules:
+ * they see kube_json.h.
  */
 #ifndef ROLLGUARD_KUBE_JSON_INT_H
 #define ROLLGUARD_KUBE_JSON_INT_H

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 
+#include "sidecar/base/baseline_summary.h"
 #include "sidecar/base/control_summary.h"
 #include "sidecar/kube/kube_selector.h"
 #include "sidecar/kube/kube_time.h"
@@ -65,6 +66,22 @@ int kube_json_status_parse(const char *buf, size_t len, struct kube_status *ret,
  */
 int kube_json_control_summary_parse(const char *buf, size_t len, struct control_summary *ret,
                                     char *revision, size_t revlen, char *err, size_t errlen);
+
+/*
+ * The baseline summary another pod published on the Lease (the shape of
+ * baseline_summary_render_json, sidecar/analysis/baseline.h): at most
+ * BASELINE_JSON_MAX bytes (-E2BIG otherwise), UTF-8, one flat object with
+ * no duplicate names (names at most 31 bytes), scalar values only (strings
+ * at most BASELINE_REVISION_MAX bytes, numbers at most 47 characters and
+ * within a double's range); v 1; every known member present with its type:
+ * counts integers in [0, INT64_MAX] written without a sign, rates and
+ * fractions in [0, 1], errors <= requests, latencies >= 0, q in (0, 1),
+ * null (NaN) wherever a figure may be unknown except q. Unknown members are
+ * ignored. Fills *ret only on success. Returns 0, -E2BIG, -ENOMEM or
+ * -EINVAL, with where and why in *err when err is not NULL.
+ */
+int kube_json_baseline_summary_parse(const char *buf, size_t len, struct baseline_summary *ret,
+                                     struct baseline_parse_err *err);
 
 /* --- encoders: malloc'd NUL-terminated compact JSON in *ret ------------- */
 

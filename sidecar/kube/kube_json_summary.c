@@ -236,6 +236,8 @@ int kube_json_control_summary_parse(const char *buf, size_t len, struct control_
     if (len > CONTROL_SUMMARY_READ_MAX)
         return kube_json_fail(err, errlen, "%zu bytes, more than %d", len,
                               CONTROL_SUMMARY_READ_MAX);
+    if (memchr(buf, '\0', len))
+        return kube_json_fail(err, errlen, "a NUL byte"); /* jansson would skip some */
     if (!utf8_valid(buf, len))
         return kube_json_fail(err, errlen, "not UTF-8");
     if (!cs_depth_ok(buf, len, CONTROL_SUMMARY_DEPTH_MAX))
