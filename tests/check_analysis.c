@@ -20,12 +20,9 @@
 #include "sidecar/analysis/baseline.h"
 #include "sidecar/daemon.h"
 #include "sidecar/kube/kube_json.h"
+#include "tests/helpers/test_hist.h"
 
 Suite *analysis_suite(void);
-
-#define TA_NB 12
-static const double ta_le[TA_NB] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                    0.5,   1,    2.5,   5,    10,  INFINITY};
 
 struct ta {
     struct analysis a;
@@ -61,33 +58,6 @@ static void ta_init(struct ta *x, const struct analysis_params *p)
     ck_assert_int_eq(analysis_init(&x->a, p, 0), 0);
 }
 
-/* n requests with a lognormal latency (median, sigma 0.5) spread over the buckets. */
-static void ta_hist(struct sample_hist *h, uint64_t n, double median)
-{
-    double prev = 0, rem[TA_NB];
-    uint64_t sum = 0;
-
-    h->n = TA_NB;
-    for (int i = 0; i < TA_NB; i++) {
-        double c = isinf(ta_le[i]) ? 1 : 0.5 * erfc(-(log(ta_le[i] / median) / 0.5) / M_SQRT2);
-        double want = (double)n * (c - prev);
-        h->le[i] = ta_le[i];
-        h->count[i] = (uint64_t)floor(want);
-        rem[i] = want - floor(want);
-        sum += h->count[i];
-        prev = c;
-    }
-    while (sum < n) {
-        int best = 0;
-        for (int i = 1; i < TA_NB; i++)
-            if (rem[i] > rem[best])
-                best = i;
-        h->count[best]++;
-        rem[best] = -1;
-        sum++;
-    }
-}
-
 /* One 5 s scrape delta. */
 static int ta_delta(struct ta *x, uint64_t req, uint64_t err, double median)
 {
@@ -100,7 +70,7 @@ static int ta_delta(struct ta *x, uint64_t req, uint64_t err, double median)
     d.errors = err;
     if (median > 0) {
         d.has_hist = true;
-        ta_hist(&d.hist, req, median);
+        test_hist_lognormal(&d.hist, req, median);
     }
     x->t += 5000;
     return analysis_observe_delta(&x->a, &d, x->t);
@@ -934,7 +904,7 @@ static void ta_interval_problem(struct ta *x, uint64_t req, double err, double m
         d.errors = (uint64_t)llround((double)r * err);
         if (median > 0) {
             d.has_hist = true;
-            ta_hist(&d.hist, r, median);
+            test_hist_lognormal(&d.hist, r, median);
         }
         snprintf(d.err_problem, sizeof(d.err_problem), "%s", err_problem);
         snprintf(d.lat_problem, sizeof(d.lat_problem), "%s", lat_problem);

@@ -19,12 +19,9 @@
 #include "sidecar/analysis/control.h"
 #include "sidecar/daemon.h"
 #include "sidecar/kube/kube_json.h"
+#include "tests/helpers/test_hist.h"
 
 Suite *control_suite(void);
-
-#define TC_NB 12
-static const double tc_le[TC_NB] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                    0.5,   1,    2.5,   5,    10,  INFINITY};
 
 struct tc {
     struct analysis a;
@@ -56,33 +53,6 @@ static void tc_init(struct tc *x, const struct analysis_params *p)
     ck_assert_int_eq(analysis_init(&x->a, p, 0), 0);
 }
 
-/* n requests with a lognormal latency (median, sigma 0.5), rounded to sum to n. */
-static void tc_hist(struct sample_hist *h, uint64_t n, double median)
-{
-    double prev = 0, rem[TC_NB];
-    uint64_t sum = 0;
-
-    h->n = TC_NB;
-    for (int i = 0; i < TC_NB; i++) {
-        double c = isinf(tc_le[i]) ? 1 : 0.5 * erfc(-(log(tc_le[i] / median) / 0.5) / M_SQRT2);
-        double want = (double)n * (c - prev);
-        h->le[i] = tc_le[i];
-        h->count[i] = (uint64_t)floor(want);
-        rem[i] = want - floor(want);
-        sum += h->count[i];
-        prev = c;
-    }
-    while (sum < n) {
-        int best = 0;
-        for (int i = 1; i < TC_NB; i++)
-            if (rem[i] > rem[best])
-                best = i;
-        h->count[best]++;
-        rem[best] = -1;
-        sum++;
-    }
-}
-
 /* One interval: two 5 s scrape deltas of req/2 requests at error rate err, then a tick. */
 static void tc_interval(struct tc *x, uint64_t req, double err, double median)
 {
@@ -95,7 +65,7 @@ static void tc_interval(struct tc *x, uint64_t req, double err, double median)
         d.requests = req / 2;
         d.errors = (uint64_t)llround((double)d.requests * err);
         d.has_hist = true;
-        tc_hist(&d.hist, d.requests, median);
+        test_hist_lognormal(&d.hist, d.requests, median);
         x->t += 5000;
         ck_assert_int_eq(analysis_observe_delta(&x->a, &d, x->t), 0);
     }

@@ -14,4 +14,14 @@
 int kube_json_fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Walks the n bytes at buf outside JSON strings, calling fn for each such
+ * byte with its index in *i (fn may advance *i past a token it consumed) and
+ * the nesting depth counting an opening bracket at *i. Stops at fn's first
+ * nonzero return and returns it; 0 after the last byte. Lets a reader refuse
+ * a document before jansson recurses into it or drops a number's text.
+ */
+typedef int kube_json_scan_fn(const char *buf, size_t n, size_t *i, int depth, void *arg);
+int kube_json_scan(const char *buf, size_t n, kube_json_scan_fn *fn, void *arg);
+
 #endif

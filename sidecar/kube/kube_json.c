@@ -36,6 +36,37 @@ int kube_json_fail(char *err, size_t errlen, const char *fmt, ...)
     return -EINVAL;
 }
 
+int kube_json_scan(const char *buf, size_t n, kube_json_scan_fn *fn, void *arg)
+{
+    bool str = false, esc = false;
+    int depth = 0, r;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = buf[i];
+
+        if (str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                str = false;
+            continue;
+        }
+        if (c == '"') {
+            str = true;
+            continue;
+        }
+        if (c == '{' || c == '[')
+            depth++;
+        else if (c == '}' || c == ']')
+            depth--;
+        if ((r = fn(buf, n, &i, depth, arg)) != 0)
+            return r;
+    }
+    return 0;
+}
+
 /* --- decoding helpers -------------------------------------------------------- */
 
 static json_t *load(const char *buf, size_t len, char *err, size_t errlen)

@@ -41,49 +41,44 @@ static void bj_at(struct baseline_parse_err *err, size_t off)
  * *minus_zero is set when some number is written "-0", which jansson reads
  * as the integer 0.
  */
+struct bj_scan_state {
+    bool minus_zero;
+    struct baseline_parse_err *err;
+};
+
+static int bj_scan_byte(const char *buf, size_t len, size_t *pi, int depth, void *arg)
+{
+    struct bj_scan_state *st = arg;
+    size_t i = *pi, n = 0;
+    char c = buf[i], num[BJ_NUMBER_MAX + 1];
+
+    if ((c == '{' || c == '[') && depth > 1)
+        return BJ_FAIL(st->err, i, "nested values are not allowed");
+    if (c != '-' && !(c >= '0' && c <= '9'))
+        return 0;
+    while (i + n < len && buf[i + n] != '\0' && strchr("0123456789+-.eE", buf[i + n]))
+        n++;
+    if (n > BJ_NUMBER_MAX)
+        return BJ_FAIL(st->err, i, "number longer than %d characters", BJ_NUMBER_MAX);
+    memcpy(num, buf + i, n);
+    num[n] = '\0';
+    errno = 0;
+    (void)strtod(num, NULL);
+    if (errno == ERANGE)
+        return BJ_FAIL(st->err, i, "number out of range");
+    if (strcmp(num, "-0") == 0)
+        st->minus_zero = true;
+    *pi = i + n - 1;
+    return 0;
+}
+
 static int bj_scan(const char *buf, size_t len, bool *minus_zero, struct baseline_parse_err *err)
 {
-    bool str = false, esc = false;
-    int depth = 0;
+    struct bj_scan_state st = {false, err};
+    int r = kube_json_scan(buf, len, bj_scan_byte, &st);
 
-    *minus_zero = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = buf[i];
-
-        if (str) {
-            if (esc)
-                esc = false;
-            else if (c == '\\')
-                esc = true;
-            else if (c == '"')
-                str = false;
-        } else if (c == '"') {
-            str = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > 1)
-                return BJ_FAIL(err, i, "nested values are not allowed");
-        } else if (c == '}' || c == ']') {
-            depth--;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            char num[BJ_NUMBER_MAX + 1];
-            size_t n = 0;
-
-            while (i + n < len && buf[i + n] != '\0' && strchr("0123456789+-.eE", buf[i + n]))
-                n++;
-            if (n > BJ_NUMBER_MAX)
-                return BJ_FAIL(err, i, "number longer than %d characters", BJ_NUMBER_MAX);
-            memcpy(num, buf + i, n);
-            num[n] = '\0';
-            errno = 0;
-            (void)strtod(num, NULL);
-            if (errno == ERANGE)
-                return BJ_FAIL(err, i, "number out of range");
-            if (strcmp(num, "-0") == 0)
-                *minus_zero = true;
-            i += n - 1;
-        }
-    }
-    return 0;
+    *minus_zero = st.minus_zero;
+    return r;
 }
 
 /*

@@ -19,35 +19,16 @@
 
 /* --- a peer's window summary (GET /summary) ------------------------------------- */
 
-/*
- * Nesting of objects and arrays in buf, counted outside strings before
- * jansson sees it, so a deep document is refused without recursing into it.
- */
+/* Nesting deeper than *(int *)arg: refused before jansson recurses into it. */
+static int cs_too_deep(const char *buf, size_t n, size_t *i, int depth, void *arg)
+{
+    (void)n;
+    return (buf[*i] == '{' || buf[*i] == '[') && depth > *(const int *)arg;
+}
+
 static bool cs_depth_ok(const char *buf, size_t len, int max)
 {
-    bool str = false, esc = false;
-    int depth = 0;
-
-    for (size_t i = 0; i < len; i++) {
-        char c = buf[i];
-
-        if (str) {
-            if (esc)
-                esc = false;
-            else if (c == '\\')
-                esc = true;
-            else if (c == '"')
-                str = false;
-        } else if (c == '"') {
-            str = true;
-        } else if (c == '{' || c == '[') {
-            if (++depth > max)
-                return false;
-        } else if (c == '}' || c == ']') {
-            depth--;
-        }
-    }
-    return true;
+    return kube_json_scan(buf, len, cs_too_deep, &max) == 0;
 }
 
 /* A required member (null allowed when nullable: *ret NULL then). */
