@@ -149,7 +149,7 @@ static const struct promtext_label *find_label(const struct promtext_sample *smp
     return NULL;
 }
 
-static bool selected(const struct scrape_spec *s, const struct promtext_sample *smp)
+bool scrape_selected(const struct scrape_spec *s, const struct promtext_sample *smp)
 {
     for (unsigned i = 0; i < s->nmatchers; i++) {
         const struct selector_matcher *m = &s->matchers[i];
@@ -382,7 +382,7 @@ static int on_sample(const struct promtext_sample *smp, void *arg)
           name_is(name, len, s->base, x->base_len, "_total", 6);
     req_created = !req && name_is(name, len, s->base, x->base_len, "_created", 8);
     hi = hist_part(x, name, len, &part);
-    if ((!req && !req_created && hi < 0) || !selected(s, smp))
+    if ((!req && !req_created && hi < 0) || !scrape_selected(s, smp))
         return 0;
     if (req) {
         if (!(smp->value >= 0) || isinf(smp->value))

@@ -199,4 +199,10 @@ const char *scrape_req_from_name(enum scrape_req_from f);
 const char *scrape_lat_kind_name(enum scrape_lat_kind k);
 const char *scrape_unit_from_name(enum scrape_unit_from f);
 
+/* "seconds", "milliseconds", ... for a unit scale of 1, 1e-3, ...; NULL for another scale. */
+const char *scrape_unit_word(double scale);
+
+/* Whether sample smp satisfies every matcher of s's selector (an absent label reads ""). */
+bool scrape_selected(const struct scrape_spec *s, const struct promtext_sample *smp);
+
 #endif

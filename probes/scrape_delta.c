@@ -125,13 +125,13 @@ void scrape_delta(const struct scrape_totals *prev, const struct scrape_totals *
     }
 }
 
-static const char *unit_word(double scale)
+const char *scrape_unit_word(double scale)
 {
     return scale == 1      ? "seconds"
            : scale == 1e-3 ? "milliseconds"
            : scale == 1e-6 ? "microseconds"
            : scale == 1e-9 ? "nanoseconds"
-                           : "scaled";
+                           : NULL;
 }
 
 int scrape_reading_describe(const struct scrape_reading *rd, const char *error_match, char *buf,
@@ -156,12 +156,14 @@ int scrape_reading_describe(const struct scrape_reading *rd, const char *error_m
     if (rd->lat_kind == SCRAPE_LAT_NONE && !rd->latency[0])
         n += snprintf(buf + n, size - (size_t)n, "; latency from nothing");
     else
-        n += snprintf(buf + n, size - (size_t)n, "; latency from %s (%s, %s from the %s)",
-                      rd->latency, scrape_lat_kind_name(rd->lat_kind), unit_word(rd->unit_scale),
-                      rd->unit_from == SCRAPE_UNIT_FROM_UNIT         ? "UNIT line"
-                      : rd->unit_from == SCRAPE_UNIT_FROM_NAME       ? "name"
-                      : rd->unit_from == SCRAPE_UNIT_FROM_CONFIG     ? "config"
-                      : rd->unit_from == SCRAPE_UNIT_FROM_CONVENTION ? "name's convention"
-                                                                     : "default");
+        n +=
+            snprintf(buf + n, size - (size_t)n, "; latency from %s (%s, %s from the %s)",
+                     rd->latency, scrape_lat_kind_name(rd->lat_kind),
+                     scrape_unit_word(rd->unit_scale) ? scrape_unit_word(rd->unit_scale) : "scaled",
+                     rd->unit_from == SCRAPE_UNIT_FROM_UNIT         ? "UNIT line"
+                     : rd->unit_from == SCRAPE_UNIT_FROM_NAME       ? "name"
+                     : rd->unit_from == SCRAPE_UNIT_FROM_CONFIG     ? "config"
+                     : rd->unit_from == SCRAPE_UNIT_FROM_CONVENTION ? "name's convention"
+                                                                    : "default");
     return n;
 }

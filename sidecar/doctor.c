@@ -184,20 +184,6 @@ struct pass {
     unsigned nq;
 };
 
-static bool selected(const struct scrape_spec *s, const struct promtext_sample *smp)
-{
-    for (unsigned i = 0; i < s->nmatchers; i++) {
-        const struct selector_matcher *m = &s->matchers[i];
-        const struct promtext_label *l = promtext_sample_label(smp, m->label);
-        bool eq = l ? promtext_str_eq(l->value, l->value_escaped, m->value, m->value_len)
-                    : m->value_len == 0;
-
-        if (eq == m->negate)
-            return false;
-    }
-    return true;
-}
-
 static bool name_eq(const struct promtext_sample *smp, const char *name, size_t n)
 {
     return promtext_str_eq(smp->name, smp->name_escaped, name, n);
@@ -306,7 +292,7 @@ static int pass_sample(const struct promtext_sample *smp, void *arg)
     if (!f)
         return -ENOMEM;
     fam_count(f, smp);
-    if (!p->rd || !selected(p->spec, smp))
+    if (!p->rd || !scrape_selected(p->spec, smp))
         return 0;
     if (p->rd->req_from != SCRAPE_REQ_NONE && is_request(p, smp))
         note_request(p, smp);
@@ -562,15 +548,6 @@ static void put_errors(struct buf *b, const struct pass *p, const struct scrape_
     put_values(b, p);
 }
 
-static const char *unit_word(double scale)
-{
-    return scale == 1      ? "seconds"
-           : scale == 1e-3 ? "milliseconds"
-           : scale == 1e-6 ? "microseconds"
-           : scale == 1e-9 ? "nanoseconds"
-                           : NULL;
-}
-
 static const char *unit_source(enum scrape_unit_from f)
 {
     switch (f) {
@@ -591,7 +568,7 @@ static const char *unit_source(enum scrape_unit_from f)
 
 static void put_unit(struct buf *b, const struct scrape_reading *rd)
 {
-    const char *w = unit_word(rd->unit_scale);
+    const char *w = scrape_unit_word(rd->unit_scale);
 
     if (rd->unit_scale <= 0)
         buf_printf(b, "  unit: unknown (%s)\n", unit_source(rd->unit_from));
