@@ -211,7 +211,7 @@ descendants() {
 # goes, then ask it from inside the container (busybox wget run in the same
 # container) for /health, /ready, /livez and /metrics.
 check_run() {
-    local port cfg ctr entry busybox runpid daemon="" body i code rc uid
+    local port cfg ctr cli entry busybox runpid daemon="" body i code rc uid
     port=$(free_port)
     cfg=$(mktemp -d /var/tmp/rollguard-cfg.XXXXXX)
     chmod 0755 "$cfg"
@@ -228,16 +228,30 @@ rollback: {mode: "off"}
 EOF
     chmod 0644 "$cfg/rollguard.yaml"
     busybox=$(command -v busybox)
+    # The daemon and the wget client run in two containers of the same image
+    # (host network under chroot isolation): two concurrent `buildah run` on
+    # one container race on its rootfs mount.
     ctr=$("${B[@]}" from --quiet "$image")
+    cli=$("${B[@]}" from --quiet "$image")
     mapfile -t entry < <(inspect_json | python3 -c \
         'import json,sys; print("\n".join(json.load(sys.stdin)["OCIv1"]["config"]["Entrypoint"]))')
-    "${B[@]}" run --isolation chroot -v "$cfg:/etc/rollguard:ro" "$ctr" -- "${entry[@]}" \
-        >"$cfg/daemon.log" 2>&1 &
-    runpid=$!
+    # buildah itself can fail to set up the namespace ("error running
+    # subprocess"); that is the tool, not the image: start once more.
+    for i in 1 2 3; do
+        "${B[@]}" run --isolation chroot -v "$cfg:/etc/rollguard:ro" "$ctr" -- "${entry[@]}" \
+            >"$cfg/daemon.log" 2>&1 &
+        runpid=$!
+        sleep 1
+        if kill -0 "$runpid" 2>/dev/null || ! grep -q 'error running subprocess' "$cfg/daemon.log"; then
+            break
+        fi
+        echo "image.sh: buildah run failed to start ($(head -1 "$cfg/daemon.log")); retrying"
+        wait "$runpid" 2>/dev/null || true
+    done
 
     code=""
     for i in $(seq 1 50); do
-        body=$(timeout 10 "${B[@]}" run --isolation chroot -v "$busybox:/busybox:ro" "$ctr" -- \
+        body=$(timeout 10 "${B[@]}" run --isolation chroot -v "$busybox:/busybox:ro" "$cli" -- \
             /busybox wget -q -O - "http://127.0.0.1:$port/health" 2>/dev/null) && {
             code=200
             break
@@ -255,7 +269,7 @@ EOF
     for path in /ready /livez; do
         code=""
         for i in $(seq 1 20); do
-            if timeout 10 "${B[@]}" run --isolation chroot -v "$busybox:/busybox:ro" "$ctr" -- \
+            if timeout 10 "${B[@]}" run --isolation chroot -v "$busybox:/busybox:ro" "$cli" -- \
                 /busybox wget -q -O /dev/null "http://127.0.0.1:$port$path" 2>/dev/null; then
                 code=200
                 break
@@ -268,7 +282,7 @@ EOF
             bad "$path does not answer 200 from inside the container"
         fi
     done
-    body=$(timeout 10 "${B[@]}" run --isolation chroot -v "$busybox:/busybox:ro" "$ctr" -- \
+    body=$(timeout 10 "${B[@]}" run --isolation chroot -v "$busybox:/busybox:ro" "$cli" -- \
         /busybox wget -q -O - "http://127.0.0.1:$port/metrics" 2>/dev/null || true)
     if grep -q "^rollguard_build_info{version=\"$version\"" <<<"$body"; then
         ok "/metrics reports rollguard_build_info version $version"
@@ -307,7 +321,7 @@ EOF
         bad "no start line in the daemon log"
         sed 's/^/    daemon: /' "$cfg/daemon.log" | tail -20
     fi
-    "${B[@]}" rm "$ctr" >/dev/null
+    "${B[@]}" rm "$ctr" "$cli" >/dev/null
     rm -rf "$cfg"
 }
 
