@@ -454,6 +454,120 @@ START_TEST(test_selector_render_direct)
 }
 END_TEST
 
+START_TEST(test_pod_list_fixture)
+{
+    struct kube_pod_list l;
+
+    ck_assert_int_eq(kube_json_pod_list_parse(FIX_POD_LIST, strlen(FIX_POD_LIST),
+                                              "pod-template-hash", &l, err, sizeof(err)),
+                     0);
+    ck_assert_uint_eq(l.n, 12);
+    ck_assert_ptr_null(l.continue_token);
+    ck_assert_str_eq(l.items[0].name, "web-5d8f7c9b6d-a1");
+    ck_assert_str_eq(l.items[0].hash, "5d8f7c9b6d");
+    ck_assert_str_eq(l.items[0].ip, "10.244.1.5");
+    ck_assert(l.items[0].running && l.items[0].ready && !l.items[0].terminating);
+    ck_assert(!l.items[2].ready);        /* Ready False */
+    ck_assert(l.items[3].terminating);   /* deletionTimestamp */
+    ck_assert_str_eq(l.items[4].ip, ""); /* no podIP */
+    ck_assert_str_eq(l.items[5].ip, "fd00::1:6");
+    ck_assert(!l.items[10].running && !l.items[10].ready); /* Pending */
+    ck_assert_str_eq(l.items[11].hash, "");                /* no hash label */
+    ck_assert(l.items[11].ready);
+    kube_pod_list_done(&l);
+    /* the Argo label is another key: the same pods have no hash under it */
+    ck_assert_int_eq(kube_json_pod_list_parse(FIX_POD_LIST, strlen(FIX_POD_LIST),
+                                              "rollouts-pod-template-hash", &l, err, sizeof(err)),
+                     0);
+    ck_assert_str_eq(l.items[0].hash, "");
+    kube_pod_list_done(&l);
+}
+END_TEST
+
+START_TEST(test_pod_list_continue_and_refusals)
+{
+    static const char *const bad[] = {
+        "[]",
+        "{\"kind\":\"Status\",\"items\":[]}",
+        "{\"items\":{}}",
+        "{\"items\":[1]}",
+        "{\"items\":[{\"metadata\":{}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":7}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":\"a\",\"labels\":{\"x\":1}}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":\"a\",\"labels\":{\"pod-template-hash\":\"-x\"}}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"podIP\":\"10.0.0.300\"}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"podIP\":\"10.0.0.1\\u0000\"}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"phase\":true}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"conditions\":{}}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"conditions\":[3]}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"conditions\":[{\"type\":1}]}}]}",
+        "{\"items\":[{\"metadata\":{\"name\":\"a\",\"deletionTimestamp\":\"yesterday\"}}]}",
+        "{\"items\":[],\"metadata\":{\"continue\":5}}",
+        "{\"items\":[",
+    };
+    const char *doc = "{\"kind\":\"PodList\",\"metadata\":{\"continue\":\"eyJ2IjoxfQ==\"},"
+                      "\"items\":[{\"metadata\":{\"name\":\"a\"},\"status\":{\"conditions\":["
+                      "{\"type\":\"Ready\",\"status\":\"True\"},{\"type\":\"Ready\",\"status\":"
+                      "\"False\"}]}}]}";
+    struct kube_pod_list l;
+    char deep[200];
+
+    ck_assert_int_eq(
+        kube_json_pod_list_parse(doc, strlen(doc), "pod-template-hash", &l, err, sizeof(err)), 0);
+    ck_assert_str_eq(l.continue_token, "eyJ2IjoxfQ==");
+    ck_assert(!l.items[0].ready); /* two Ready conditions that disagree: not ready */
+    kube_pod_list_done(&l);
+    ck_assert_int_eq(kube_json_pod_list_parse("{}", 2, "pod-template-hash", &l, err, sizeof(err)),
+                     0);
+    ck_assert_uint_eq(l.n, 0);
+    kube_pod_list_done(&l);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        ck_assert_msg(kube_json_pod_list_parse(bad[i], strlen(bad[i]), "pod-template-hash", &l, err,
+                                               sizeof(err)) == -EINVAL,
+                      "accepted %s", bad[i]);
+        ck_assert_msg(err[0] != '\0', "no reason for %s", bad[i]);
+    }
+    /* nesting refused before jansson recurses */
+    memset(deep, '[', sizeof(deep));
+    ck_assert_int_eq(
+        kube_json_pod_list_parse(deep, sizeof(deep), "pod-template-hash", &l, err, sizeof(err)),
+        -EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "nested"));
+}
+END_TEST
+
+START_TEST(test_owner_selector)
+{
+    char *sel = NULL;
+
+    ck_assert_int_eq(
+        kube_json_owner_selector_parse(FIX_ROLLOUT, strlen(FIX_ROLLOUT), &sel, err, sizeof(err)),
+        0);
+    ck_assert_str_eq(sel, "app=web-ro");
+    free(sel);
+    sel = NULL;
+    {
+        const char *ro = "{\"spec\":{\"selector\":{\"matchLabels\":{\"b\":\"1\",\"a\":\"2\"},"
+                         "\"matchExpressions\":[{\"key\":\"t\",\"operator\":\"NotIn\","
+                         "\"values\":[\"y\",\"x\"]}]}}}";
+
+        ck_assert_int_eq(kube_json_owner_selector_parse(ro, strlen(ro), &sel, err, sizeof(err)), 0);
+        ck_assert_str_eq(sel, "a=2,b=1,t notin (x,y)");
+        free(sel);
+    }
+    {
+        static const char *const bad[] = {"{\"spec\":{}}", "{\"spec\":{\"selector\":[]}}",
+                                          "{\"spec\":{\"selector\":{\"matchLabels\":{\"a\":1}}}}"};
+
+        for (size_t i = 0; i < 3; i++)
+            ck_assert_int_eq(
+                kube_json_owner_selector_parse(bad[i], strlen(bad[i]), &sel, err, sizeof(err)),
+                -EINVAL);
+    }
+}
+END_TEST
+
 Suite *kube_json_suite(void)
 {
     Suite *s = suite_create("kube_json");
@@ -473,6 +587,9 @@ Suite *kube_json_suite(void)
     tcase_add_test(tc, test_event_render);
     tcase_add_test(tc, test_times_and_map);
     tcase_add_test(tc, test_selector_render_direct);
+    tcase_add_test(tc, test_pod_list_fixture);
+    tcase_add_test(tc, test_pod_list_continue_and_refusals);
+    tcase_add_test(tc, test_owner_selector);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,6 +20,7 @@
 #include "sidecar/rollback/env.h"
 #include "sidecar/rollback/lease.h"
 #include "sidecar/rollback/rollback.h"
+#include "sidecar/rollback/rollback-int.h" /* rb_withheld_event_name */
 #include "tests/kube_fixtures.h"
 
 Suite *rollback_suite(void);
@@ -93,6 +94,9 @@ struct fx {
     struct pending pend[MAX_REQS];
     size_t npend, next_pend;
     struct ftimer timers[MAX_TIMERS];
+    char *pods, *pods2; /* LIST pods: the first page, the page after a continue */
+    char *ev_names[16]; /* Events created, by metadata.name (409 AlreadyExists) */
+    size_t nev;
     /* the done callback */
     int done;
     enum rollback_result result;
@@ -331,7 +335,25 @@ static long api_answer(const struct rb_req *q, char **body)
         *body = lease_store(q->body);
         return 200;
     }
+    if (q->verb == KUBE_LIST && !strncmp(p, "/api/v1/namespaces/prod/pods?", 29) && F.pods) {
+        *body = strdup(strstr(p, "&continue=") && F.pods2 ? F.pods2 : F.pods);
+        return 200;
+    }
     if (q->verb == KUBE_CREATE && !strcmp(p, EVENTS_PATH)) {
+        const char *n = strstr(q->body, "\"metadata\":{\"name\":\"");
+        char *name;
+
+        ck_assert_ptr_nonnull(n);
+        n += strlen("\"metadata\":{\"name\":\"");
+        name = strndup(n, strcspn(n, "\""));
+        for (size_t i = 0; i < F.nev; i++)
+            if (!strcmp(F.ev_names[i], name)) {
+                free(name);
+                *body = status_body(409, "AlreadyExists");
+                return 409;
+            }
+        ck_assert_uint_lt(F.nev, 16);
+        F.ev_names[F.nev++] = name;
         *body = strdup(q->body);
         return 201;
     }
@@ -376,6 +398,8 @@ static int f_send(void *ctx, const struct rb_req *q, rb_resp_fn *cb, void *arg, 
         body = status ? status_body(status, status == 429   ? "TooManyRequests"
                                             : status == 422 ? "Invalid"
                                             : status == 404 ? "NotFound"
+                                            : status == 403 ? "Forbidden"
+                                            : status >= 500 ? "InternalError"
                                                             : "Conflict")
                       : strdup("");
         retry_after = f->retry_after;
@@ -493,6 +517,7 @@ static void fx_setup(const char *yaml)
     F.rs = rs_item("web-" BAD);
     F.dep = strdup(FIX_DEPLOYMENT);
     F.rs_list = strdup(FIX_RS_LIST);
+    F.pods = strdup(FIX_POD_LIST);
     /* What the server holds after our PATCH: revision 1's template, our record. */
     F.dep_applied = replace(FIX_DEPLOYMENT, "registry.example/web:v2", "registry.example/web:v1");
     replace_in(&F.dep_applied, "\"generation\":2", "\"generation\":3");
@@ -525,6 +550,10 @@ static void fx_teardown(void)
     free(F.rs_list);
     free(F.ro);
     free(F.lease);
+    free(F.pods);
+    free(F.pods2);
+    for (size_t i = 0; i < F.nev; i++)
+        free(F.ev_names[i]);
     cfg_unref(F.cfg);
 }
 
@@ -1289,6 +1318,437 @@ START_TEST(test_bad_revision_reapplied)
 }
 END_TEST
 
+/* --- the concurrent control: the stable revision's pods ------------------------------- */
+
+#define PODS_LIST "/api/v1/namespaces/prod/pods?labelSelector=app%3Dweb&limit=500"
+
+static struct {
+    int calls;
+    int err;
+    char why[400];
+    char hash[64];
+    struct rollback_control_pod pods[ROLLBACK_CONTROL_PODS_MAX];
+    unsigned n;
+} C;
+
+static void on_pods(int err, const char *why, const char *stable_hash,
+                    const struct rollback_control_pod *pods, unsigned n, void *arg)
+{
+    ck_assert_ptr_eq(arg, &C);
+    ck_assert_uint_le(n, ROLLBACK_CONTROL_PODS_MAX);
+    C.calls++;
+    C.err = err;
+    snprintf(C.why, sizeof(C.why), "%s", why ? why : "");
+    snprintf(C.hash, sizeof(C.hash), "%s", stable_hash ? stable_hash : "");
+    C.n = n;
+    for (unsigned i = 0; i < n; i++)
+        C.pods[i] = pods[i];
+}
+
+static void control_start(const char *yaml)
+{
+    memset(&C, 0, sizeof(C));
+    fx_setup(yaml);
+    fx_start();
+}
+
+START_TEST(test_control_pods_stable_revision)
+{
+    struct rollback_rollout ro;
+    size_t n0;
+
+    control_start("rollback: {mode: enforce}\n");
+    rollback_rollout(F.rb, &ro);
+    ck_assert_msg(ro.active, "not active: %s", ro.why);
+    ck_assert_str_eq(ro.hash, BAD);
+    ck_assert_int_eq(ro.start_wall_ms, rfc3339("2026-07-24T09:59:00Z") * 1000);
+    n0 = F.nreq;
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+    ck_assert_int_eq(C.calls, 0); /* never inside the call */
+    run(1000);
+    ck_assert_int_eq(C.calls, 1);
+    /* one LIST of the Deployment's selector, nothing else */
+    ck_assert_uint_eq(F.nreq, n0 + 1);
+    ck_assert_int_eq(F.reqs[n0].verb, KUBE_LIST);
+    ck_assert_str_eq(F.reqs[n0].path, PODS_LIST);
+    ck_assert_int_eq(C.err, 0);
+    /* 5d8f7c9b6d: 3 usable (not ready, terminating, no IP left out) beat 84c6b5f9d7's 2;
+       this pod's own 7c5d9f8b4 and the pod without a hash never count */
+    ck_assert_str_eq(C.hash, "5d8f7c9b6d");
+    ck_assert_uint_eq(C.n, 3);
+    ck_assert_str_eq(C.pods[0].name, "web-5d8f7c9b6d-a1");
+    ck_assert_str_eq(C.pods[0].ip, "10.244.1.5");
+    ck_assert_str_eq(C.pods[1].name, "web-5d8f7c9b6d-b2");
+    ck_assert_str_eq(C.pods[2].name, "web-5d8f7c9b6d-f6");
+    ck_assert_str_eq(C.pods[2].ip, "fd00::1:6");
+    run(600000);
+    ck_assert_int_eq(C.calls, 1); /* exactly once */
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_control_pods_most_numerous_wins)
+{
+    /* Two of the stable pods become unready: 84c6b5f9d7's 2 now beat 5d8f7c9b6d's 1. */
+    control_start("rollback: {mode: enforce}\n");
+    replace_in(&F.pods, "\"web-5d8f7c9b6d-a1\"",
+               "\"web-5d8f7c9b6d-a1\",\"deletionTimestamp\":"
+               "\"2026-07-24T09:59:40Z\"");
+    replace_in(&F.pods, "\"name\":\"web-5d8f7c9b6d-b2\"", "\"name\":\"web-5d8f7c9b6d-b2\"");
+    replace_in(&F.pods, "\"10.244.2.5\",\"podIPs\"", "\"\",\"podIPs\"");
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+    run(1000);
+    ck_assert_int_eq(C.err, 0);
+    ck_assert_str_eq(C.hash, "84c6b5f9d7");
+    ck_assert_uint_eq(C.n, 2);
+    ck_assert_str_eq(C.pods[0].name, "web-84c6b5f9d7-m1");
+    ck_assert_str_eq(C.pods[1].name, "web-84c6b5f9d7-m2");
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_control_pods_none_and_pages)
+{
+    const char *page1 =
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"continue\":"
+        "\"tok+1/=\"},\"items\":[" FIX_POD_ITEM("web-5d8f7c9b6d-a1", "5d8f7c9b6d", "Running",
+                                                "True", FIX_IP("10.244.1.5"), "") "]}";
+    const char *page2 =
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[" FIX_POD_ITEM(
+            "web-5d8f7c9b6d-b2", "5d8f7c9b6d", "Running", "True", FIX_IP("10.244.2.5"), "") "]}";
+    size_t n0;
+
+    control_start("rollback: {mode: enforce}\n");
+    free(F.pods);
+    F.pods = strdup(page1);
+    F.pods2 = strdup(page2);
+    n0 = F.nreq;
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+    run(1000);
+    ck_assert_uint_eq(F.nreq, n0 + 2);
+    ck_assert_str_eq(F.reqs[n0 + 1].path, PODS_LIST "&continue=tok%2B1%2F%3D");
+    ck_assert_int_eq(C.calls, 1);
+    ck_assert_uint_eq(C.n, 2);
+    ck_assert_str_eq(C.pods[1].name, "web-5d8f7c9b6d-b2");
+
+    /* a later LIST that finds only this revision's pods: n 0, and why says so */
+    free(F.pods);
+    F.pods = strdup(
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":[" FIX_POD_ITEM(
+            "web-7c5d9f8b4-h8v4m", "7c5d9f8b4", "Running", "True", FIX_IP("10.244.2.9"), "") "]}");
+    free(F.pods2);
+    F.pods2 = NULL;
+    run(ROLLBACK_CONTROL_RELIST_MS);
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+    run(1000);
+    ck_assert_int_eq(C.calls, 2);
+    ck_assert_int_eq(C.err, 0);
+    ck_assert_uint_eq(C.n, 0);
+    ck_assert_str_eq(C.why, "no ready pod of another revision");
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_control_pods_budget)
+{
+    control_start("rollback: {mode: enforce, guard_window: 2h}\n");
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), -EAGAIN); /* one pending */
+    run(1000);
+    ck_assert_int_eq(C.calls, 1);
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), -EAGAIN); /* within RELIST_MS */
+    run(ROLLBACK_CONTROL_RELIST_MS - 1000 - 1);
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), -EAGAIN);
+    run(1);
+    for (int i = 1; i < ROLLBACK_CONTROL_LISTS_MAX; i++) {
+        ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+        run(ROLLBACK_CONTROL_RELIST_MS);
+    }
+    ck_assert_int_eq(C.calls, ROLLBACK_CONTROL_LISTS_MAX);
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), -EAGAIN); /* LISTS_MAX spent */
+    run(10 * ROLLBACK_CONTROL_RELIST_MS);
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), -EAGAIN);
+    ck_assert_uint_eq(count(KUBE_LIST, "/api/v1/namespaces/prod/pods?", 0),
+                      ROLLBACK_CONTROL_LISTS_MAX);
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_control_pods_not_active)
+{
+    struct rollback_rollout ro;
+
+    /* outside the guard window */
+    control_start("rollback: {mode: enforce, guard_window: 30m}\n");
+    F.wall0 += 3600;
+    rollback_rollout(F.rb, &ro);
+    ck_assert(!ro.active);
+    ck_assert_str_eq(ro.why, "outside the guard window (the rollout began 61m ago)");
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), -ENOTCONN);
+    fx_teardown();
+
+    /* not the owner's current revision at start */
+    memset(&C, 0, sizeof(C));
+    fx_setup("rollback: {mode: enforce}\n");
+    replace_in(&F.dep, "registry.example/web:v2", "registry.example/web:v1");
+    fx_start();
+    ck_assert(rollback_identity_known(F.rb));
+    rollback_rollout(F.rb, &ro);
+    ck_assert(!ro.active);
+    ck_assert_str_eq(ro.why, "this pod's revision is not the owner's current one");
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), -ENOTCONN);
+    fx_teardown();
+
+    /* identity unknown, then disabled */
+    memset(&C, 0, sizeof(C));
+    fx_setup("rollback: {mode: enforce}\n");
+    add_fault((struct fault){.verb = KUBE_GET, .path = "/pods/", .status = 403});
+    fx_start();
+    rollback_rollout(F.rb, &ro);
+    ck_assert_str_eq(ro.why, "identity not known yet");
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), -ENOTCONN);
+    fx_teardown();
+    fx_setup("rollback: {mode: enforce}\n");
+    F.envv[0][0] = "NO_POD_NAME";
+    fx_start();
+    rollback_rollout(F.rb, &ro);
+    ck_assert(!ro.active);
+    ck_assert_ptr_nonnull(strstr(ro.why, "rollback disabled: no pod identity"));
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), -ENOTCONN);
+    ck_assert_uint_eq(F.nreq, 0);
+    ck_assert_int_eq(C.calls, 0);
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_control_pods_forbidden_and_5xx)
+{
+    struct buf b;
+
+    control_start("rollback: {mode: enforce}\n");
+    add_fault((struct fault){.verb = KUBE_LIST, .path = "/pods?", .status = 403});
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+    run(1000);
+    ck_assert_int_eq(C.calls, 1);
+    ck_assert_int_eq(C.err, -EACCES);
+    ck_assert_str_eq(C.why, "listing pods: pods is forbidden: the ServiceAccount lacks list on "
+                            "pods (k8s/ RBAC)");
+    ck_assert_uint_eq(C.n, 0);
+    /* a 5xx is retried by the transport's policy, then told */
+    for (int i = 0; i < KUBE_MAX_ATTEMPTS; i++)
+        add_fault((struct fault){.verb = KUBE_LIST, .path = "/pods?", .status = 503});
+    run(ROLLBACK_CONTROL_RELIST_MS);
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+    run(120000);
+    ck_assert_int_eq(C.calls, 2);
+    ck_assert_int_eq(C.err, -EIO);
+    ck_assert_ptr_nonnull(strstr(C.why, "listing pods: HTTP 503"));
+    /* garbage */
+    free(F.pods);
+    F.pods = strdup("{\"kind\":\"PodList\",\"items\":[{\"metadata\":{\"name\":\"x\"},"
+                    "\"status\":{\"podIP\":\"not-an-ip\"}}]}");
+    run(ROLLBACK_CONTROL_RELIST_MS);
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+    run(1000);
+    ck_assert_int_eq(C.calls, 3);
+    ck_assert_int_eq(C.err, -EBADMSG);
+    ck_assert_ptr_nonnull(strstr(C.why, "malformed"));
+    ck_assert_ptr_nonnull(strstr(C.why, "podIP"));
+    buf_init(&b, 1 << 20);
+    rollback_render_status(F.rb, &b);
+    ck_assert_ptr_nonnull(strstr(b.data, "\"control\":{\"lists\":3,"));
+    buf_done(&b);
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_control_pods_argo)
+{
+    const char *argo_pods =
+        "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{},\"items\":["
+        "{\"metadata\":{\"name\":\"web-ro-5c8b7d6f9-a\",\"labels\":{\"app\":\"web-ro\","
+        "\"rollouts-pod-template-hash\":\"5c8b7d6f9\"}},\"status\":{\"phase\":\"Running\","
+        "\"podIP\":\"10.244.7.1\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}},"
+        "{\"metadata\":{\"name\":\"web-ro-7d9f6c5b8-b\",\"labels\":{\"app\":\"web-ro\","
+        "\"rollouts-pod-template-hash\":\"7d9f6c5b8\"}},\"status\":{\"phase\":\"Running\","
+        "\"podIP\":\"10.244.7.2\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}]}";
+    size_t n0;
+
+    memset(&C, 0, sizeof(C));
+    argo_setup();
+    free(F.pods);
+    F.pods = strdup(argo_pods);
+    fx_start();
+    n0 = F.nreq;
+    ck_assert_int_eq(rollback_control_pods(F.rb, on_pods, &C), 0);
+    run(1000);
+    /* the Rollout's selector, read during identity (no extra request), and Argo's label */
+    ck_assert_str_eq(F.reqs[n0].path,
+                     "/api/v1/namespaces/prod/pods?labelSelector=app%3Dweb-ro&limit=500");
+    ck_assert_str_eq(C.hash, "5c8b7d6f9");
+    ck_assert_uint_eq(C.n, 1);
+    ck_assert_str_eq(C.pods[0].ip, "10.244.7.1");
+    fx_teardown();
+}
+END_TEST
+
+/* --- withheld rollbacks ------------------------------------------------------------------ */
+
+#define WITHHELD_NAME "web.rollguard-withheld." BAD
+#define WITHHELD_SUMMARY "error rate 20% above 5%, but the stable revision is at 18% too"
+
+static void withheld(void)
+{
+    rollback_on_withheld(F.rb, EVIDENCE, WITHHELD_SUMMARY, (int64_t)F.mono);
+}
+
+static bool metric(const char *line)
+{
+    struct buf b;
+    bool found;
+
+    buf_init(&b, 1 << 20);
+    rollback_render_metrics(F.rb, &b);
+    found = strstr(b.data, line) != NULL;
+    buf_done(&b);
+    return found;
+}
+
+static bool status_has(const char *s)
+{
+    struct buf b;
+    bool found;
+
+    buf_init(&b, 1 << 20);
+    rollback_render_status(F.rb, &b);
+    found = strstr(b.data, s) != NULL;
+    buf_done(&b);
+    return found;
+}
+
+START_TEST(test_withheld_event_once_per_rollout)
+{
+    const struct req *ev;
+    size_t n0;
+
+    fx_setup("rollback: {mode: enforce}\n");
+    fx_start();
+    n0 = F.nreq;
+    withheld();
+    run(1000);
+    ck_assert_uint_eq(F.nreq, n0 + 1); /* the Event, and nothing else: no Lease, no PATCH */
+    ck_assert_uint_eq(events(ROLLBACK_WITHHELD_REASON), 1);
+    ev = nth(KUBE_CREATE, EVENTS_PATH, 0);
+    ck_assert_ptr_nonnull(strstr(ev->body, "\"metadata\":{\"name\":\"" WITHHELD_NAME "\""));
+    ck_assert_ptr_nonnull(strstr(ev->body, "\"type\":\"Warning\""));
+    ck_assert_ptr_nonnull(strstr(ev->body, "\"message\":\"" WITHHELD_SUMMARY "\""));
+    ck_assert_ptr_nonnull(strstr(ev->body, "\"rollguard.io/evidence\":"));
+    ck_assert_ptr_nonnull(strstr(ev->body, "\"kind\":\"Deployment\",\"namespace\":\"prod\","
+                                           "\"name\":\"web\",\"uid\":\"" DEP_UID "\""));
+    ck_assert(metric("rollguard_rollbacks_withheld_total 1\n"));
+    ck_assert(metric("rollguard_withheld_events_total{result=\"created\"} 1\n"));
+    ck_assert(metric("# TYPE rollguard_withheld_events_total counter\n"));
+    ck_assert(metric("# HELP rollguard_rollbacks_withheld_total "));
+    ck_assert(status_has("\"withheld\":{\"episodes\":1,\"in_episode\":true,\"event\":\"created\","
+                         "\"event_name\":\"" WITHHELD_NAME "\",\"last_summary\":\"" WITHHELD_SUMMARY
+                         "\"}"));
+    /* the same episode goes on: counted once, no second POST */
+    withheld();
+    run(60000);
+    withheld();
+    ck_assert(metric("rollguard_rollbacks_withheld_total 1\n"));
+    /* an INCONCLUSIVE verdict does not end it; a PASS does; the next episode never posts again */
+    rollback_on_verdict(F.rb, ROLLBACK_VERDICT_INCONCLUSIVE, NULL, NULL, (int64_t)F.mono);
+    withheld();
+    ck_assert(metric("rollguard_rollbacks_withheld_total 1\n"));
+    rollback_on_verdict(F.rb, ROLLBACK_VERDICT_PASS, NULL, NULL, (int64_t)F.mono);
+    ck_assert(status_has("\"in_episode\":false"));
+    withheld();
+    run(1000);
+    ck_assert(metric("rollguard_rollbacks_withheld_total 2\n"));
+    ck_assert_uint_eq(events(ROLLBACK_WITHHELD_REASON), 1);
+    ck_assert_uint_eq(F.nreq, n0 + 1);
+    /* a FAIL verdict that is not withheld ends an episode too */
+    fail_verdict();
+    run(5000);
+    withheld();
+    ck_assert(metric("rollguard_rollbacks_withheld_total 3\n"));
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_withheld_already_posted_by_another_pod)
+{
+    fx_setup(
+        "rollback: {mode: dry-run}\n"); /* dry-run still posts: an Event is no workload write */
+    F.ev_names[F.nev++] = strdup(WITHHELD_NAME); /* another pod of the revision said it */
+    fx_start();
+    withheld();
+    run(1000);
+    ck_assert_uint_eq(count(KUBE_CREATE, EVENTS_PATH, 0), 1);
+    ck_assert(metric("rollguard_withheld_events_total{result=\"already\"} 1\n"));
+    ck_assert(metric("rollguard_withheld_events_total{result=\"created\"} 0\n"));
+    ck_assert(metric("rollguard_withheld_events_total{result=\"failed\"} 0\n"));
+    ck_assert(status_has("\"event\":\"already\""));
+    fx_teardown();
+
+    /* a refused POST is counted as failed, and not retried within the rollout */
+    fx_setup("rollback: {mode: enforce}\n");
+    add_fault((struct fault){.verb = KUBE_CREATE, .path = "/events", .status = 403});
+    fx_start();
+    withheld();
+    run(1000);
+    rollback_on_verdict(F.rb, ROLLBACK_VERDICT_PASS, NULL, NULL, (int64_t)F.mono);
+    withheld();
+    run(1000);
+    ck_assert(metric("rollguard_withheld_events_total{result=\"failed\"} 1\n"));
+    ck_assert_uint_eq(count(KUBE_CREATE, EVENTS_PATH, 0), 1);
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_withheld_mode_off_counts_without_event)
+{
+    size_t n0;
+
+    fx_setup("rollback: {mode: \"off\"}\n");
+    fx_start();
+    n0 = F.nreq;
+    withheld();
+    run(5000);
+    ck_assert_uint_eq(F.nreq, n0);
+    ck_assert(metric("rollguard_rollbacks_withheld_total 1\n"));
+    ck_assert(status_has("\"event\":\"off\""));
+    fx_teardown();
+}
+END_TEST
+
+START_TEST(test_withheld_event_name)
+{
+    /* too long, or not a DNS subdomain: the owner cut, a digest for the hash; deterministic */
+    char owner[254], a[KUBE_NAME_MAX], b[KUBE_NAME_MAX], c[KUBE_NAME_MAX];
+
+    rb_withheld_event_name("web", BAD, a, sizeof(a));
+    ck_assert_str_eq(a, WITHHELD_NAME);
+    memset(owner, 'w', 250);
+    owner[250] = '\0';
+    owner[216] = '-'; /* the cut lands after a '-': dropped, a label ends alphanumeric */
+    rb_withheld_event_name(owner, BAD, a, sizeof(a));
+    rb_withheld_event_name(owner, BAD, b, sizeof(b));
+    rb_withheld_event_name(owner, "7c5d9f8b5", c, sizeof(c));
+    ck_assert_str_eq(a, b);
+    ck_assert_str_ne(a, c);
+    ck_assert_uint_le(strlen(a), 253);
+    ck_assert_uint_eq(strlen(a), 216 + strlen(".rollguard-withheld.") + 16);
+    ck_assert_int_eq(strncmp(a, owner, 216), 0);
+    ck_assert_ptr_nonnull(strstr(a, "w.rollguard-withheld."));
+    rb_withheld_event_name("web", "Bad_Hash", a, sizeof(a));
+    ck_assert_int_eq(strncmp(a, "web.rollguard-withheld.", 23), 0);
+    ck_assert_uint_eq(strlen(a), 23 + 16);
+    ck_assert_uint_eq(strspn(a + 23, "0123456789abcdef"), 16);
+}
+END_TEST
+
 /* --- manual ---------------------------------------------------------------------------- */
 
 START_TEST(test_manual_skips_quorum_and_window)
@@ -1343,6 +1803,17 @@ Suite *rollback_suite(void)
     tcase_add_test(tc, test_argo_already_aborted);
     tcase_add_test(tc, test_bad_revision_reapplied);
     tcase_add_test(tc, test_manual_skips_quorum_and_window);
+    tcase_add_test(tc, test_control_pods_stable_revision);
+    tcase_add_test(tc, test_control_pods_most_numerous_wins);
+    tcase_add_test(tc, test_control_pods_none_and_pages);
+    tcase_add_test(tc, test_control_pods_budget);
+    tcase_add_test(tc, test_control_pods_not_active);
+    tcase_add_test(tc, test_control_pods_forbidden_and_5xx);
+    tcase_add_test(tc, test_control_pods_argo);
+    tcase_add_test(tc, test_withheld_event_once_per_rollout);
+    tcase_add_test(tc, test_withheld_already_posted_by_another_pod);
+    tcase_add_test(tc, test_withheld_mode_off_counts_without_event);
+    tcase_add_test(tc, test_withheld_event_name);
     suite_add_tcase(s, tc);
     return s;
 }

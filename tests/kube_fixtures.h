@@ -113,6 +113,40 @@
     "{\"op\":\"replace\",\"path\":\"/metadata/annotations\",\"value\":{"                           \
     "\"deployment.kubernetes.io/revision\":\"2\",\"kubernetes.io/change-cause\":\"image v1\"}}]"
 
+/*
+ * Hand-written (not generated): a PodList page of the Deployment web as
+ * LIST pods?labelSelector=app%3Dweb answers it, trimmed to what rollguard
+ * reads. Revision 5d8f7c9b6d (stable): 3 ready pods, one not ready, one
+ * terminating, one without an IP; 7c5d9f8b4 (new, this pod's): 2 ready;
+ * 84c6b5f9d7: 2 ready; one Pending pod; one without the hash label.
+ */
+#define FIX_POD_ITEM(name, hash, phase, ready, ip, extra_md)                                       \
+    "{\"metadata\":{\"name\":\"" name "\",\"namespace\":\"prod\"" extra_md                         \
+    ",\"labels\":{\"app\":\"web\",\"pod-template-hash\":\"" hash "\"}},"                           \
+    "\"spec\":{\"containers\":[{\"name\":\"app\"}]},"                                             \
+    "\"status\":{\"phase\":\"" phase "\",\"conditions\":[{\"type\":\"Initialized\","              \
+    "\"status\":\"True\"},{\"type\":\"Ready\",\"status\":\"" ready "\"}]" ip "}}"
+#define FIX_IP(x) ",\"podIP\":\"" x "\",\"podIPs\":[{\"ip\":\"" x "\"}]"
+#define FIX_DELETING ",\"deletionTimestamp\":\"2026-07-24T09:59:30Z\",\"deletionGracePeriodSeconds\":30"
+
+#define FIX_POD_LIST                                                                                \
+    "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"48230\"},"     \
+    "\"items\":["                                                                                  \
+    FIX_POD_ITEM("web-5d8f7c9b6d-a1", "5d8f7c9b6d", "Running", "True", FIX_IP("10.244.1.5"), "") "," \
+    FIX_POD_ITEM("web-5d8f7c9b6d-b2", "5d8f7c9b6d", "Running", "True", FIX_IP("10.244.2.5"), "") "," \
+    FIX_POD_ITEM("web-5d8f7c9b6d-c3", "5d8f7c9b6d", "Running", "False", FIX_IP("10.244.3.5"), "") "," \
+    FIX_POD_ITEM("web-5d8f7c9b6d-d4", "5d8f7c9b6d", "Running", "True", FIX_IP("10.244.3.6"), FIX_DELETING) "," \
+    FIX_POD_ITEM("web-5d8f7c9b6d-e5", "5d8f7c9b6d", "Running", "True", "", "") ","                \
+    FIX_POD_ITEM("web-5d8f7c9b6d-f6", "5d8f7c9b6d", "Running", "True", FIX_IP("fd00::1:6"), "") "," \
+    FIX_POD_ITEM("web-7c5d9f8b4-h8v4m", "7c5d9f8b4", "Running", "True", FIX_IP("10.244.2.9"), "") "," \
+    FIX_POD_ITEM("web-7c5d9f8b4-x2kqp", "7c5d9f8b4", "Running", "True", FIX_IP("10.244.1.17"), "") "," \
+    FIX_POD_ITEM("web-84c6b5f9d7-m1", "84c6b5f9d7", "Running", "True", FIX_IP("10.244.4.1"), "") "," \
+    FIX_POD_ITEM("web-84c6b5f9d7-m2", "84c6b5f9d7", "Running", "True", FIX_IP("10.244.4.2"), "") "," \
+    FIX_POD_ITEM("web-84c6b5f9d7-p3", "84c6b5f9d7", "Pending", "False", "", "") ","               \
+    "{\"metadata\":{\"name\":\"web-debug\",\"labels\":{\"app\":\"web\"}},\"status\":{\"phase\":"    \
+    "\"Running\",\"podIP\":\"10.244.9.9\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" \
+    "]}"
+
 /* clang-format on */
 
 #endif

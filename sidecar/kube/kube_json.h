@@ -20,6 +20,7 @@
 #ifndef ROLLGUARD_KUBE_JSON_H
 #define ROLLGUARD_KUBE_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sidecar/base/baseline_summary.h"
@@ -82,6 +83,53 @@ int kube_json_control_summary_parse(const char *buf, size_t len, struct control_
  */
 int kube_json_baseline_summary_parse(const char *buf, size_t len, struct baseline_summary *ret,
                                      struct baseline_parse_err *err);
+
+/* --- kube_json_pods.c: a label-selected PodList, an owner's selector ------- */
+
+#define KUBE_POD_IP_MAX 46          /* INET6_ADDRSTRLEN */
+#define KUBE_POD_LIST_DEPTH_MAX 64  /* nesting refused before jansson recurses */
+#define KUBE_POD_CONDITIONS_MAX 128 /* status.conditions of one pod */
+
+/* What the stable-control search needs of one pod of a PodList. */
+struct kube_pod_brief {
+    char name[KUBE_NAME_MAX];
+    char hash[64];            /* the asked hash label's value (a label value), "" when absent */
+    char ip[KUBE_POD_IP_MAX]; /* status.podIP (IPv4/IPv6 text checked), "" when absent */
+    bool running;             /* status.phase is "Running" */
+    bool ready;               /* a Ready condition "True", and no Ready condition otherwise */
+    bool terminating;         /* metadata.deletionTimestamp set */
+};
+
+struct kube_pod_list {
+    struct kube_pod_brief *items;
+    size_t n;
+    char *continue_token; /* metadata.continue, NULL when none */
+};
+
+/*
+ * One page of a core/v1 PodList (kind PodList when present) from untrusted
+ * bytes: at most KUBE_LIST_MAX items, nesting at most
+ * KUBE_POD_LIST_DEPTH_MAX, no NUL in the strings read; every item needs
+ * metadata.name; labels are strings (at most KUBE_MAP_MAX) and hash_label's
+ * value a label value; status.phase a string; status.conditions an array of
+ * objects with string type/status (at most KUBE_POD_CONDITIONS_MAX);
+ * status.podIP an IPv4 or IPv6 address; deletionTimestamp RFC 3339. A wrong
+ * type anywhere refuses the whole page. Fills *ret only on success (release
+ * it with kube_pod_list_done). Returns 0, -EINVAL (err holds why), -ENOMEM.
+ */
+int kube_json_pod_list_parse(const char *buf, size_t len, const char *hash_label,
+                             struct kube_pod_list *ret, char *err, size_t errlen);
+/* Free what kube_json_pod_list_parse allocated; l may be NULL and is left empty. */
+void kube_pod_list_done(struct kube_pod_list *l);
+
+/*
+ * The spec.selector of an owner as served (an argoproj.io Rollout, or
+ * anything with a Deployment's selector shape) rendered as a label-selector
+ * string into *ret (malloc'd): the same reading and rendering as
+ * kube_deployment's selector. Returns 0, -EINVAL (err holds why), -ENOMEM.
+ */
+int kube_json_owner_selector_parse(const char *buf, size_t len, char **ret, char *err,
+                                   size_t errlen);
 
 /* --- encoders: malloc'd NUL-terminated compact JSON in *ret ------------- */
 

@@ -600,6 +600,9 @@ void rollback_on_verdict(struct rollback *rb, enum rollback_verdict outcome,
         return;
     rb->now_ms = now_ms;
     rb->wall_ms = rb->env.wall_ms(rb->env.ctx);
+    /* A verdict not withheld ends a withheld episode (INCONCLUSIVE, like for FAIL, does not). */
+    if (outcome != ROLLBACK_VERDICT_INCONCLUSIVE)
+        rb_withheld_end_episode(rb);
     if (outcome != ROLLBACK_VERDICT_FAIL) {
         if (outcome == ROLLBACK_VERDICT_PASS)
             rb->episode = false;

@@ -84,6 +84,14 @@ void rollback_render_status(const struct rollback *rb, struct buf *b)
     buf_printf(b, ",\"publishing\":%s,\"publications\":%llu}",
                rb->id.known && !rb->id.reapplied ? "true" : "false",
                (unsigned long long)rb->publications);
+    buf_printf(b, ",\"control\":{\"lists\":%u,\"lists_max\":%d,\"pending\":%s}", rb->ctl.lists,
+               ROLLBACK_CONTROL_LISTS_MAX, rb->ctl.pending ? "true" : "false");
+    buf_printf(b, ",\"withheld\":{\"episodes\":%llu,\"in_episode\":%s",
+               (unsigned long long)rb->wh.episodes, rb->wh.episode ? "true" : "false");
+    js(b, "event", rb_withheld_event_state(rb), true);
+    js(b, "event_name", rb->wh.posted ? rb->wh.name : "", true);
+    js(b, "last_summary", rb->wh.summary, true);
+    buf_puts(b, "}");
     if (rb_stats(rb)) {
         const struct kube_stats *s = rb_stats(rb);
         uint64_t total = 0;
@@ -140,6 +148,22 @@ void rollback_render_metrics(const struct rollback *rb, struct buf *b)
                      "Times the service-account token file changed.");
         buf_printf(b, "rollguard_kube_token_reloads_total %llu\n",
                    (unsigned long long)s->token_reloads);
+    }
+    promw_family(b, "rollguard_rollbacks_withheld_total", "counter",
+                 "Withheld rollback episodes: FAIL verdicts not acted on because the stable "
+                 "revision degraded too (a run of them counts once).");
+    buf_printf(b, "rollguard_rollbacks_withheld_total %llu\n", (unsigned long long)rb->wh.episodes);
+    promw_family(b, "rollguard_withheld_events_total", "counter",
+                 "RollbackWithheld Events this pod posted, by result (created, already: another "
+                 "pod of the revision posted it, failed).");
+    {
+        static const enum rb_withheld_event wh_shown[] = {
+            RB_WITHHELD_EVENT_CREATED, RB_WITHHELD_EVENT_ALREADY, RB_WITHHELD_EVENT_FAILED};
+        static const char *const names[] = {"created", "already", "failed"};
+
+        for (size_t i = 0; i < 3; i++)
+            buf_printf(b, "rollguard_withheld_events_total{result=\"%s\"} %llu\n", names[i],
+                       (unsigned long long)rb->wh.events[wh_shown[i]]);
     }
     promw_family(b, "rollguard_baseline_publications_total", "counter",
                  "Baseline summaries this pod published on the Lease.");

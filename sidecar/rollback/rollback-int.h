@@ -71,6 +71,46 @@ struct rb_identity {
     int32_t replicas;
     bool current_at_start;
     bool reapplied;
+    char *selector; /* the owner's spec.selector as a label-selector string (malloc'd) */
+};
+
+#define RB_CONTROL_PAGES_MAX 4 /* pages of one pods LIST (ROLLBACK_LIST_LIMIT each) */
+
+/* The concurrent control: LISTs of the owner's pods for the stable revision (control.c). */
+struct rb_control {
+    unsigned lists;  /* LISTs begun for this rollout (this pod's lifetime) */
+    int64_t last_ms; /* monotonic: when the last one began */
+    bool pending;    /* one is running: cb not called yet */
+    unsigned pages;
+    rollback_pods_fn *cb;
+    void *arg;
+    struct rb_call *call;
+    struct rb_timer timer; /* a failure known before any answer, told from the loop */
+    int err;
+    char why[320];
+    struct kube_pod_brief *pods; /* the eligible pods of every page so far */
+    size_t n, cap;
+};
+
+enum rb_withheld_event {
+    RB_WITHHELD_EVENT_NONE = 0, /* not posted (yet) */
+    RB_WITHHELD_EVENT_OFF,      /* mode off: counted and logged, never posted */
+    RB_WITHHELD_EVENT_PENDING,  /* the POST is out */
+    RB_WITHHELD_EVENT_CREATED,  /* 201 */
+    RB_WITHHELD_EVENT_ALREADY,  /* 409 AlreadyExists: another pod of the revision said it */
+    RB_WITHHELD_EVENT_FAILED,   /* anything else */
+    RB_WITHHELD_EVENT_COUNT
+};
+
+/* FAILs withheld because the stable revision degraded too (withheld.c). */
+struct rb_withheld {
+    bool episode;      /* consecutive withheld verdicts; ended by a PASS or a FAIL verdict */
+    uint64_t episodes; /* rollguard_rollbacks_withheld_total */
+    bool posted;       /* this rollout's one POST was sent (never a second) */
+    enum rb_withheld_event event;
+    uint64_t events[RB_WITHHELD_EVENT_COUNT]; /* CREATED, ALREADY, FAILED counted */
+    char *summary;                            /* the last one */
+    char name[KUBE_NAME_MAX];                 /* the Event's metadata.name once posted */
 };
 
 struct rb_job {
@@ -179,7 +219,14 @@ struct rollback {
     uint64_t skipped[GUARD_REASON_COUNT];
     rollback_done_fn *done_cb;
     void *done_arg;
+
+    /* the concurrent control and withheld rollbacks */
+    struct rb_control ctl;
+    struct rb_withheld wh;
+    char *rollout_why; /* rollback_rollout's why when it is composed (RB_ROLLOUT_WHY_MAX) */
 };
+
+#define RB_ROLLOUT_WHY_MAX 320
 
 /* --- target.h: one implementation per rollback.target ---------------------- */
 #include "sidecar/rollback/target.h"
@@ -230,6 +277,30 @@ void rb_txn_cancel(struct lease_txn *t);
 /* Create a core/v1 Event about the owner. Fire and forget (failures are logged). */
 void rb_event_post(struct rollback *rb, const char *type, const char *reason, const char *message,
                    const char *evidence, const char *owner_rv);
+/*
+ * The same with the Event's metadata.name and action given and the answer
+ * handed to cb. Returns 0, or -errno (cb is not called then).
+ */
+int rb_event_create(struct rollback *rb, const char *name, const char *type, const char *reason,
+                    const char *action, const char *message, const char *evidence,
+                    const char *owner_rv, rb_resp_fn *cb, void *arg);
+
+/* --- control.c, withheld.c ------------------------------------------------------ */
+
+void rb_control_on_timer(struct rollback *rb);
+void rb_control_done(struct rollback *rb);
+/* A verdict other than INCONCLUSIVE reached rollback_on_verdict: a withheld episode ends. */
+void rb_withheld_end_episode(struct rollback *rb);
+void rb_withheld_done(struct rollback *rb);
+/* The Event's state for /status: "", "off", "pending", "created", "already", "failed". */
+const char *rb_withheld_event_state(const struct rollback *rb);
+/*
+ * "<owner>.rollguard-withheld.<hash>" when that is a DNS-1123 subdomain of
+ * at most 253 bytes; else the owner cut (at an alphanumeric) and a 64-bit
+ * FNV-1a of "<owner>/<hash>" in hex instead of the hash, so every pod of
+ * the revision computes the same name. size >= KUBE_NAME_MAX.
+ */
+void rb_withheld_event_name(const char *owner, const char *hash, char *buf, size_t size);
 
 /* --- job.c ---------------------------------------------------------------------- */
 

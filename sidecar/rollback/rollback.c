@@ -3,7 +3,8 @@
  * real env (libevent timers, the sidecar/kube client, sidecar/base clock,
  * rng and file), reads the downward-API identity through the env, owns the
  * life cycle and the config swap. The work is done in job.c, identity.c,
- * publish.c, lease_txn.c, events.c, call.c, render.c and the targets; the
+ * publish.c, lease_txn.c, events.c, call.c, render.c, control.c,
+ * withheld.c and the targets; the
  * only libevent user of this folder.
  */
 #include "sidecar/rollback/rollback.h"
@@ -288,7 +289,9 @@ int rollback_new_env(struct cfg *cfg, const struct rb_env *env, struct rollback 
     if (rb_timer_init(rb, &rb->id_timer, rb_identity_on_timer) < 0 ||
         rb_timer_init(rb, &rb->pub_timer, rb_publish_on_timer) < 0 ||
         rb_timer_init(rb, &rb->job_timer, rb_job_on_wait) < 0 ||
-        rb_timer_init(rb, &rb->deferred_timer, rb_job_on_deferred) < 0) {
+        rb_timer_init(rb, &rb->deferred_timer, rb_job_on_deferred) < 0 ||
+        rb_timer_init(rb, &rb->ctl.timer, rb_control_on_timer) < 0 ||
+        !(rb->rollout_why = calloc(1, RB_ROLLOUT_WHY_MAX))) {
         rollback_free(rb);
         return -ENOMEM;
     }
@@ -392,6 +395,11 @@ struct rollback *rollback_free(struct rollback *rb)
     rb_timer_done(rb, &rb->pub_timer);
     rb_timer_done(rb, &rb->job_timer);
     rb_timer_done(rb, &rb->deferred_timer);
+    rb_timer_done(rb, &rb->ctl.timer);
+    rb_control_done(rb);
+    rb_withheld_done(rb);
+    free(rb->rollout_why);
+    free(rb->id.selector);
     real_free(rb->own_env);
     kube_pod_done(&rb->pod);
     kube_rs_done(&rb->own_rs);

@@ -128,6 +128,61 @@ void rollback_publish_baseline(struct rollback *rb, const char *json);
  */
 const char *rollback_stable_baseline(const struct rollback *rb, uint64_t *generation);
 
+/* --- the concurrent control: pods of the stable revision ------------------------ */
+
+#define ROLLBACK_CONTROL_LISTS_MAX 4     /* LISTs of pods per rollout: the first + re-lists */
+#define ROLLBACK_CONTROL_RELIST_MS 60000 /* at least this long between two */
+#define ROLLBACK_CONTROL_PODS_MAX 16     /* candidates handed over */
+#define ROLLBACK_WITHHELD_REASON "RollbackWithheld"
+
+/* Whether this pod is a new revision in a rollout that may have a control. */
+struct rollback_rollout {
+    bool active;           /* identity known, current revision at start, inside guard_window */
+    const char *why;       /* when not active: why (borrowed, static or rb-owned) */
+    int64_t start_wall_ms; /* the new ReplicaSet's creation, wall clock */
+    const char *hash;      /* this pod's revision (borrowed) */
+};
+void rollback_rollout(const struct rollback *rb, struct rollback_rollout *ret);
+
+struct rollback_control_pod {
+    char name[254];
+    char ip[46]; /* status.podIP, IPv4 or IPv6 text */
+};
+
+/*
+ * err 0: n (<= ROLLBACK_CONTROL_PODS_MAX) ready pods of the stable
+ * revision stable_hash (borrowed for the call); n may be 0 with why saying
+ * so ("no ready pod of another revision"). err < 0: the LIST failed, why
+ * says how (never a token).
+ */
+typedef void rollback_pods_fn(int err, const char *why, const char *stable_hash,
+                              const struct rollback_control_pod *pods, unsigned n, void *arg);
+
+/*
+ * One LIST of the owner's pods (labelSelector: the owner's spec.selector)
+ * for the stable revision's ready pods (Running, Ready condition True,
+ * podIP set, no deletionTimestamp): those of the revision with the most
+ * such pods among the revisions other than this pod's. cb runs once, on
+ * the loop, unless rollback_free comes first. Returns 0; -ENOTCONN when
+ * not active (rollback_rollout); -EAGAIN when the budget forbids a LIST
+ * now (ROLLBACK_CONTROL_LISTS_MAX per rollout, ROLLBACK_CONTROL_RELIST_MS
+ * apart) or one is pending.
+ */
+int rollback_control_pods(struct rollback *rb, rollback_pods_fn *cb, void *arg);
+
+/*
+ * A FAIL withheld because the stable revision degraded too, since before
+ * the rollout: at the first call for this rollout, one Warning Event
+ * (reason RollbackWithheld) on the owner with summary as its message and
+ * evidence_json in its annotation, named "<owner>.rollguard-withheld.<hash>"
+ * so that the pods of the revision post one between them (409
+ * AlreadyExists: another pod said it). Counts every withheld episode
+ * (rollguard_rollbacks_withheld_total) and logs once per episode. No I/O
+ * when rollback is disabled or mode is off.
+ */
+void rollback_on_withheld(struct rollback *rb, const char *evidence_json, const char *summary,
+                          int64_t now_ms);
+
 /* Disabled (not in a cluster), why ("" when enabled). */
 bool rollback_enabled(const struct rollback *rb, const char **why);
 bool rollback_identity_known(const struct rollback *rb);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sidecar/rollback/rollback-int.h"
@@ -40,6 +41,12 @@ static int argo_identity_owner(struct rollback *rb, const struct rb_resp *r, cha
         snprintf(err, errlen, "the Rollout's uid differs from the ownerReference");
         return -EINVAL;
     }
+    /* spec.selector, read from the same body (no request): the pods LIST of control.c. */
+    free(rb->id.selector);
+    rb->id.selector = NULL;
+    if (kube_json_owner_selector_parse(r->body, r->body_len, &rb->id.selector, perr, sizeof(perr)) <
+        0)
+        rb->id.selector = NULL; /* control.c says so when asked */
     rb->id.current_at_start = !strcmp(ro.current_hash, rb->id.hash);
     rb->id.replicas = 1;
     kube_rollout_done(&ro);

@@ -38,6 +38,10 @@ static int deploy_identity_owner(struct rollback *rb, const struct rb_resp *r, c
         snprintf(err, errlen, "the Deployment's uid differs from the ownerReference");
         return -EINVAL;
     }
+    /* The selector the undo's ReplicaSet LIST uses: the pods LIST of control.c uses it too. */
+    free(rb->id.selector);
+    rb->id.selector = d.selector;
+    d.selector = NULL;
     rb->id.current_at_start = !strcmp(d.template_norm, rb->own_rs.template_norm);
     rb->id.replicas = d.replicas > 0 ? d.replicas : 1;
     /* Re-applied: recorded as rolled back, yet current again (a GitOps re-sync). */

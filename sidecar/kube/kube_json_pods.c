@@ -1,0 +1,304 @@
+/*
+ * kube_json_pods — the jansson adapter's reader of a label-selected core/v1
+ * PodList page (what the stable-control search needs of each pod: name, the
+ * hash label, phase, the Ready condition, podIP, deletionTimestamp), and of
+ * an owner's spec.selector (a Rollout's, read and rendered exactly as a
+ * Deployment's). Untrusted bytes: nesting checked before jansson recurses,
+ * every size bounded, a wrong type anywhere refuses the page. Never does
+ * I/O or logs.
+ */
+#include "sidecar/kube/kube_json-int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* Nesting deeper than *(int *)arg: refused before jansson recurses into it. */
+static int too_deep(const char *buf, size_t n, size_t *i, int depth, void *arg)
+{
+    (void)n;
+    return (buf[*i] == '{' || buf[*i] == '[') && depth > *(const int *)arg;
+}
+
+static json_t *pods_load(const char *buf, size_t len, char *err, size_t errlen)
+{
+    int max = KUBE_POD_LIST_DEPTH_MAX;
+    json_error_t je;
+    json_t *root;
+
+    if (!buf) {
+        kube_json_fail(err, errlen, "no body");
+        return NULL;
+    }
+    if (kube_json_scan(buf, len, too_deep, &max) != 0) {
+        kube_json_fail(err, errlen, "nested deeper than %d", KUBE_POD_LIST_DEPTH_MAX);
+        return NULL;
+    }
+    root = json_loadb(buf, len, 0, &je);
+    if (!root) {
+        kube_json_fail(err, errlen, "invalid JSON at line %d column %d: %s", je.line, je.column,
+                       je.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        kube_json_fail(err, errlen, "expected a JSON object");
+        return NULL;
+    }
+    return root;
+}
+
+/* An optional string member (absent or null: *ret NULL); no NUL, shorter than max. */
+static int opt_str(json_t *obj, const char *where, const char *key, size_t max, const char **ret,
+                   char *err, size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+
+    *ret = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return kube_json_fail(err, errlen, "%s%s: expected a string", where, key);
+    if (json_string_length(v) >= max)
+        return kube_json_fail(err, errlen, "%s%s: longer than %zu bytes", where, key, max - 1);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return kube_json_fail(err, errlen, "%s%s: contains a NUL byte", where, key);
+    *ret = json_string_value(v);
+    return 0;
+}
+
+/* An optional object member (absent or null: *ret NULL). */
+static int opt_obj(json_t *obj, const char *where, const char *key, json_t **ret, char *err,
+                   size_t errlen)
+{
+    json_t *v = json_object_get(obj, key);
+
+    *ret = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return kube_json_fail(err, errlen, "%s%s: expected an object", where, key);
+    *ret = v;
+    return 0;
+}
+
+static int pod_meta(json_t *md, const char *hash_label, struct kube_pod_brief *p, char *err,
+                    size_t errlen)
+{
+    const char *name, *del, *k;
+    json_t *labels, *v;
+    int64_t t;
+    int r;
+
+    if ((r = opt_str(md, "metadata.", "name", KUBE_NAME_MAX, &name, err, errlen)) < 0)
+        return r;
+    if (!name || !name[0])
+        return kube_json_fail(err, errlen, "metadata.name: missing");
+    strcpy(p->name, name);
+    if ((r = opt_str(md, "metadata.", "deletionTimestamp", KUBE_TIME_MAX, &del, err, errlen)) < 0)
+        return r;
+    if (del && kube_time_parse(del, &t) < 0)
+        return kube_json_fail(err, errlen, "metadata.deletionTimestamp: not RFC 3339");
+    p->terminating = del != NULL;
+    if ((r = opt_obj(md, "metadata.", "labels", &labels, err, errlen)) < 0 || !labels)
+        return r;
+    if (json_object_size(labels) > KUBE_MAP_MAX)
+        return kube_json_fail(err, errlen, "metadata.labels: more than %d", KUBE_MAP_MAX);
+    json_object_foreach(labels, k, v)
+    {
+        if (!json_is_string(v))
+            return kube_json_fail(err, errlen, "metadata.labels: expected strings");
+    }
+    if ((r = opt_str(labels, "metadata.labels.", hash_label, sizeof(p->hash), &k, err, errlen)) < 0)
+        return r;
+    if (k && !kube_label_value_ok(k))
+        return kube_json_fail(err, errlen, "metadata.labels.%s: not a label value", hash_label);
+    if (k)
+        strcpy(p->hash, k);
+    return 0;
+}
+
+static int pod_status(json_t *st, struct kube_pod_brief *p, char *err, size_t errlen)
+{
+    const char *phase, *ip;
+    json_t *conds, *c;
+    bool ready_true = false, ready_other = false;
+    size_t i;
+    int r;
+
+    if ((r = opt_str(st, "status.", "phase", 64, &phase, err, errlen)) < 0 ||
+        (r = opt_str(st, "status.", "podIP", KUBE_POD_IP_MAX, &ip, err, errlen)) < 0)
+        return r;
+    p->running = phase && !strcmp(phase, "Running");
+    if (ip && ip[0]) {
+        unsigned char a[16];
+
+        if (inet_pton(strchr(ip, ':') ? AF_INET6 : AF_INET, ip, a) != 1)
+            return kube_json_fail(err, errlen, "status.podIP: not an IP address");
+        strcpy(p->ip, ip);
+    }
+    conds = json_object_get(st, "conditions");
+    if (!conds || json_is_null(conds))
+        return 0;
+    if (!json_is_array(conds))
+        return kube_json_fail(err, errlen, "status.conditions: expected an array");
+    if (json_array_size(conds) > KUBE_POD_CONDITIONS_MAX)
+        return kube_json_fail(err, errlen, "status.conditions: more than %d",
+                              KUBE_POD_CONDITIONS_MAX);
+    json_array_foreach(conds, i, c)
+    {
+        const char *type, *status;
+
+        if (!json_is_object(c))
+            return kube_json_fail(err, errlen, "status.conditions[%zu]: expected an object", i);
+        if ((r = opt_str(c, "status.conditions[].", "type", 128, &type, err, errlen)) < 0 ||
+            (r = opt_str(c, "status.conditions[].", "status", 32, &status, err, errlen)) < 0)
+            return r;
+        if (!type || strcmp(type, "Ready"))
+            continue;
+        if (status && !strcmp(status, "True"))
+            ready_true = true;
+        else
+            ready_other = true;
+    }
+    p->ready = ready_true && !ready_other;
+    return 0;
+}
+
+static int pod_from(json_t *item, const char *hash_label, struct kube_pod_brief *p, char *err,
+                    size_t errlen)
+{
+    json_t *md, *st;
+    int r;
+
+    memset(p, 0, sizeof(*p));
+    if (!json_is_object(item))
+        return kube_json_fail(err, errlen, "expected an object");
+    if ((r = opt_obj(item, "", "metadata", &md, err, errlen)) < 0)
+        return r;
+    if (!md)
+        return kube_json_fail(err, errlen, "metadata: missing");
+    if ((r = pod_meta(md, hash_label, p, err, errlen)) < 0 ||
+        (r = opt_obj(item, "", "status", &st, err, errlen)) < 0)
+        return r;
+    return st ? pod_status(st, p, err, errlen) : 0;
+}
+
+void kube_pod_list_done(struct kube_pod_list *l)
+{
+    if (!l)
+        return;
+    free(l->items);
+    free(l->continue_token);
+    memset(l, 0, sizeof(*l));
+}
+
+int kube_json_pod_list_parse(const char *buf, size_t len, const char *hash_label,
+                             struct kube_pod_list *ret, char *err, size_t errlen)
+{
+    struct kube_pod_list l;
+    json_t *root, *items, *item, *md;
+    const char *kind, *cont;
+    size_t i;
+    int r;
+
+    memset(&l, 0, sizeof(l));
+    if (!hash_label || !hash_label[0])
+        return kube_json_fail(err, errlen, "no hash label");
+    root = pods_load(buf, len, err, errlen);
+    if (!root)
+        return -EINVAL;
+    if ((r = opt_str(root, "", "kind", 64, &kind, err, errlen)) < 0)
+        goto fail;
+    if (kind && strcmp(kind, "PodList")) {
+        r = kube_json_fail(err, errlen, "kind: %.40s, not PodList", kind);
+        goto fail;
+    }
+    items = json_object_get(root, "items");
+    if (items && !json_is_null(items) && !json_is_array(items)) {
+        r = kube_json_fail(err, errlen, "items: expected an array");
+        goto fail;
+    }
+    if (items && json_is_array(items)) {
+        if (json_array_size(items) > KUBE_LIST_MAX) {
+            r = kube_json_fail(err, errlen, "items: more than %d", KUBE_LIST_MAX);
+            goto fail;
+        }
+        l.items = calloc(json_array_size(items) + 1, sizeof(*l.items));
+        if (!l.items) {
+            r = -ENOMEM;
+            goto fail;
+        }
+        json_array_foreach(items, i, item)
+        {
+            char e2[200];
+
+            if ((r = pod_from(item, hash_label, &l.items[l.n], e2, sizeof(e2))) < 0) {
+                kube_json_fail(err, errlen, "items[%zu]: %s", i, e2);
+                goto fail;
+            }
+            l.n++;
+        }
+    }
+    if ((r = opt_obj(root, "", "metadata", &md, err, errlen)) < 0)
+        goto fail;
+    if (md && (r = opt_str(md, "metadata.", "continue", 1024, &cont, err, errlen)) < 0)
+        goto fail;
+    if (md && cont && cont[0] && !(l.continue_token = strdup(cont))) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    json_decref(root);
+    *ret = l;
+    return 0;
+fail:
+    json_decref(root);
+    kube_pod_list_done(&l);
+    return r;
+}
+
+/*
+ * The selector is read by the Deployment decoder (kube_json.c), so that a
+ * Rollout's and a Deployment's selector are checked and rendered by one
+ * piece of code: hand it a minimal Deployment carrying this selector.
+ */
+int kube_json_owner_selector_parse(const char *buf, size_t len, char **ret, char *err,
+                                   size_t errlen)
+{
+    struct kube_deployment d;
+    json_t *root, *spec, *sel, *doc;
+    char *text;
+    int r;
+
+    root = pods_load(buf, len, err, errlen);
+    if (!root)
+        return -EINVAL;
+    if ((r = opt_obj(root, "", "spec", &spec, err, errlen)) < 0 ||
+        (spec && (r = opt_obj(spec, "spec.", "selector", &sel, err, errlen)) < 0)) {
+        json_decref(root);
+        return r;
+    }
+    if (!spec || !sel) {
+        json_decref(root);
+        return kube_json_fail(err, errlen, "spec.selector: missing");
+    }
+    doc = json_pack("{s:{s:s,s:s},s:{s:O,s:{}}}", "metadata", "name", "selector", "uid", "selector",
+                    "spec", "selector", sel, "template");
+    json_decref(root);
+    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!text)
+        return -ENOMEM;
+    r = kube_json_deployment_parse(text, strlen(text), &d, err, errlen);
+    free(text);
+    if (r < 0)
+        return r;
+    *ret = d.selector;
+    d.selector = NULL;
+    kube_deployment_done(&d);
+    return 0;
+}
