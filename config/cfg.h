@@ -68,6 +68,14 @@ struct cfg_metrics {
     double latency_quantile; /* analysis.latency.quantile (copied): a summary's series */
 };
 
+/* analysis.control: the stable revision's pods read during a rollout (GET /summary). */
+struct cfg_control {
+    bool enabled;
+    uint32_t pods;       /* asked per interval, at most */
+    uint32_t timeout_ms; /* one pod's answer */
+    uint32_t port;       /* their rollguard port; 0: this pod's listen port */
+};
+
 struct cfg_analysis {
     uint32_t interval_ms;
     uint32_t window_ms;
@@ -80,6 +88,7 @@ struct cfg_analysis {
     uint32_t latency_min_samples;
     uint32_t health_failures;
     uint32_t consecutive_breaches;
+    struct cfg_control control;
 };
 
 /* rollback.quorum: auto, a majority of the new revision's pods (decided when it acts). */

@@ -20,6 +20,7 @@
 #include "sidecar/base/rng.h"
 #include "sidecar/daemon.h"
 #include "sidecar/http/httpd.h"
+#include "sidecar/peers.h"
 #include "sidecar/state.h"
 
 #define DAEMON_HEARTBEAT_MS 1000
@@ -47,6 +48,7 @@ struct daemon {
     struct httpd *admin;
     struct admin_ctx admin_ctx;
     struct rollback *rollback;
+    struct peers *peers; /* the concurrent control's I/O */
     struct state state;
     struct probe *probes[STATE_PROBES];
     struct scraper *scraper;
@@ -81,6 +83,8 @@ int pipeline_apply_analysis(struct daemon *d, const struct cfg *c);
 /* arm the verdict timer for the next interval boundary (plus a scrape's grace) */
 void pipeline_arm_tick(struct daemon *d);
 void pipeline_on_tick(evutil_socket_t fd, short what, void *arg);
+/* peers_view_fn: the concurrent control (or why none) to the analysis */
+void pipeline_on_control(const struct control_view *v, const char *why, void *arg);
 
 /* reload.c */
 uint64_t reload_fingerprint(const char *p, size_t n);

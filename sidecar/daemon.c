@@ -214,6 +214,10 @@ int daemon_new(struct cfg *cfg, const char *cfg_path, struct daemon **ret)
     if (r < 0)
         goto fail;
     d->state.rollback = d->rollback;
+    r = peers_new(d->curlm, d->rollback, d->cfg, pipeline_on_control, d, &d->peers);
+    if (r < 0)
+        goto fail;
+    d->state.peers = d->peers;
     d->admin_ctx.state = &d->state;
     d->admin_ctx.rollback = d->rollback;
     d->admin_ctx.scraper = &d->scraper;
@@ -292,7 +296,8 @@ struct daemon *daemon_free(struct daemon *d)
         analysis_done(&d->analysis);
     d->admin = httpd_free(d->admin);
     d->httpd = httpd_free(d->httpd);
-    d->rollback = rollback_free(d->rollback);
+    d->rollback = rollback_free(d->rollback); /* first: no pod LIST answers peers after this */
+    d->peers = peers_free(d->peers);
     d->curlm = curlm_free(d->curlm);
     struct event **evs[] = {&d->sig_term, &d->sig_int,  &d->sig_hup, &d->heartbeat,  &d->drain,
                             &d->flush,    &d->debounce, &d->poll,    &d->inotify_ev, &d->tick};

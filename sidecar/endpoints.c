@@ -16,6 +16,7 @@
 #include "sidecar/base/jsonw.h"
 #include "sidecar/base/promw.h"
 #include "sidecar/base/redact.h"
+#include "sidecar/peers.h"
 #include "sidecar/rollback/rollback.h"
 
 #ifndef ROLLGUARD_VERSION
@@ -293,6 +294,8 @@ int endpoints_render_metrics(const struct state *s, struct buf *b)
     }
     if (s->rollback)
         rollback_render_metrics(s->rollback, b);
+    if (s->peers)
+        peers_render_metrics(s->peers, b);
     return b->failed ? -E2BIG : 0;
 }
 
@@ -548,6 +551,10 @@ int endpoints_render_status(const struct state *s, struct buf *b)
     if (s->rollback) {
         buf_puts(b, ",\"rollback\":");
         rollback_render_status(s->rollback, b);
+    }
+    if (s->peers) {
+        buf_puts(b, ",");
+        peers_render_status(s->peers, b);
     }
     buf_puts(b, "}\n");
     return b->failed ? -E2BIG : 0;

@@ -190,8 +190,20 @@ static void daemon_rollback_tick(struct daemon *d, const struct verdict *v)
     const char *stable, *hash = getenv("POD_TEMPLATE_HASH");
     uint64_t gen;
 
-    char sentence[700];
+    char sentence[900];
+    bool withheld = v->control.decision == ATTRIBUTION_WITHHOLD;
 
+    if (withheld) {
+        if (verdict_render_json(v, json, sizeof(json)) < 0)
+            snprintf(json, sizeof(json), "null");
+        snprintf(sentence, sizeof(sentence),
+                 "Rollback withheld: the stable revision degraded the same way since before the "
+                 "rollout began. Rule %s: ",
+                 analysis_rule_name(v->rule));
+        verdict_render_sentence(v, sentence + strlen(sentence),
+                                sizeof(sentence) - strlen(sentence));
+        rollback_on_withheld(d->rollback, json, sentence, (int64_t)clock_mono_ms());
+    }
     if (v->outcome == VERDICT_FAIL) {
         if (verdict_render_json(v, json, sizeof(json)) < 0)
             snprintf(json, sizeof(json), "null");
@@ -231,12 +243,23 @@ void pipeline_arm_tick(struct daemon *d)
     clock_arm(d->tick, at > now ? at - now : 0);
 }
 
+void pipeline_on_control(const struct control_view *v, const char *why, void *arg)
+{
+    struct daemon *d = arg;
+
+    if (d->analysis_ok)
+        analysis_set_control(&d->analysis, v, why);
+}
+
 static void daemon_take_verdict(struct daemon *d)
 {
     struct verdict v;
     bool changed;
     uint64_t now = clock_mono_ms();
 
+    /* the last round's view of the stable pods for this tick; the next round starts */
+    if (d->peers)
+        peers_tick(d->peers, (int64_t)now);
     d->next_tick_ms += d->cfg->analysis.interval_ms;
     if (d->next_tick_ms <= now)
         d->next_tick_ms = now + d->cfg->analysis.interval_ms;

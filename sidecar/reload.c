@@ -140,6 +140,7 @@ void reload_now(struct daemon *d, bool forced, const char *trigger)
     }
     d->state.cfg = next;
     rollback_apply_cfg(d->rollback, next);
+    peers_apply_cfg(d->peers, next);
     d->state.reloads_ok++;
     d->state.last_reload_ok = true;
     d->state.last_reload_error[0] = '\0';

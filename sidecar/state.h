@@ -68,6 +68,7 @@ struct state {
     const struct verdict *verdict;   /* the last verdict; NULL before the first */
     uint64_t verdicts[3];            /* by enum verdict_outcome */
     const struct rollback *rollback; /* rollback and API state; may be NULL */
+    const struct peers *peers;       /* the concurrent control; may be NULL */
     const struct analysis *analysis; /* for /summary; NULL before it is set up */
     char revision[64];               /* POD_TEMPLATE_HASH read at start if a label value, else "" */
 };

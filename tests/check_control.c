@@ -43,7 +43,7 @@ static struct analysis_params tc_params(void)
     ck_assert_uint_eq(p.window_ms, 60000);
     ck_assert_uint_eq(p.warmup_ms, 30000);
     ck_assert_uint_eq(p.consecutive_breaches, 2);
-    p.baseline_window_ms = 120000; /* usable after 30 s and 200 requests */
+    p.baseline_window_ms = 30000; /* usable after 15 s and 200 requests */
     return p;
 }
 
@@ -232,7 +232,7 @@ START_TEST(test_summary_figures)
     ck_assert_double_gt(s.latency_s, 0.08);
     ck_assert_double_lt(s.latency_s, 0.12);
     /* slower than T = 1.5 x the baseline: most of a 2x-slower window */
-    ck_assert(isfinite(l->threshold));
+    ck_assert_msg(isfinite(l->threshold), "%s", l->reason);
     ck_assert_double_eq_tol(s.slow_share, l->slow / (double)l->samples, 1e-15);
     ck_assert_double_gt(s.slow_share, 0.5);
     ck_assert_double_le(s.slow_share, 1);
@@ -314,6 +314,9 @@ static struct control_summary tc_example(void)
     s.latency_s = 0.05;
     s.latency_samples = 600;
     s.latency_source = CONTROL_LAT_HISTOGRAM;
+    s.p50 = 0.05;
+    s.p90 = 0.09;
+    s.p99 = 0.2;
     s.slow_share = 0.21;
     s.base_error_rate = 0.01;
     s.base_latency_s = 0.049;
@@ -369,18 +372,21 @@ START_TEST(test_render_shape)
     ck_assert_int_gt(control_summary_render_json(&s, "7c5d9f8b4", json, sizeof(json)), 0);
     ck_assert_str_eq(json, "{\"version\":1,\"revision\":\"7c5d9f8b4\",\"window_ms\":60000,"
                            "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
-                           "\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\"},"
+                           "\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
+                           "\"p50\":0.05,\"p90\":0.09,\"p99\":0.2},"
                            "\"slow_share\":0.21,\"baseline\":{\"error_rate\":0.01,"
                            "\"latency_seconds\":0.049},\"degraded\":false,"
                            "\"degraded_for_ms\":0,\"rule\":null}");
     s.latency_s = s.slow_share = s.base_error_rate = s.base_latency_s = NAN;
+    s.p90 = NAN;
     s.degraded = true;
     s.degraded_for_ms = 45000;
     s.rule = CONTROL_RULE_LATENCY;
     ck_assert_int_gt(control_summary_render_json(&s, NULL, json, sizeof(json)), 0);
     ck_assert_str_eq(json, "{\"version\":1,\"revision\":\"\",\"window_ms\":60000,"
                            "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
-                           "\"seconds\":null,\"samples\":600,\"source\":\"histogram\"},"
+                           "\"seconds\":null,\"samples\":600,\"source\":\"histogram\","
+                           "\"p50\":0.05,\"p90\":null,\"p99\":0.2},"
                            "\"slow_share\":null,\"baseline\":{\"error_rate\":null,"
                            "\"latency_seconds\":null},\"degraded\":true,"
                            "\"degraded_for_ms\":45000,\"rule\":\"latency\"}");
@@ -417,12 +423,17 @@ START_TEST(test_render_refuses)
     TC_BAD(rule, CONTROL_RULE_HEALTH); /* without degraded */
     TC_BAD(degraded_for_ms, 5);        /* without degraded */
     TC_BAD(latency_source, (enum control_latency_source)9);
+    TC_BAD(p99, -1);
+    TC_BAD(p50, INFINITY);
+    TC_BAD(latency_source, CONTROL_LAT_SUMMARY); /* points from a summary's series */
 #undef TC_BAD
     t = s;
     t.latency_source = CONTROL_LAT_NONE;
     ck_assert_int_eq(control_summary_render_json(&t, "abc", json, sizeof(json)), -EINVAL);
     t.latency_samples = 0;
     t.latency_s = NAN;
+    ck_assert_int_eq(control_summary_render_json(&t, "abc", json, sizeof(json)), -EINVAL);
+    t.p50 = t.p90 = t.p99 = NAN;
     ck_assert_int_gt(control_summary_render_json(&t, "abc", json, sizeof(json)), 0);
 }
 END_TEST
@@ -447,6 +458,7 @@ START_TEST(test_round_trip_exact)
     tc_round_trip(&s, "x");
     s = tc_example();
     s.latency_s = s.slow_share = s.base_error_rate = s.base_latency_s = NAN;
+    s.p50 = s.p90 = s.p99 = NAN;
     s.requests = s.errors = s.latency_samples = 0;
     s.window_ms = 0;
     s.latency_source = CONTROL_LAT_NONE;
@@ -454,6 +466,8 @@ START_TEST(test_round_trip_exact)
     for (int src = CONTROL_LAT_HISTOGRAM; src <= CONTROL_LAT_PROBE; src++) {
         s = tc_example();
         s.latency_source = (enum control_latency_source)src;
+        if (src == CONTROL_LAT_SUMMARY)
+            s.p50 = s.p90 = s.p99 = NAN;
         s.quantile = 0.99;
         tc_round_trip(&s, "h");
     }
@@ -467,7 +481,8 @@ static const char *const tc_fields[] = {
     "\"window_ms\":60000",
     "\"requests\":600",
     "\"errors\":6",
-    "\"latency\":{\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\"}",
+    "\"latency\":{\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
+    "\"p50\":0.05,\"p90\":0.09,\"p99\":0.2}",
     "\"slow_share\":0.21",
     "\"baseline\":{\"error_rate\":0.01,\"latency_seconds\":0.049}",
     "\"degraded\":false",
@@ -538,8 +553,8 @@ START_TEST(test_reader_accepts)
     /* unknown fields are ignored (at the root and inside), whatever their type */
     snprintf(doc, sizeof(doc), "{\"future\":{\"a\":[1,{\"b\":null}]},\"note\":\"x\",%s",
              tc_doc(tc_field("\"latency\""),
-                    "\"latency\":{\"p99\":1,\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,"
-                    "\"source\":\"histogram\"}") +
+                    "\"latency\":{\"p75\":1,\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,"
+                    "\"source\":\"histogram\",\"p50\":0.05,\"p90\":0.09,\"p99\":0.2}") +
                  1);
     ck_assert_msg(tc_parse(doc, &s, rev, err) == 0, "%s", err);
     tc_assert_same(&s, &want);
@@ -547,7 +562,8 @@ START_TEST(test_reader_accepts)
     ck_assert_int_eq(tc_parse("{ \"rule\" : null , \"degraded_for_ms\":0,\"degraded\":false,"
                               "\"baseline\":{\"latency_seconds\":0,\"error_rate\":1},"
                               "\"slow_share\":0,\"latency\":{\"source\":\"probe\",\"samples\":0,"
-                              "\"seconds\":2,\"quantile\":0.9},\"errors\":0,\"requests\":0,"
+                              "\"seconds\":2,\"quantile\":0.9,\"p50\":null,\"p90\":null,"
+                              "\"p99\":null},\"errors\":0,\"requests\":0,"
                               "\"window_ms\":0,\"revision\":\"\",\"version\":1}\n",
                               &s, rev, err),
                      0);
@@ -563,7 +579,8 @@ START_TEST(test_reader_accepts)
     {
         const char *js = "{\"version\":1,\"revision\":\"r\",\"window_ms\":1,\"requests\":1,"
                          "\"errors\":1,\"latency\":{\"quantile\":0.5,\"seconds\":null,"
-                         "\"samples\":0,\"source\":\"none\"},\"slow_share\":null,"
+                         "\"samples\":0,\"source\":\"none\",\"p50\":null,\"p90\":null,"
+                         "\"p99\":null},\"slow_share\":null,"
                          "\"baseline\":{\"error_rate\":null,\"latency_seconds\":null},"
                          "\"degraded\":true,\"degraded_for_ms\":70000,\"rule\":\"health\"}";
         ck_assert_int_eq(

@@ -313,10 +313,43 @@ void analysis_set_stable_baseline(struct analysis *a, const struct baseline_summ
 
 /* ---- baselines ---------------------------------------------------------------- */
 
+/*
+ * Own history is usable once it spans ANALYSIS_OWN_MIN_SPAN_MS, or half of
+ * a shorter baseline_window (a full ring spans a slot less than the window).
+ */
 static bool analysis_rolling_spans(const struct analysis *a)
 {
-    return (double)baseline_span_ms(&a->base) >=
-           ANALYSIS_BASELINE_MIN_SPAN * (double)a->p.baseline_window_ms;
+    int64_t need = (int64_t)a->p.baseline_window_ms / 2 < ANALYSIS_OWN_MIN_SPAN_MS
+                       ? (int64_t)a->p.baseline_window_ms / 2
+                       : (int64_t)ANALYSIS_OWN_MIN_SPAN_MS;
+
+    return baseline_span_ms(&a->base) >= need;
+}
+
+void analysis_set_control(struct analysis *a, const struct control_view *v, const char *why)
+{
+    a->has_control = v != NULL;
+    if (v)
+        a->cv = *v;
+    snprintf(a->control_why, sizeof(a->control_why), "%s", v || !why ? "" : why);
+}
+
+/* The control view in force at the tick being judged: fresh, else NULL. */
+static const struct control_view *analysis_control_fresh(const struct analysis *a)
+{
+    int64_t age = a->tick_ms - a->cv.taken_ms;
+
+    if (!a->has_control || a->cv.answered == 0)
+        return NULL;
+    return age <= (int64_t)ANALYSIS_CONTROL_MAX_AGE * a->p.interval_ms ? &a->cv : NULL;
+}
+
+/* The control as a baseline: fresh and not degraded itself. */
+static const struct control_summary *analysis_control_base(const struct analysis *a)
+{
+    const struct control_view *v = analysis_control_fresh(a);
+
+    return v && !v->pooled.degraded ? &v->pooled : NULL;
 }
 
 static enum analysis_source analysis_latency_source(const struct analysis *a)
@@ -350,6 +383,7 @@ static void analysis_arm_error(struct analysis *a)
     const struct window_counts *t = baseline_total(&a->base);
     double max = a->p.error_rate_max, base = NAN;
     uint64_t need = (uint64_t)ANALYSIS_BASELINE_MIN_COUNT * a->p.error_min_requests;
+    const struct control_summary *ctl = analysis_control_base(a);
 
     if (!a->scrape_seen) {
         analysis_arm_default(a);
@@ -357,7 +391,10 @@ static void analysis_arm_error(struct analysis *a)
     }
     /* the upper confidence bound: a thin baseline must not make the test touchy */
     a->err_base_from = ANALYSIS_BASE_NONE;
-    if (a->has_stable && a->stable.requests >= need && !isnan(a->stable.error_rate)) {
+    if (ctl && ctl->requests >= need && ctl->requests > 0) {
+        base = analysis_wilson_upper((double)ctl->errors, (double)ctl->requests, ANALYSIS_P0_Z);
+        a->err_base_from = ANALYSIS_BASE_CONTROL;
+    } else if (a->has_stable && a->stable.requests >= need && !isnan(a->stable.error_rate)) {
         base = analysis_wilson_upper(a->stable.error_rate * (double)a->stable.requests,
                                      (double)a->stable.requests, ANALYSIS_P0_Z);
         a->err_base_from = ANALYSIS_BASE_PUBLISHED;
@@ -393,9 +430,20 @@ static void analysis_arm_summary(struct analysis *a)
 {
     const struct window_counts *t = baseline_total(&a->base);
     double need = (double)ANALYSIS_BASELINE_MIN_COUNT * a->p.latency_min_samples;
+    const struct control_summary *ctl = analysis_control_base(a);
     double b;
 
     a->lat_base = a->lat_q0 = NAN;
+    if (ctl && ctl->latency_source == CONTROL_LAT_SUMMARY &&
+        ctl->quantile == a->p.latency_quantile && (double)ctl->latency_samples >= need &&
+        ctl->latency_s > 0) {
+        a->lat_base_from = ANALYSIS_BASE_CONTROL;
+        a->lat_base = ctl->latency_s;
+        a->lat_t = (1 + a->p.latency_max_increase) * ctl->latency_s;
+        a->lat_reason[0] = '\0';
+        return;
+    }
+    a->lat_base_from = ANALYSIS_BASE_OWN;
     if (!analysis_rolling_spans(a) || (double)t->sq_n < need) {
         analysis_lat_unarm(a, "no baseline");
         return;
@@ -410,6 +458,27 @@ static void analysis_arm_summary(struct analysis *a)
     a->lat_reason[0] = '\0';
 }
 
+/*
+ * The control's window points as a baseline summary, so that the latency
+ * at q and the share above T interpolate as for a published one. -ENODATA
+ * without the three points.
+ */
+static int analysis_control_as_summary(const struct control_summary *c,
+                                       struct baseline_summary *ret)
+{
+    if (!(c->p50 > 0) || !(c->p90 >= c->p50) || !(c->p99 >= c->p90) || !isfinite(c->p99))
+        return -ENODATA;
+    memset(ret, 0, sizeof(*ret));
+    ret->latency_samples = c->latency_samples;
+    ret->p50 = c->p50;
+    ret->p90 = c->p90;
+    ret->p99 = c->p99;
+    ret->quantile = c->quantile;
+    ret->quantile_value = c->latency_s > 0 ? c->latency_s : NAN;
+    ret->threshold = ret->exceed = ret->error_rate = NAN;
+    return 0;
+}
+
 /* Sets T, q0 and the latency test for the next interval. */
 static void analysis_arm_latency(struct analysis *a)
 {
@@ -420,6 +489,10 @@ static void analysis_arm_latency(struct analysis *a)
     double b = NAN, thr, q0 = NAN, p1 = 1 - q;
     enum baseline_source want =
         src == ANALYSIS_SRC_SCRAPE ? BASELINE_SRC_HISTOGRAM : BASELINE_SRC_PROBE;
+    enum control_latency_source cwant =
+        src == ANALYSIS_SRC_SCRAPE ? CONTROL_LAT_HISTOGRAM : CONTROL_LAT_PROBE;
+    const struct control_summary *ctl = analysis_control_base(a);
+    struct baseline_summary cs;
 
     if (src != a->lat_src)
         analysis_cusum_disarm(&a->lat);
@@ -434,8 +507,14 @@ static void analysis_arm_latency(struct analysis *a)
         return;
     }
     a->lat_base_from = ANALYSIS_BASE_OWN;
-    if (a->has_stable && a->stable.latency_source == want &&
-        (double)a->stable.latency_samples >= need) {
+    if (ctl && ctl->latency_source == cwant && (double)ctl->latency_samples >= need &&
+        analysis_control_as_summary(ctl, &cs) == 0) {
+        a->lat_base_from = ANALYSIS_BASE_CONTROL;
+        b = baseline_summary_quantile(&cs, q);
+        thr = (1 + m) * b;
+        q0 = baseline_summary_exceed(&cs, thr);
+    } else if (a->has_stable && a->stable.latency_source == want &&
+               (double)a->stable.latency_samples >= need) {
         a->lat_base_from = ANALYSIS_BASE_PUBLISHED;
         b = baseline_summary_quantile(&a->stable, q);
         thr = (1 + m) * b;
@@ -537,6 +616,28 @@ static double analysis_control_base_latency(const struct analysis *a,
     return analysis_control_seconds(v);
 }
 
+/* The window's p50, p90 and p99 from its histogram or probe sketch (NaN for the others). */
+static void analysis_control_points(const struct analysis *a, struct control_summary *c)
+{
+    static const double qs[3] = {0.5, 0.9, 0.99};
+    double *out[3] = {&c->p50, &c->p90, &c->p99};
+    const struct window_counts *w = &a->win.total;
+
+    for (int i = 0; i < 3; i++) {
+        double v = NAN;
+
+        if (c->latency_source == CONTROL_LAT_HISTOGRAM && a->win.hist_n > 0 && w->hist_total > 0)
+            v = window_hist_quantile(qs[i], a->win.le, w->hist, a->win.hist_n);
+        else if (c->latency_source == CONTROL_LAT_PROBE && w->probe_latency.count > 0 &&
+                 sketch_quantile(&w->probe_latency, qs[i], &v) < 0)
+            v = NAN;
+        *out[i] =
+            c->latency_source == CONTROL_LAT_HISTOGRAM || c->latency_source == CONTROL_LAT_PROBE
+                ? analysis_control_seconds(v)
+                : NAN;
+    }
+}
+
 /*
  * Keeps the figures of the tick's verdict (the window it judged, before the
  * next interval opens) for analysis_control_summary, so /summary and the
@@ -568,6 +669,8 @@ static void analysis_control_take(struct analysis *a, const struct verdict *v, b
         if (lat->samples > 0 && isfinite(lat->slow))
             c->slow_share = fmin(fmax(lat->slow / (double)lat->samples, 0), 1);
     }
+    c->p50 = c->p90 = c->p99 = NAN;
+    analysis_control_points(a, c);
     c->base_error_rate = NAN;
     if (analysis_rolling_spans(a) && t->requests > 0 && t->requests >= need)
         c->base_error_rate = fmin((double)t->errors / (double)t->requests, 1);
@@ -594,6 +697,64 @@ int analysis_control_summary(const struct analysis *a, int64_t now_ms, struct co
     return 0;
 }
 
+/* ---- the release against its concurrent control ------------------------------------ */
+
+/* The control's figures in v->control, and (for a FAIL of errors or latency) whose doing it is. */
+static void analysis_attribute(const struct analysis *a, struct verdict *v)
+{
+    const struct control_view *cv = analysis_control_fresh(a);
+    const struct control_summary *c = cv ? &cv->pooled : NULL;
+    struct verdict_control *vc = &v->control;
+    const struct verdict_evidence *e = &v->ev[v->rule];
+    struct attribution_params p = {
+        .error_rate_max = a->p.error_rate_max,
+        .latency_max_increase = a->p.latency_max_increase,
+        .min_requests = a->p.error_min_requests,
+        .min_samples = a->p.latency_min_samples,
+    };
+    struct attribution_side rel = {0}, ctl = {0};
+    struct attribution_result res;
+
+    vc->decision = ATTRIBUTION_NO_CONTROL;
+    vc->latency = NAN;
+    if (!c) {
+        snprintf(vc->reason, sizeof(vc->reason), "%s",
+                 a->has_control ? "the control's last summaries are too old" : a->control_why);
+        return;
+    }
+    vc->present = true;
+    vc->asked = cv->asked;
+    vc->answered = cv->answered;
+    vc->degraded = c->degraded;
+    vc->degraded_since_ms = cv->taken_ms - c->degraded_for_ms - cv->rollout_start_ms;
+    vc->requests = c->requests;
+    vc->errors = c->errors;
+    vc->samples = c->latency_samples;
+    if (c->quantile == a->p.latency_quantile)
+        vc->latency = c->latency_s;
+    if (v->outcome != VERDICT_FAIL || v->rule == ANALYSIS_RULE_HEALTH)
+        return;
+    rel.requests = e->requests;
+    rel.errors = e->errors;
+    rel.latency = e->value;
+    rel.samples = e->samples;
+    ctl.requests = c->requests;
+    ctl.errors = c->errors;
+    ctl.latency = vc->latency;
+    ctl.samples = c->latency_samples;
+    ctl.degraded = c->degraded;
+    ctl.degraded_since_ms = cv->taken_ms - c->degraded_for_ms;
+    attribution_decide(&p,
+                       v->rule == ANALYSIS_RULE_LATENCY ? ATTRIBUTION_LATENCY : ATTRIBUTION_ERRORS,
+                       &rel, &ctl, cv->rollout_start_ms, &res);
+    vc->decision = res.decision;
+    snprintf(vc->reason, sizeof(vc->reason), "%s", res.reason);
+    if (res.decision == ATTRIBUTION_WITHHOLD || res.decision == ATTRIBUTION_NOT_WORSE) {
+        v->outcome = VERDICT_INCONCLUSIVE;
+        snprintf(v->reason, sizeof(v->reason), "%s", res.reason);
+    }
+}
+
 void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
 {
     const struct window_counts *slot = window_slot(&a->win, 0);
@@ -606,6 +767,7 @@ void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
 
     if (!warm)
         a->initial_warmup = false;
+    a->tick_ms = now_ms;
     memset(&v, 0, sizeof(v));
     v.t_ms = now_ms;
     v.window_ms = span;
@@ -671,6 +833,7 @@ void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
         }
     }
     v.rule = decide >= 0 ? (enum analysis_rule)decide : ANALYSIS_RULE_ERROR_RATE;
+    analysis_attribute(a, &v);
 
     /* the interval joins the rolling baseline only if it is trusted */
     if (!warm && !breach && !(a->scrape_seen && slot->scrapes == 0))

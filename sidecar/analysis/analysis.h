@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sidecar/analysis/attribution.h"
 #include "sidecar/analysis/baseline.h"
 #include "probes/sample.h"
 #include "sidecar/analysis/window.h"
@@ -41,8 +42,9 @@
 #define ANALYSIS_LAT_GATE 0.6
 #define ANALYSIS_CAP_FACTOR 3.0
 #define ANALYSIS_RECENT_MIN 20          /* samples behind the persistence check */
-#define ANALYSIS_BASELINE_MIN_SPAN 0.25 /* of baseline_window */
+#define ANALYSIS_OWN_MIN_SPAN_MS 120000 /* own history usable after this (or baseline_window/2) */
 #define ANALYSIS_BASELINE_MIN_COUNT 4   /* times min_requests / min_samples */
+#define ANALYSIS_CONTROL_MAX_AGE 3      /* intervals a control view stays in force */
 
 /* Pass as liveness_consecutive_failures for results of other probes. */
 #define ANALYSIS_NOT_LIVENESS (-1)
@@ -102,6 +104,22 @@ enum analysis_baseline_from {
     ANALYSIS_BASE_NONE,
     ANALYSIS_BASE_PUBLISHED, /* the stable revision's summary on the Lease */
     ANALYSIS_BASE_OWN,       /* this pod's rolling history */
+    ANALYSIS_BASE_CONTROL,   /* the stable revision's pods over the same minutes */
+};
+
+/* The release against its concurrent control at one tick (attribution.h). */
+struct verdict_control {
+    bool present;              /* a fresh control view was in force */
+    unsigned asked, answered;  /* its pods */
+    bool degraded;             /* the control's own rules breach */
+    int64_t degraded_since_ms; /* the control's streak start minus the rollout's (< 0: before) */
+    uint64_t requests, errors; /* pooled over the control's window */
+    double latency;            /* pooled latency at q, seconds; NaN unknown */
+    uint64_t samples;
+    /* for a breach that would FAIL: whose doing it is; NO_CONTROL otherwise */
+    enum attribution_decision decision;
+    /* the attribution's reason; without a control, why none ("" not known) */
+    char reason[ATTRIBUTION_REASON_MAX];
 };
 
 /* What one rule saw at one tick. NaN marks a value that does not apply. */
@@ -140,6 +158,7 @@ struct verdict {
     char config_hash[17];
     char reason[ANALYSIS_REASON_MAX];
     struct verdict_evidence ev[ANALYSIS_RULE_COUNT];
+    struct verdict_control control;
 };
 
 struct analysis_cusum {
@@ -179,12 +198,17 @@ struct analysis {
     enum analysis_baseline_from err_base_from, lat_base_from;
     uint32_t streak;
     uint64_t ticks;
+    int64_t tick_ms; /* now_ms of the tick being judged (and of the arming after it) */
     /* this pod against its own rules, for GET /summary (control.h) */
     bool degraded;                    /* the last tick breached */
     int64_t degraded_since_ms;        /* now_ms of the current breach streak's first tick */
     enum analysis_rule degraded_rule; /* the rule that breached at the last tick */
     bool control_ok;                  /* control holds the last tick's figures (not warm) */
     struct control_summary control;   /* the window as of the last tick */
+    /* the stable revision's pods (analysis_set_control) */
+    bool has_control;
+    struct control_view cv;
+    char control_why[ATTRIBUTION_REASON_MAX];
 };
 
 /* Checks p; returns 0 or -EINVAL. */
@@ -228,6 +252,17 @@ void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret);
 
 /* Uses s (copied) as the frozen baseline from the stable revision; NULL clears it. */
 void analysis_set_stable_baseline(struct analysis *a, const struct baseline_summary *s);
+
+/*
+ * The concurrent control (control.h) for the next ticks, copied; v NULL:
+ * none, why says why (copied; NULL or "" when not known). A view is used
+ * for ANALYSIS_CONTROL_MAX_AGE intervals after its taken_ms. While the
+ * control is not degraded and holds enough data (4 * min_requests requests,
+ * 4 * min_samples latency samples) it is the baseline of the rules; a FAIL
+ * is then attributed (attribution.h): WITHHOLD and NOT_WORSE make the
+ * verdict INCONCLUSIVE, BLAME and BLAME_SHARED keep it FAIL.
+ */
+void analysis_set_control(struct analysis *a, const struct control_view *v, const char *why);
 
 /*
  * The pod's rolling baseline as a summary to publish, with revision set.

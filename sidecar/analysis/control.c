@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *control_latency_source_name(enum control_latency_source s)
@@ -60,11 +62,15 @@ static bool control_summary_ok(const struct control_summary *s)
         return false;
     if (!control_opt_in(s->latency_s, 0, INFINITY) ||
         !control_opt_in(s->base_latency_s, 0, INFINITY) || !control_opt_in(s->slow_share, 0, 1) ||
-        !control_opt_in(s->base_error_rate, 0, 1))
+        !control_opt_in(s->base_error_rate, 0, 1) || !control_opt_in(s->p50, 0, INFINITY) ||
+        !control_opt_in(s->p90, 0, INFINITY) || !control_opt_in(s->p99, 0, INFINITY))
         return false;
     if ((unsigned)s->latency_source > CONTROL_LAT_PROBE || (unsigned)s->rule > CONTROL_RULE_HEALTH)
         return false;
     if (s->latency_source == CONTROL_LAT_NONE && (s->latency_samples || !isnan(s->latency_s)))
+        return false;
+    if ((s->latency_source == CONTROL_LAT_NONE || s->latency_source == CONTROL_LAT_SUMMARY) &&
+        (!isnan(s->p50) || !isnan(s->p90) || !isnan(s->p99)))
         return false;
     if (s->degraded != (s->rule != CONTROL_RULE_NONE) || (!s->degraded && s->degraded_for_ms))
         return false;
@@ -102,6 +108,12 @@ int control_summary_render_json(const struct control_summary *s, const char *rev
     jsonw_fmt(&w, ",\"samples\":%llu,", (unsigned long long)s->latency_samples);
     control_key(&w, "source");
     jsonw_str(&w, control_latency_source_name(s->latency_source));
+    jsonw_lit(&w, ",\"p50\":");
+    jsonw_num(&w, s->p50);
+    jsonw_lit(&w, ",\"p90\":");
+    jsonw_num(&w, s->p90);
+    jsonw_lit(&w, ",\"p99\":");
+    jsonw_num(&w, s->p99);
     jsonw_lit(&w, "},\"slow_share\":");
     jsonw_num(&w, s->slow_share);
     jsonw_lit(&w, ",\"baseline\":{\"error_rate\":");
@@ -121,4 +133,98 @@ int control_summary_render_json(const struct control_summary *s, const char *rev
         return -ENOSPC;
     }
     return (int)w.len;
+}
+
+/* ---- pooling the control's pods ------------------------------------------------------ */
+
+static int control_cmp(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+
+    return (a > b) - (a < b);
+}
+
+/* The median of the n known values in v (sorted in place); NaN when none. */
+static double control_median(double *v, unsigned n)
+{
+    unsigned k = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            v[k++] = v[i];
+    if (k == 0)
+        return NAN;
+    qsort(v, k, sizeof(v[0]), control_cmp);
+    return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
+int control_pool(const struct control_summary *s, unsigned n, unsigned asked, const char *revision,
+                 int64_t taken_ms, int64_t rollout_start_ms, struct control_view *ret)
+{
+    double lat[CONTROL_POOL_MAX], p50[CONTROL_POOL_MAX], p90[CONTROL_POOL_MAX],
+        p99[CONTROL_POOL_MAX], ber[CONTROL_POOL_MAX], blat[CONTROL_POOL_MAX],
+        dfor[CONTROL_POOL_MAX];
+    unsigned rules[CONTROL_RULE_HEALTH + 1] = {0}, nlat = 0, ndeg = 0;
+    struct control_summary *c = &ret->pooled;
+    uint64_t sum;
+
+    memset(ret, 0, sizeof(*ret));
+    ret->asked = asked;
+    if (n > CONTROL_POOL_MAX)
+        n = CONTROL_POOL_MAX;
+    if (n == 0)
+        return -ENODATA;
+    ret->answered = n;
+    ret->taken_ms = taken_ms;
+    ret->rollout_start_ms = rollout_start_ms;
+    snprintf(ret->revision, sizeof(ret->revision), "%s", revision ? revision : "");
+    c->quantile = s[0].quantile;
+    c->latency_source = s[0].latency_source;
+    c->slow_share = NAN;
+    for (unsigned i = 0; i < n; i++) {
+        sum = c->requests + s[i].requests;
+        c->requests = sum < c->requests ? UINT64_MAX : sum;
+        sum = c->errors + s[i].errors;
+        c->errors = sum < c->errors ? UINT64_MAX : sum;
+        if (c->window_ms < s[i].window_ms)
+            c->window_ms = s[i].window_ms;
+        ber[i] = s[i].base_error_rate;
+        blat[i] = s[i].base_latency_s;
+        lat[nlat] = p50[nlat] = p90[nlat] = p99[nlat] = NAN;
+        if (s[i].latency_source == c->latency_source && s[i].quantile == c->quantile &&
+            c->latency_source != CONTROL_LAT_NONE) {
+            lat[nlat] = s[i].latency_s;
+            p50[nlat] = s[i].p50;
+            p90[nlat] = s[i].p90;
+            p99[nlat] = s[i].p99;
+            nlat++;
+            sum = c->latency_samples + s[i].latency_samples;
+            c->latency_samples = sum < c->latency_samples ? UINT64_MAX : sum;
+        }
+        if (s[i].degraded) {
+            dfor[ndeg++] = (double)s[i].degraded_for_ms;
+            if ((unsigned)s[i].rule <= CONTROL_RULE_HEALTH)
+                rules[s[i].rule]++;
+        }
+    }
+    if (c->errors > c->requests)
+        c->errors = c->requests;
+    c->latency_s = control_median(lat, nlat);
+    c->p50 = control_median(p50, nlat);
+    c->p90 = control_median(p90, nlat);
+    c->p99 = control_median(p99, nlat);
+    c->base_error_rate = control_median(ber, n);
+    c->base_latency_s = control_median(blat, n);
+    ret->degraded = ndeg;
+    if (2 * ndeg >= n) {
+        unsigned best = CONTROL_RULE_ERROR_RATE;
+
+        for (unsigned r = CONTROL_RULE_ERROR_RATE; r <= CONTROL_RULE_HEALTH; r++)
+            if (rules[r] > rules[best])
+                best = r;
+        c->degraded = true;
+        c->rule = (enum control_rule)best;
+        c->degraded_for_ms = (int64_t)control_median(dfor, ndeg);
+    }
+    return 0;
 }

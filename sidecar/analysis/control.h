@@ -10,7 +10,8 @@
  * The document (version 1; numbers null when unknown):
  *   {"version":1,"revision":"<pod-template-hash>","window_ms":60000,
  *    "requests":600,"errors":6,
- *    "latency":{"quantile":0.5,"seconds":0.05,"samples":600,"source":"histogram"},
+ *    "latency":{"quantile":0.5,"seconds":0.05,"samples":600,"source":"histogram",
+ *               "p50":0.05,"p90":0.09,"p99":0.2},
  *    "slow_share":0.21,"baseline":{"error_rate":0.01,"latency_seconds":0.049},
  *    "degraded":false,"degraded_for_ms":0,"rule":null}
  */
@@ -47,6 +48,15 @@ int analysis_control_summary(const struct analysis *a, int64_t now_ms, struct co
  */
 int control_summary_render_json(const struct control_summary *s, const char *revision, char *buf,
                                 size_t size);
+
+/*
+ * Pools n summaries (n <= CONTROL_POOL_MAX) read from pods of revision into
+ * *ret, asked pods having been asked; taken_ms and rollout_start_ms are
+ * copied. Returns 0, or -ENODATA when n is 0 (*ret then has asked set and
+ * nothing else).
+ */
+int control_pool(const struct control_summary *s, unsigned n, unsigned asked, const char *revision,
+                 int64_t taken_ms, int64_t rollout_start_ms, struct control_view *ret);
 
 const char *control_latency_source_name(enum control_latency_source s);
 /* "error_rate", "latency", "health"; NULL for CONTROL_RULE_NONE. */

@@ -237,7 +237,7 @@ static void analysis_rule_summary(struct analysis *a, const struct window_counts
     e->samples = w->sq_n;
     e->value = n > 0 ? w->sq_wsum / n : NAN;
     e->baseline = a->lat_base;
-    e->baseline_from = isnan(a->lat_base) ? ANALYSIS_BASE_NONE : ANALYSIS_BASE_OWN;
+    e->baseline_from = isnan(a->lat_base) ? ANALYSIS_BASE_NONE : a->lat_base_from;
     e->threshold = a->lat_t;
     e->state = VERDICT_RULE_INCONCLUSIVE;
     if (warm) {

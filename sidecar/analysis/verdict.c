@@ -128,6 +128,30 @@ static void analysis_jw_evidence(struct jsonw *w, const struct verdict_evidence 
     jsonw_raw(w, "}", 1);
 }
 
+/* ,"control":{...}: the concurrent control at this tick and the attribution. */
+static void analysis_jw_control(struct jsonw *w, const struct verdict_control *c)
+{
+    analysis_jw_key(w, "control");
+    jsonw_lit(w, "{\"present\":");
+    jsonw_lit(w, c->present ? "true" : "false");
+    if (c->present) {
+        jsonw_fmt(w, ",\"asked\":%u,\"answered\":%u", c->asked, c->answered);
+        analysis_jw_key(w, "degraded");
+        jsonw_lit(w, c->degraded ? "true" : "false");
+        if (c->degraded)
+            jsonw_fmt(w, ",\"degraded_since_rollout_ms\":%lld", (long long)c->degraded_since_ms);
+        analysis_jw_u64(w, "requests", c->requests);
+        analysis_jw_u64(w, "errors", c->errors);
+        analysis_jw_num(w, "latency", c->latency);
+        analysis_jw_u64(w, "samples", c->samples);
+    }
+    analysis_jw_key(w, "decision");
+    jsonw_str(w, attribution_decision_name(c->decision));
+    analysis_jw_key(w, "reason");
+    jsonw_str(w, c->reason);
+    jsonw_raw(w, "}", 1);
+}
+
 int verdict_render_json(const struct verdict *v, char *buf, size_t size)
 {
     struct jsonw w;
@@ -155,7 +179,9 @@ int verdict_render_json(const struct verdict *v, char *buf, size_t size)
             jsonw_raw(&w, ",", 1);
         analysis_jw_evidence(&w, &v->ev[r]);
     }
-    jsonw_lit(&w, "]}");
+    jsonw_lit(&w, "]");
+    analysis_jw_control(&w, &v->control);
+    jsonw_lit(&w, "}");
     if (w.full) {
         if (size > 0)
             buf[0] = '\0';
@@ -166,14 +192,32 @@ int verdict_render_json(const struct verdict *v, char *buf, size_t size)
 
 const char *analysis_baseline_from_name(enum analysis_baseline_from f)
 {
-    return f == ANALYSIS_BASE_PUBLISHED ? "published" : f == ANALYSIS_BASE_OWN ? "own" : "none";
+    switch (f) {
+    case ANALYSIS_BASE_PUBLISHED:
+        return "published";
+    case ANALYSIS_BASE_OWN:
+        return "own";
+    case ANALYSIS_BASE_CONTROL:
+        return "control";
+    case ANALYSIS_BASE_NONE:
+        break;
+    }
+    return "none";
 }
 
 static const char *analysis_baseline_words(enum analysis_baseline_from f)
 {
-    return f == ANALYSIS_BASE_PUBLISHED ? "published by the stable revision"
-           : f == ANALYSIS_BASE_OWN     ? "this pod's history"
-                                        : "none";
+    switch (f) {
+    case ANALYSIS_BASE_PUBLISHED:
+        return "published by the stable revision";
+    case ANALYSIS_BASE_OWN:
+        return "this pod's history";
+    case ANALYSIS_BASE_CONTROL:
+        return "the stable revision's pods, same minutes";
+    case ANALYSIS_BASE_NONE:
+        break;
+    }
+    return "none";
 }
 
 /* A duration in seconds as "420ms" or "1.25s". */
@@ -185,6 +229,32 @@ static void analysis_dur(double s, char *buf, size_t size)
         snprintf(buf, size, "%.3gms", s * 1000);
     else
         snprintf(buf, size, "%.3gs", s);
+}
+
+/* What the control said, for the sentence: "" without one. */
+static int analysis_control_words(const struct verdict_control *c, enum analysis_rule rule,
+                                  char *buf, size_t size)
+{
+    char lat[24];
+    double since = (double)c->degraded_since_ms / 1000;
+
+    if (!c->present || rule == ANALYSIS_RULE_HEALTH)
+        return snprintf(buf, size, "%s", "");
+    analysis_dur(c->latency, lat, sizeof(lat));
+    if (c->decision == ATTRIBUTION_BLAME_SHARED || c->decision == ATTRIBUTION_WITHHOLD)
+        return snprintf(buf, size,
+                        "; the stable revision degraded too (%u of %u pods answering), since "
+                        "%.0fs %s the rollout began: error rate %.1f%% of %llu requests, "
+                        "latency %s",
+                        c->answered, c->asked, fabs(since), since < 0 ? "before" : "after",
+                        c->requests ? 100.0 * (double)c->errors / (double)c->requests : 0.0,
+                        (unsigned long long)c->requests, lat);
+    return snprintf(buf, size,
+                    "; the stable revision's %u pods over the same minutes: error rate %.1f%% of "
+                    "%llu requests, latency %s",
+                    c->answered,
+                    c->requests ? 100.0 * (double)c->errors / (double)c->requests : 0.0,
+                    (unsigned long long)c->requests, lat);
 }
 
 int verdict_render_sentence(const struct verdict *v, char *buf, size_t size)
@@ -236,5 +306,7 @@ int verdict_render_sentence(const struct verdict *v, char *buf, size_t size)
     if (n >= 0 && (size_t)n < size)
         n += snprintf(buf + n, size - (size_t)n, "; %u of %u intervals in breach",
                       v->breaches_in_row, v->breaches_needed);
+    if (n >= 0 && (size_t)n < size)
+        n += analysis_control_words(&v->control, v->rule, buf + n, size - (size_t)n);
     return n;
 }

@@ -47,12 +47,38 @@ struct control_summary {
     double latency_s;          /* latency at quantile over the window, >= 0; NaN unknown */
     uint64_t latency_samples;  /* samples behind it (0 for source none) */
     enum control_latency_source latency_source;
+    double p50, p90, p99;    /* the window's latency at these quantiles, seconds; NaN unknown
+                                (always for source summary and none) */
     double slow_share;       /* [0, 1]: share of samples above the threshold in force; NaN none */
     double base_error_rate;  /* the rolling baseline's, [0, 1]; NaN while not usable */
     double base_latency_s;   /* the rolling baseline's latency at quantile, >= 0; NaN */
     bool degraded;           /* this pod's own rules breach (the current streak) */
     int64_t degraded_for_ms; /* since the streak's first tick; 0 when not degraded */
     enum control_rule rule;  /* the breaching rule; NONE exactly when not degraded */
+};
+
+/*
+ * The concurrent control as the analysis uses it: the summaries of the
+ * stable revision's pods read in one round, pooled (control_pool).
+ */
+#define CONTROL_POOL_MAX 16 /* summaries one round may pool */
+
+struct control_view {
+    unsigned asked;    /* pods asked this round */
+    unsigned answered; /* pods whose summary was read (and pooled) */
+    unsigned degraded; /* of those, pods whose own rules breach */
+    /*
+     * Pooled: requests and errors summed; latency (seconds and the window
+     * points) the median across pods that have it, samples summed, source
+     * the first pod's (pods of another source are left out of latency);
+     * slow_share NaN; baseline figures the median; degraded when at least
+     * half the pods answering are, then rule the commonest and
+     * degraded_for_ms the median of the degraded pods'.
+     */
+    struct control_summary pooled;
+    int64_t taken_ms;         /* monotonic (the analysis' clock): the round ended */
+    int64_t rollout_start_ms; /* monotonic: the new ReplicaSet's creation */
+    char revision[CONTROL_REVISION_MAX + 1];
 };
 
 #endif
