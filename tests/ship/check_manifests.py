@@ -13,7 +13,9 @@ downward-API env, the ConfigMap mounted as a directory, securityContext, small
 resources, revision history), the RBAC (no wildcard; every API request of
 api_calls.txt granted; nothing else granted; resourceNames wherever Kubernetes
 allows them), the ConfigMap's rollguard.yaml through `rollguard --check-config`,
-and the environment's log level, rollback mode and thresholds.
+the environment's log level, rollback mode and thresholds, and the NetworkPolicy
+(ingress only; the sidecar's port from the workload's own pods and Prometheus,
+nobody else; the app's ports left open).
 """
 import argparse
 import json
@@ -360,6 +362,124 @@ def check_pod(label, wl, objs, hash_label):
     return cm, roles[0] if roles else None
 
 
+# --- NetworkPolicy --------------------------------------------------------------
+
+# The Prometheus Operator labels its Prometheus pods so; the PodMonitor's scrapes
+# come from them.
+PROMETHEUS_POD = {"app.kubernetes.io/name": "prometheus"}
+
+
+def port_matches(entry, container_port):
+    """Does a NetworkPolicy port entry cover this containerPort (number or name)?"""
+    if entry.get("protocol", "TCP") != container_port.get("protocol", "TCP"):
+        return False
+    p = entry.get("port")
+    if p is None:
+        return True
+    if isinstance(p, str):
+        return p == container_port.get("name")
+    end = entry.get("endPort", p)
+    return p <= container_port["containerPort"] <= end
+
+
+def rule_covers(rule, container_port):
+    ports = rule.get("ports")
+    return not ports or any(port_matches(e, container_port) for e in ports)
+
+
+def listen_port(cfg, key, default):
+    v = dig(cfg, key)
+    if v is None:
+        return default
+    if isinstance(v, int):
+        return v
+    m = re.search(r":(\d+)$", str(v))
+    return int(m.group(1)) if m else None
+
+
+def check_network_policy(label, wl, objs, cfg):
+    """The NetworkPolicy of the workload: ingress only; the sidecar's port from the
+    workload's own pods (GET /summary) and from Prometheus, nobody else; the app's
+    ports left as open as without a policy."""
+    sel = wl["spec"]["selector"].get("matchLabels", {})
+    tmpl = wl["spec"]["template"]["metadata"].get("labels", {})
+    ns = wl["metadata"].get("namespace")
+    pols = [p for p in by_kind(objs, "NetworkPolicy")
+            if p["metadata"].get("namespace") == ns
+            and not p["spec"].get("podSelector", {}).get("matchExpressions")
+            and all(tmpl.get(k) == v
+                    for k, v in p["spec"].get("podSelector", {}).get("matchLabels", {}).items())]
+    if not check(len(pols) == 1 and pols[0]["spec"]["podSelector"].get("matchLabels") == sel,
+                 "%s: one NetworkPolicy selects the pods by the Deployment's selector %s"
+                 % (label, json.dumps(sel, sort_keys=True)),
+                 ["NetworkPolicy %s podSelector %s" % (p["metadata"]["name"],
+                                                       json.dumps(p["spec"]["podSelector"]))
+                  for p in pols] or ["none selects the pods"]):
+        return
+    pol = pols[0]
+    name = pol["metadata"]["name"]
+    spec = pol["spec"]
+    check(spec.get("policyTypes") == ["Ingress"] and "egress" not in spec,
+          "%s: NetworkPolicy %s restricts ingress only (egress unrestricted)" % (label, name),
+          ["policyTypes %r%s" % (spec.get("policyTypes"),
+                                 ", egress rules" if "egress" in spec else "")])
+    rules = spec.get("ingress", [])
+    containers = wl["spec"]["template"]["spec"]["containers"]
+    side = [c for c in containers if c["name"] == SIDE][0]
+    side_ports = [p for p in side.get("ports", []) if p.get("name") == "rollguard"]
+    if not check(bool(side_ports), "%s: NetworkPolicy %s: the sidecar has a port named rollguard"
+                 % (label, name)):
+        return
+    sp = side_ports[0]
+    port = sp["containerPort"]
+    # What the sidecar serves and asks its peers on: listen, and analysis.control.port
+    # (0 or absent: the listen port).
+    want = {listen_port(cfg, "listen", 8080)}
+    control = dig(cfg, "analysis.control.port")
+    if control:
+        want.add(control)
+    check(want == {port}, "%s: NetworkPolicy %s: rollguard.yaml's listen (and "
+          "analysis.control.port) is the port %d it admits" % (label, name, port),
+          ["rollguard.yaml ports %s, the sidecar's port rollguard is %d" % (sorted(want), port)])
+
+    def same_workload(peer):
+        return (set(peer) == {"podSelector"}
+                and peer["podSelector"].get("matchLabels") == sel
+                and not peer["podSelector"].get("matchExpressions"))
+
+    def prometheus(peer):
+        return (set(peer) == {"namespaceSelector", "podSelector"}
+                and peer["podSelector"].get("matchLabels") == PROMETHEUS_POD
+                and bool(peer["namespaceSelector"].get("matchLabels")
+                         or peer["namespaceSelector"].get("matchExpressions")))
+
+    covering = [r for r in rules if rule_covers(r, sp)]
+    peers = [peer for r in covering for peer in r.get("from", [])]
+    check(any(same_workload(p) for p in peers),
+          "%s: NetworkPolicy %s admits port %d/TCP from the workload's own pods (/summary)"
+          % (label, name, port), [json.dumps(r) for r in covering] or ["no rule covers it"])
+    loose = ["a rule with no `from` (every source): %s" % json.dumps(r)
+             for r in covering if not r.get("from")]
+    loose += ["peer %s" % json.dumps(p) for p in peers
+              if not same_workload(p) and not prometheus(p)]
+    check(not loose, "%s: NetworkPolicy %s admits port %d/TCP from nobody else but Prometheus"
+          % (label, name, port), loose)
+    if by_kind(objs, "PodMonitor"):
+        check(any(prometheus(p) for p in peers),
+              "%s: NetworkPolicy %s admits Prometheus (PodMonitor rendered) on port %d"
+              % (label, name, port),
+              ["want a peer with a namespaceSelector and podSelector %s"
+               % json.dumps(PROMETHEUS_POD)])
+    cut = []
+    for c in containers:
+        if c["name"] == SIDE:
+            continue
+        for cp in c.get("ports", []):
+            if not any(rule_covers(r, cp) and not r.get("from") for r in rules):
+                cut.append("%s port %s/%d" % (c["name"], cp.get("name", "-"), cp["containerPort"]))
+    check(not cut, "%s: NetworkPolicy %s leaves the app's ports open" % (label, name), cut)
+
+
 def image_tag(side):
     image = side.get("image", "")
     return image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
@@ -541,6 +661,7 @@ def main():
                 check_config(label, cm, a.binary)
                 cfg = yaml_to_obj(yaml2json, cm["data"]["rollguard.yaml"])
                 check_environment(env, cfg, d["spec"].get("replicas", 1))
+                check_network_policy(label, d, objs, cfg)
             side = [c for c in d["spec"]["template"]["spec"]["containers"]
                     if c["name"] == SIDE][0]
             check(image_tag(side) == version,

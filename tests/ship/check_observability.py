@@ -110,7 +110,7 @@ def check_rules(objs, root, work):
     alerts = [r for g in groups for r in g["rules"] if "alert" in r]
     want = {"RollguardRollbackTriggered", "RollguardVerdictFailRollbackSkipped",
             "RollguardKubeAPIErrors", "RollguardConfigReloadFailed", "RollguardAppLivenessFailing",
-            "RollguardMetricsUnreadable"}
+            "RollguardMetricsUnreadable", "RollguardRollbackWithheld"}
     missing = want - {a["alert"] for a in alerts}
     if missing:
         problems.append("missing alerts: " + ", ".join(sorted(missing)))
@@ -125,8 +125,8 @@ def check_rules(objs, root, work):
         if "#" in rb and rb.split("#", 1)[1] not in anchors:
             problems.append("%s: runbook anchor %s is not a heading of README.md"
                             % (a["alert"], rb))
-    check(not problems, "alerts cover rollbacks, FAIL-but-skipped, API errors, config reloads "
-          "and probes, each with severity, summary, description and a runbook in README.md",
+    check(not problems, "alerts cover rollbacks, FAIL-but-skipped, withheld rollbacks, API errors, "
+          "config reloads and probes, each with severity, summary, description and a runbook in README.md",
           problems)
     return [("alert " + a["alert"], a["expr"]) for a in alerts]
 

@@ -37,6 +37,16 @@ def rule(objs, resource):
     return next(r for r in role(objs)["rules"] if resource in r["resources"])
 
 
+def netpol(objs):
+    return next(o for o in objs if o["kind"] == "NetworkPolicy")
+
+
+def netpol_rule_from(objs, key):
+    """The NetworkPolicy's ingress rule whose first peer has `key`."""
+    return next(r for r in netpol(objs)["spec"]["ingress"]
+                if r.get("from") and key in r["from"][0] and len(r["from"][0]) == 1)
+
+
 def cm(objs):
     return next(o for o in objs if o["kind"] == "ConfigMap"
                 and "rollguard.yaml" in o.get("data", {}))
@@ -109,6 +119,33 @@ MUTATIONS = [
                                              and "create" in r["verbs"])])),
     ("delete deployments granted", "grants nothing the sidecar does not use",
      lambda o: rule(o, "deployments")["verbs"].append("delete")),
+    ("pods list not granted", "grants every API request",
+     lambda o: rule(o, "pods").update(verbs=["get"])),
+    ("pods watch granted", "grants nothing the sidecar does not use",
+     lambda o: rule(o, "pods")["verbs"].append("watch")),
+    ("NetworkPolicy removed", "one NetworkPolicy selects the pods",
+     lambda o: o.remove(netpol(o))),
+    ("NetworkPolicy selecting other pods", "one NetworkPolicy selects the pods",
+     lambda o: netpol(o)["spec"]["podSelector"].update(matchLabels={"app": "other"})),
+    ("NetworkPolicy restricting egress", "restricts ingress only",
+     lambda o: netpol(o)["spec"].update(policyTypes=["Ingress", "Egress"])),
+    ("/summary admitted from another app's pods", "from the workload's own pods",
+     lambda o: netpol_rule_from(o, "podSelector")["from"][0]["podSelector"].update(
+         matchLabels={"app.kubernetes.io/name": "other"})),
+    ("rollguard port open to every source", "from nobody else but Prometheus",
+     lambda o: netpol(o)["spec"]["ingress"].append({"ports": [{"port": 8080}]})),
+    ("rollguard port open to a whole namespace", "from nobody else but Prometheus",
+     lambda o: netpol_rule_from(o, "podSelector")["from"].append(
+         {"namespaceSelector": {}})),
+    ("Prometheus not admitted", "admits Prometheus",
+     lambda o: netpol(o)["spec"].update(ingress=[r for r in netpol(o)["spec"]["ingress"]
+                                                 if "namespaceSelector" not in
+                                                 (r.get("from") or [{}])[0]])),
+    ("the app's port cut off", "leaves the app's ports open",
+     lambda o: netpol(o)["spec"].update(ingress=[r for r in netpol(o)["spec"]["ingress"]
+                                                 if r.get("from")])),
+    ("rollguard listening on another port", "is the port 8080 it admits",
+     lambda o: sub_cfg(o, 'listen: "0.0.0.0:8080"', 'listen: "0.0.0.0:9090"')),
     ("an unknown config key", "passes rollguard --check-config",
      lambda o: sub_cfg(o, "analysis:\n", "analysis:\n  windwo: 5m\n")),
     ("admin endpoint on all interfaces", "passes rollguard --check-config",
