@@ -10,7 +10,9 @@
  *
  * 1. Steady state, per pod per 5 minutes: the identity walk at each pod
  *    start (pod, ReplicaSet, owner; plus one Lease read for a pod of a fresh
- *    revision), amortised over the rollouts per day, and the baseline
+ *    revision, and the LIST of pods that finds its concurrent control:
+ *    CONTROL_LISTS per rollout, at most ROLLBACK_CONTROL_LISTS_MAX when the
+ *    stable pods stop answering), amortised over the rollouts per day, and the baseline
  *    publication (GET + PUT of the Lease, by about ROLLBACK_PUBLISHERS pods
  *    of a Deployment per interval). No polling: verdicts that are not FAIL
  *    cost nothing.
@@ -30,8 +32,9 @@
 #include "sidecar/rollback/lease.h"
 #include "sidecar/rollback/rollback.h"
 
-#define START_GETS 3   /* pod, ReplicaSet, Deployment */
-#define LEADER_EXTRA 6 /* GET Deployment, LIST RS, PATCH, POST Event, GET+PUT Lease release */
+#define START_GETS 3    /* pod, ReplicaSet, Deployment */
+#define CONTROL_LISTS 1 /* LIST pods once per rollout while the stable pods answer */
+#define LEADER_EXTRA 6  /* GET Deployment, LIST RS, PATCH, POST Event, GET+PUT Lease release */
 #define LATENCY_MS 8
 #define MAX_PODS 2000
 
@@ -47,10 +50,12 @@ static double rnd(void)
 
 /* --- part 1: steady state --------------------------------------------------- */
 
-static double steady_per_pod_5min(const struct cfg *c, unsigned replicas, double rollouts_per_day)
+static double steady_per_pod_5min(const struct cfg *c, unsigned replicas, double rollouts_per_day,
+                                  unsigned lists)
 {
     double p = ROLLBACK_PUBLISHERS / (double)replicas;
-    double per_day_start = rollouts_per_day * (START_GETS + 1); /* + the Lease read */
+    /* + the Lease read and the control's LISTs of pods */
+    double per_day_start = rollouts_per_day * (START_GETS + 1 + lists);
     double pubs_per_day = 86400000.0 / c->rollback.baseline_publish_interval_ms;
     double per_day_pub = pubs_per_day * (p > 1 ? 1 : p) * 2; /* GET + PUT */
 
@@ -209,15 +214,23 @@ int main(void)
            c->analysis.interval_ms / 1000,
            c->rollback.quorum ? "explicit" : "auto (a majority; the burst rows pin 1 and 3)");
     printf("Steady state (healthy traffic)\n");
-    printf("%-10s %-12s %-14s %-22s %-16s\n", "replicas", "deployments", "rollouts/day",
-           "req/pod/5min", "fleet req/s");
+    printf("%-10s %-12s %-14s %-22s %-16s %-22s\n", "replicas", "deployments", "rollouts/day",
+           "req/pod/5min", "fleet req/s", "req/pod/5min (worst)");
     for (size_t r = 0; r < sizeof(rollouts) / sizeof(rollouts[0]); r++)
         for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-            double v = steady_per_pod_5min(c, sizes[i], rollouts[r]);
+            double v = steady_per_pod_5min(c, sizes[i], rollouts[r], CONTROL_LISTS);
+            double w = steady_per_pod_5min(c, sizes[i], rollouts[r], ROLLBACK_CONTROL_LISTS_MAX);
 
-            printf("%-10u %-12u %-14.0f %-22.4f %-16.3f\n", sizes[i], 10000 / sizes[i], rollouts[r],
-                   v, v * 10000 / 300.0);
+            printf("%-10u %-12u %-14.0f %-22.4f %-16.3f %-22.4f\n", sizes[i], 10000 / sizes[i],
+                   rollouts[r], v, v * 10000 / 300.0, w);
         }
+    printf("\nPer pod of a new revision, per healthy rollout: %d API requests (identity %d, Lease "
+           "read 1, LIST of pods %d; at most %d when the stable pods stop answering: %d), no "
+           "other API request while its verdicts are not FAIL; GET /summary to %u stable pods "
+           "per %us interval goes to the pods, not the API server\n",
+           START_GETS + 1 + CONTROL_LISTS, START_GETS, CONTROL_LISTS, ROLLBACK_CONTROL_LISTS_MAX,
+           START_GETS + 1 + ROLLBACK_CONTROL_LISTS_MAX, c->analysis.control.pods,
+           c->analysis.interval_ms / 1000);
     printf("\nOne bad rollout (every pod of the new revision turns FAIL within two intervals)\n");
     printf("%-10s %-8s %-18s %-10s %-14s\n", "replicas", "quorum", "req/pod (burst)", "PATCHes",
            "burst seconds");
