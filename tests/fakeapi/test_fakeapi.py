@@ -895,6 +895,64 @@ class Semantics(Base):
         self.assertBody(r, 415, B_415)
         self.assertEqual(self.req("DELETE", LEASES).status, 405)
 
+    def test_pods_list_for_the_control_and_withheld_event(self):
+        """What rollback_control_pods and rollback_on_withheld rely on: a label-selected
+        LIST of pods (equality and set-based, limit/continue) and 409 AlreadyExists on a
+        second Event of the same name, with the real Status body; 422 on a name that is
+        not a DNS subdomain."""
+        pods = "/api/v1/namespaces/prod/pods"
+
+        def pod(name, h, ready="True", ip="10.244.5.1"):
+            return {"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": name, "namespace": "prod",
+                                 "labels": {"app": "web", "pod-template-hash": h}},
+                    "spec": {"containers": [{"name": "app", "image": "registry.example/web:v1"}]},
+                    "status": {"phase": "Running", "podIP": ip,
+                               "conditions": [{"type": "Ready", "status": ready}]}}
+        for i in range(3):
+            self.fa.put_object(pod("web-5d8f7c9b6d-s%d" % i, "5d8f7c9b6d", ip="10.244.5.%d" % i))
+        self.fa.put_object(pod("web-5d8f7c9b6d-u", "5d8f7c9b6d", ready="False"))
+        self.fa.put_object(dict(pod("other-1", "5d8f7c9b6d"),
+                                metadata={"name": "other-1", "namespace": "prod",
+                                          "labels": {"app": "other", "pod-template-hash": "1"}}))
+        seen, cont, pages = [], None, 0
+        while True:
+            q = {"labelSelector": "app=web", "limit": "2"}
+            if cont:
+                q["continue"] = cont
+            r = self.req("GET", pods + "?" + urllib.parse.urlencode(q))
+            self.assertEqual(r.status, 200, r.raw)
+            self.assertEqual(r.json["kind"], "PodList")
+            pages += 1
+            seen += [(i["metadata"]["name"],
+                      (i["status"].get("conditions") or [{}])[0].get("status"),
+                      i["status"].get("podIP")) for i in r.json["items"]]
+            cont = r.json["metadata"].get("continue")
+            if not cont:
+                break
+        self.assertEqual(pages, 3)
+        names = [n for n, _, _ in seen]
+        self.assertEqual(len(names), 6)  # 4 above + the seed's two pods of 7c5d9f8b4
+        self.assertNotIn("other-1", names)
+        self.assertIn(("web-5d8f7c9b6d-s0", "True", "10.244.5.0"), seen)
+        self.assertIn(("web-5d8f7c9b6d-u", "False", "10.244.5.1"), seen)
+        r = self.req("GET", pods + "?" + urllib.parse.urlencode(
+            {"labelSelector": "app in (web),pod-template-hash notin (7c5d9f8b4)", "limit": "500"}))
+        self.assertEqual(sorted(i["metadata"]["name"] for i in r.json["items"]),
+                         ["web-5d8f7c9b6d-s0", "web-5d8f7c9b6d-s1", "web-5d8f7c9b6d-s2",
+                          "web-5d8f7c9b6d-u"])
+        # the withheld Event: one name for every pod of the revision
+        name = "web.rollguard-withheld.7c5d9f8b4"
+        ev = core_event(name=name, reason="RollbackWithheld", type="Warning")
+        self.assertEqual(self.req("POST", EVENTS, ev).status, 201)
+        self.assertBody(self.req("POST", EVENTS, ev), 409,
+                        '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+                        '"message":"events \\"%s\\" already exists","reason":"AlreadyExists",'
+                        '"details":{"name":"%s","kind":"events"},"code":409}' % (name, name))
+        r = self.req("POST", EVENTS, core_event(name="Web_Withheld"))
+        self.assertEqual(r.status, 422)
+        self.assertEqual(r.json["details"]["causes"][0]["field"], "metadata.name")
+
     def test_rv_monotonic_and_plain_http(self):
         rvs = []
         for i in range(3):

@@ -43,6 +43,14 @@ BODY_TYPES_BUILTIN = ["application/json", "application/yaml", "application/vnd.k
 BODY_TYPES_CUSTOM = ["application/json", "application/yaml"]
 
 
+
+DNS1123_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+DNS1123_SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                         "characters, '-' or '.', and must start and end with an alphanumeric "
+                         "character (e.g. 'example.com', regex used for validation is '"
+                         + DNS1123_SUBDOMAIN + "')")
+
+
 class Response:
     def __init__(self, code, body, headers=None, content_type="application/json"):
         self.code = code
@@ -728,6 +736,12 @@ class API:
                     causes.append(field_invalid("series.count", "", "should be at least 2"))
                 if not series.get("lastObservedTime"):
                     causes.append(field_required("series.lastObservedTime"))
+        # metadata.name: NameIsDNSSubdomain, as ValidateObjectMetaAccessor checks it
+        if name and len(name) > 253:
+            causes.append(field_invalid("metadata.name", name,
+                                        "must be no more than 253 characters"))
+        elif name and not re.fullmatch(DNS1123_SUBDOMAIN, name):
+            causes.append(field_invalid("metadata.name", name, DNS1123_SUBDOMAIN_MSG))
         if ns and not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*"
                                    r"[a-z0-9])?)*", ns):
             causes.append(field_invalid("namespace", ns, "a lowercase RFC 1123 subdomain must "
