@@ -332,14 +332,21 @@ void peers_tick(struct peers *p, int64_t now_ms)
     p->fn(p->have_view ? &p->view : NULL, p->why, p->arg);
 }
 
+/* ,"key":"value" (the first key without the comma when first). */
+static void peers_str(struct buf *b, const char *key, const char *v)
+{
+    buf_printf(b, ",\"%s\":\"", key);
+    buf_json_escape(b, v ? v : "");
+    buf_puts(b, "\"");
+}
+
 void peers_render_status(const struct peers *p, struct buf *b)
 {
-    buf_printf(b, "\"control\":{\"enabled\":%s,\"in_use\":%s,\"reason\":",
+    buf_printf(b, "\"control\":{\"enabled\":%s,\"in_use\":%s",
                p->cfg->analysis.control.enabled ? "true" : "false",
                p->have_view ? "true" : "false");
-    buf_json_escape(b, p->have_view ? "" : p->why);
-    buf_puts(b, ",\"revision\":");
-    buf_json_escape(b, p->stable);
+    peers_str(b, "reason", p->have_view ? "" : p->why);
+    peers_str(b, "revision", p->stable);
     if (p->have_view)
         buf_printf(b, ",\"asked\":%u,\"answered\":%u,\"degraded\":%u", p->view.asked,
                    p->view.answered, p->view.degraded);
@@ -347,15 +354,13 @@ void peers_render_status(const struct peers *p, struct buf *b)
     for (unsigned i = 0; i < p->npods; i++) {
         const struct peers_pod *q = &p->pods[i];
 
-        buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
+        buf_puts(b, i ? ",{\"name\":\"" : "{\"name\":\"");
         buf_json_escape(b, q->pod.name);
-        buf_puts(b, ",\"ip\":");
-        buf_json_escape(b, q->pod.ip);
-        buf_puts(b, ",\"result\":");
-        buf_json_escape(b,
-                        q->last == PEERS_RESULT_COUNT ? "not asked" : peers_result_name(q->last));
-        buf_puts(b, ",\"error\":");
-        buf_json_escape(b, q->error);
+        buf_puts(b, "\"");
+        peers_str(b, "ip", q->pod.ip);
+        peers_str(b, "result",
+                  q->last == PEERS_RESULT_COUNT ? "not asked" : peers_result_name(q->last));
+        peers_str(b, "error", q->error);
         buf_puts(b, "}");
     }
     buf_puts(b, "]}");
