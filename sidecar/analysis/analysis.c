@@ -584,8 +584,8 @@ static double analysis_control_seconds(double v)
 
 /*
  * The rolling baseline's latency at q from the source the window's latency
- * came from, once it holds 4 * min_samples samples over a quarter of
- * baseline_window (the rule's own bar); NaN otherwise.
+ * came from, once it holds 4 * min_samples samples over the span the rule
+ * needs (analysis_rolling_spans); NaN otherwise.
  */
 static double analysis_control_base_latency(const struct analysis *a,
                                             enum control_latency_source src)
