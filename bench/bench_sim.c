@@ -51,9 +51,25 @@
  *    the references start their analysis run at the fault (failure counts
  *    from zero, in their favour), rollguard has run for 25-35 minutes.
  *
- * Usage: bench_sim [--quick] [--days N] [--runs N] [--seed N] [--only SUBSTR]
+ * Two populations (rollout rows): one app, three pods of the stable revision
+ * (the control, analyses running from 40 min before the rollout) and three
+ * pods of the new revision (from the rollout, for the 30 min guard window), on
+ * one time axis with shared fault modifiers. Each interval a round reads the
+ * control pods' summaries (analysis_control_summary), pools them
+ * (control_pool) and hands the previous round's view to the release pods
+ * (analysis_set_control: one interval stale, as over the network); control
+ * pod 0's baseline summary, taken at a random time in the 15 min before the
+ * rollout, is the published baseline (analysis_set_stable_baseline). Every
+ * release pod runs three analyses on the same data: control and published,
+ * control only, published only (today's behaviour). A rollback is FAIL votes
+ * of a quorum (auto: a majority, 2 of 3) within the vote TTL; the references
+ * judge the release pods' summed series.
+ *
+ * Usage: bench_sim [--quick] [--days N] [--runs N] [--trials N] [--seed N]
+ *                  [--only SUBSTR] [--rollout-only | --no-rollout]
  *                  [--aligned | --unaligned] [--verbose] [--trace] [--json FILE]
- * The default (full) run takes about 6 CPU minutes and exits 1 when an
+ * --trials: rollouts per rollout row without a release fault (default 6000;
+ * fault rows take --runs). The default (full) run takes about 10 CPU minutes and exits 1 when an
  * acceptance check fails; --quick (100 pod-days, 40 runs, ~20 s) is a
  * smoke run that exits 0 once it completes. --unaligned puts ticks on a
  * timer independent of the scrapes; --verbose prints each false rollback
@@ -73,6 +89,8 @@
 
 #include "config/cfg.h"
 #include "sidecar/analysis/analysis.h"
+#include "sidecar/analysis/attribution.h"
+#include "sidecar/analysis/control.h"
 #include "sidecar/daemon.h"
 
 #define NB 12
@@ -269,6 +287,37 @@ struct scenario {
     bool tolerance;    /* a change the rules must not roll back (30 min watched) */
 };
 
+/*
+ * A rollout (two populations on one time axis): control pods of the stable
+ * revision run from RO_CONTROL_LEAD before the rollout, release pods from
+ * the rollout on, for the guard window. Faults shared by both populations
+ * start at shared_at (seconds from the rollout); a release fault is there
+ * from the release pods' start.
+ */
+struct rollout {
+    const char *name;
+    bool fault;       /* a release-side fault: time to detect; else false rollbacks */
+    double rate, err; /* per pod, req/s and healthy error rate */
+    double shared_at; /* NAN: no shared fault */
+    double shared_mult, shared_err;
+    double rel_mult, rel_err; /* 1 / 0: none */
+    bool drift;               /* time of day: published at night, rolled out at the peak */
+};
+
+#define RO_GUARD_S 1800.0         /* rollback.guard_window */
+#define RO_CONTROL_LEAD 2400.0    /* control pods' analyses start this long before */
+#define RO_PUBLISH_S 900.0        /* rollback.baseline_publish_interval */
+#define RO_VOTE_TTL_S 600.0       /* rollback.h's ROLLBACK_VOTE_TTL_S */
+#define RO_NCONTROL 3             /* control pods asked each round */
+#define RO_NRELEASE 3             /* release pods; quorum auto = 2 */
+#define DRIFT_RAMP_S (3 * 3600.0) /* night to morning peak */
+#define DRIFT_NIGHT_RATE 1.0
+#define DRIFT_PEAK_RATE 20.0
+#define DRIFT_PEAK_MULT 1.6
+#define DRIFT_NIGHT_ERR 0.01
+#define DRIFT_PEAK_ERR 0.015
+#define DRIFT_NIGHT_RUN_S 1200.0 /* the night pod that publishes the baseline */
+
 /* ---- the simulated pod -------------------------------------------------------------- */
 
 struct refsample {
@@ -293,9 +342,20 @@ struct flagger {
     double decided;
 };
 
+struct rollout;
+
+#define NVAR 3 /* rollguard variants fed the same release pod's data (rollout rows) */
+
 struct pod {
     struct rng rng;
     const struct scenario *sc;
+    /* rollout rows (two populations): the scenario, the rollout's time, the population */
+    const struct rollout *ro;
+    double ro_at;
+    bool release, is_night; /* a release pod; the night pod that publishes (time of day) */
+    /* release pods: the analyses of variants 1.. on the same data (an is variant 0) */
+    struct analysis var[NVAR - 1];
+    unsigned nvar;
     /* traffic */
     bool diurnal;
     double peak, night, rate_const;
@@ -372,6 +432,33 @@ static void pod_base_probs(struct pod *p, double mult)
     p->base_mult = mult;
 }
 
+/* A rollout pod's request rate, latency multiplier and error rate at t. */
+static void ro_conditions(const struct pod *p, double t, double *rate, double *mult, double *err)
+{
+    const struct rollout *ro = p->ro;
+
+    *rate = ro->rate;
+    *mult = 1;
+    *err = ro->err;
+    if (ro->drift) {
+        double x =
+            p->is_night ? 0 : fmin(1, fmax(0, (t - (p->ro_at - DRIFT_RAMP_S)) / DRIFT_RAMP_S));
+        *rate = DRIFT_NIGHT_RATE + (DRIFT_PEAK_RATE - DRIFT_NIGHT_RATE) * x;
+        *mult = 1 + (DRIFT_PEAK_MULT - 1) * x;
+        *err = DRIFT_NIGHT_ERR + (DRIFT_PEAK_ERR - DRIFT_NIGHT_ERR) * x;
+    }
+    if (!p->is_night && !isnan(ro->shared_at) && t >= p->ro_at + ro->shared_at) {
+        *mult *= ro->shared_mult;
+        if (ro->shared_err > 0)
+            *err = fmax(*err, ro->shared_err);
+    }
+    if (p->release) {
+        *mult *= ro->rel_mult;
+        if (ro->rel_err > 0)
+            *err = ro->rel_err;
+    }
+}
+
 /* Generates the app's traffic over (gen_t, t1] in one piece of constant state. */
 static void pod_generate_span(struct pod *p, double t1)
 {
@@ -387,11 +474,17 @@ static void pod_generate_span(struct pod *p, double t1)
         p->noise = exp(0.15 * rng_normal(&p->rng));
         p->noise_until = tm + 60;
     }
-    lambda = pod_rate(p, tm) * p->noise;
-    if (tm >= p->fault_at) {
-        mult = p->sc->fault_mult;
-        if (p->sc->fault_err > 0)
-            err = p->sc->fault_err;
+    if (p->ro) {
+        double rate;
+        ro_conditions(p, tm, &rate, &mult, &err);
+        lambda = rate * p->noise;
+    } else {
+        lambda = pod_rate(p, tm) * p->noise;
+        if (tm >= p->fault_at) {
+            mult = p->sc->fault_mult;
+            if (p->sc->fault_err > 0)
+                err = p->sc->fault_err;
+        }
     }
     if (tm - p->started_at < 120) {
         double age = tm - p->started_at;
@@ -516,6 +609,8 @@ static void pod_scrape(struct pod *p, double t)
         if (p->have_prev) {
             d.valid = false;
             analysis_observe_delta(&p->an, &d, (int64_t)(t * 1000));
+            for (unsigned k = 0; k < p->nvar; k++)
+                analysis_observe_delta(&p->var[k], &d, (int64_t)(t * 1000));
         }
         return;
     }
@@ -549,6 +644,8 @@ static void pod_scrape(struct pod *p, double t)
             prev_inc = ci > prev_inc ? ci : prev_inc;
         }
         analysis_observe_delta(&p->an, &d, (int64_t)(t * 1000));
+        for (unsigned k = 0; k < p->nvar; k++)
+            analysis_observe_delta(&p->var[k], &d, (int64_t)(t * 1000));
     }
     p->have_prev = true;
     p->prev_t = t;
@@ -570,6 +667,8 @@ static void pod_probe(struct pod *p, double t)
         p->live_fail++;
     }
     analysis_observe_probe(&p->an, lat, ok, p->live_fail, (int64_t)(t * 1000));
+    for (unsigned k = 0; k < p->nvar; k++)
+        analysis_observe_probe(&p->var[k], lat, ok, p->live_fail, (int64_t)(t * 1000));
 }
 
 /* ---- reference policies --------------------------------------------------------------- */
@@ -929,6 +1028,390 @@ static void run_faults(const struct scenario *sc, unsigned runs, uint64_t seed,
     }
 }
 
+/* ---- two populations: a rollout against its concurrent control ------------------------------ */
+
+/* The rollguard variants a release pod runs side by side on the same data. */
+enum { VAR_CP, VAR_C, VAR_P };
+static const char *const var_name[NVAR] = {"control+published", "control, no published",
+                                           "published only"};
+
+struct ro_result {
+    const struct rollout *ro;
+    unsigned trials, no_published;
+    double pod_days; /* trials x guard window */
+    /* per variant: fleet rollbacks (quorum auto), release pods with a FAIL, FAILs withheld */
+    unsigned fleet[NVAR], pod_fails[NVAR];
+    uint64_t withheld[NVAR], not_worse[NVAR];
+    unsigned refs[POL_N];      /* reference rollbacks (index 0 unused) */
+    double *ttd[NVAR + POL_N]; /* fault rows: variants, then references 1..3 */
+    unsigned detected[NVAR + POL_N], pre_fault[NVAR];
+    double p50[NVAR + POL_N], p90[NVAR + POL_N];
+};
+
+/* When the fault a rollout row times starts (a release fault: the rollout). */
+static double ro_fault_at(const struct rollout *ro)
+{
+    return RO_CONTROL_LEAD + (ro->rel_mult != 1 || ro->rel_err > 0 ? 0 : ro->shared_at);
+}
+
+static void ro_pod_init(struct pod *p, const struct rollout *ro, uint64_t seed, double ro_at,
+                        double start, bool release, bool night, double median, double sigma)
+{
+    static const struct scenario dummy = {"rollout", SIM_FAULT, 0, 0, 0, 0, 0, 1};
+
+    memset(p, 0, sizeof(*p));
+    rng_seed(&p->rng, seed);
+    p->sc = &dummy;
+    p->ro = ro;
+    p->ro_at = ro_at;
+    p->release = release;
+    p->is_night = night;
+    p->ap = sim_params();
+    p->median = median;
+    p->sigma = sigma;
+    p->base_mult = -1;
+    p->up = true;
+    p->started_at = release ? start : -1e9; /* a release pod starts cold */
+    p->gen_t = start;
+    p->fault_at = night || isnan(ro->shared_at) ? INFINITY : ro_at + ro->shared_at;
+    p->next_restart = p->next_gap = p->up_at = INFINITY;
+    p->rg_decided = -1;
+    pod_analysis_start(p, start);
+    if (release) {
+        p->nvar = NVAR - 1;
+        for (unsigned k = 0; k < p->nvar; k++)
+            if (analysis_init(&p->var[k], &p->ap, (int64_t)(start * 1000)) < 0) {
+                fprintf(stderr, "analysis_init failed\n");
+                exit(1);
+            }
+    }
+}
+
+static void ro_pod_done(struct pod *p)
+{
+    analysis_done(&p->an);
+    for (unsigned k = 0; k < p->nvar; k++)
+        analysis_done(&p->var[k]);
+}
+
+/* The analysis of variant v of a release pod. */
+static struct analysis *ro_var(struct pod *p, int v)
+{
+    return v == 0 ? &p->an : &p->var[v - 1];
+}
+
+/* Event times of one pod. */
+struct ro_clock {
+    double scrape, probe, tick;
+};
+
+static void ro_clock_init(struct pod *p, struct ro_clock *c, double start, bool aligned)
+{
+    double ph = SCRAPE_S * rng_u01(&p->rng);
+    c->scrape = start + ph;
+    c->probe = start + PROBE_S * rng_u01(&p->rng);
+    c->tick = aligned ? c->scrape + 0.001 + 5.0 * (rng_u01(&p->rng) < 0.5)
+                      : start + 10.0 * rng_u01(&p->rng);
+}
+
+/*
+ * One rollout: RO_NCONTROL control pods from R - RO_CONTROL_LEAD, RO_NRELEASE
+ * release pods from R to R + RO_GUARD_S, one app (median, sigma) for all. Every
+ * interval a round reads the control pods' summaries and pools them
+ * (control_pool); the release pods get the previous round's view (one
+ * interval stale). A control pod's baseline is published at a random time in
+ * the publish interval before R (drift: a night pod's, hours before).
+ * Fills dec[] (fleet rollback time per variant and reference, -1 none) and
+ * the per-variant counters of r.
+ */
+static void ro_trial(const struct rollout *ro, uint64_t seed, const struct sim_opts *o,
+                     struct ro_result *r, double *dec)
+{
+    static struct pod ctl[RO_NCONTROL], rel[RO_NRELEASE], agg, night;
+    struct ro_clock cc[RO_NCONTROL], rc[RO_NRELEASE];
+    struct rng trng;
+    const double R = RO_CONTROL_LEAD, end = R + RO_GUARD_S;
+    double median, sigma, t_pub, next_round, last_fail[NVAR][RO_NRELEASE];
+    struct baseline_summary pub;
+    bool have_pub = false, delivered = false, have_view = false, pod_failed[NVAR][RO_NRELEASE];
+    struct control_view view, next_view;
+    int64_t rollout_ms = (int64_t)(R * 1000);
+    uint32_t quorum = attribution_quorum(0, RO_NRELEASE, RO_NRELEASE);
+    struct verdict v;
+
+    rng_seed(&trng, seed);
+    median = exp(log(0.02) + rng_u01(&trng) * (log(0.2) - log(0.02)));
+    sigma = 0.4 + 0.4 * rng_u01(&trng);
+    t_pub = R - RO_PUBLISH_S * rng_u01(&trng);
+    next_round = R + 10.0 * rng_u01(&trng);
+    for (int k = 0; k < NVAR + POL_N; k++)
+        dec[k] = -1;
+    memset(pod_failed, 0, sizeof(pod_failed));
+    for (int k = 0; k < NVAR; k++)
+        for (int i = 0; i < RO_NRELEASE; i++)
+            last_fail[k][i] = -INFINITY;
+
+    /* drift: the baseline a stable pod published at night */
+    if (ro->drift) {
+        struct ro_clock nc;
+        ro_pod_init(&night, ro, seed * 31 + 7, R, 0, false, true, median, sigma);
+        ro_clock_init(&night, &nc, 0, o->aligned);
+        for (;;) {
+            double t = fmin(fmin(nc.scrape, nc.probe), nc.tick);
+            if (t >= DRIFT_NIGHT_RUN_S)
+                break;
+            if (t == nc.scrape) {
+                pod_scrape(&night, t);
+                nc.scrape += SCRAPE_S;
+            } else if (t == nc.probe) {
+                pod_probe(&night, t);
+                nc.probe += PROBE_S;
+            } else {
+                analysis_tick(&night.an, (int64_t)(t * 1000), &v);
+                nc.tick += 10.0;
+            }
+        }
+        have_pub = analysis_baseline_summary(&night.an, "stable", &pub) == 0;
+        ro_pod_done(&night);
+        t_pub = INFINITY;
+    }
+    for (int i = 0; i < RO_NCONTROL; i++) {
+        ro_pod_init(&ctl[i], ro, seed * 31 + (uint64_t)i, R, 0, false, false, median, sigma);
+        ro_clock_init(&ctl[i], &cc[i], 0, o->aligned);
+    }
+    for (int i = 0; i < RO_NRELEASE; i++) {
+        ro_pod_init(&rel[i], ro, seed * 31 + 16 + (uint64_t)i, R, R, true, false, median, sigma);
+        ro_clock_init(&rel[i], &rc[i], R, o->aligned);
+    }
+    /* the references: one analysis run over the release pods' summed series */
+    memset(&agg, 0, sizeof(agg));
+    {
+        double hp[NB];
+        lat_probs(median, sigma, 0, hp);
+        agg.ref_limit = 1.5 * lat_hist_quantile(hp, 0.5);
+    }
+    agg.argo[0].limit = 0;
+    agg.argo[1].limit = 3;
+    agg.argo[0].decided = agg.argo[1].decided = agg.fl.decided = -1;
+    agg.argo_next[0] = agg.argo_next[1] = R + 30 + REF_S * rng_u01(&trng);
+    agg.fl.next = R + 30 + REF_S * rng_u01(&trng);
+
+    for (;;) {
+        double t = fmin(next_round, t_pub);
+        int who = -1, what = 0; /* pod index (release pods after control), event */
+        t = fmin(t, fmin(fmin(agg.argo_next[0], agg.argo_next[1]), agg.fl.next));
+        for (int i = 0; i < RO_NCONTROL + RO_NRELEASE; i++) {
+            struct ro_clock *c = i < RO_NCONTROL ? &cc[i] : &rc[i - RO_NCONTROL];
+            double e[3] = {c->scrape, c->probe, c->tick};
+            for (int k = 0; k < 3; k++)
+                if (e[k] < t) {
+                    t = e[k];
+                    who = i;
+                    what = k;
+                }
+        }
+        if (t >= end)
+            break;
+        if (who >= 0) {
+            bool is_rel = who >= RO_NCONTROL;
+            struct pod *p = is_rel ? &rel[who - RO_NCONTROL] : &ctl[who];
+            struct ro_clock *c = is_rel ? &rc[who - RO_NCONTROL] : &cc[who];
+            if (what == 0) {
+                pod_scrape(p, t);
+                c->scrape += SCRAPE_S;
+                if (p == &rel[0]) {
+                    /* "Prometheus": the release pods' counters summed, every 5 s */
+                    struct refsample *sm = &agg.ring[agg.ring_head];
+                    memset(sm, 0, sizeof(*sm));
+                    sm->t = t;
+                    for (int i = 0; i < RO_NRELEASE; i++) {
+                        pod_generate(&rel[i], t);
+                        sm->req += rel[i].req;
+                        sm->err += rel[i].errs;
+                        for (int b = 0; b < NB; b++)
+                            sm->cum[b] += rel[i].cum[b];
+                    }
+                    agg.ring_head = (agg.ring_head + 1) % REFRING;
+                    if (agg.ring_n < REFRING)
+                        agg.ring_n++;
+                }
+            } else if (what == 1) {
+                pod_probe(p, t);
+                c->probe += PROBE_S;
+            } else {
+                c->tick += 10.0;
+                if (!is_rel) {
+                    analysis_tick(&p->an, (int64_t)(t * 1000), &v);
+                    continue;
+                }
+                for (int k = 0; k < NVAR; k++) {
+                    int i = who - RO_NCONTROL;
+                    unsigned votes = 0;
+                    analysis_tick(ro_var(p, k), (int64_t)(t * 1000), &v);
+                    r->withheld[k] += v.control.decision == ATTRIBUTION_WITHHOLD;
+                    r->not_worse[k] += v.control.decision == ATTRIBUTION_NOT_WORSE;
+                    if (v.outcome != VERDICT_FAIL)
+                        continue;
+                    last_fail[k][i] = t;
+                    if (!pod_failed[k][i]) {
+                        pod_failed[k][i] = true;
+                        r->pod_fails[k]++;
+                    }
+                    for (int j = 0; j < RO_NRELEASE; j++)
+                        votes += last_fail[k][j] > t - RO_VOTE_TTL_S;
+                    if (votes >= quorum && dec[k] < 0) {
+                        dec[k] = t;
+                        if (o->verbose && (!ro->fault || t < ro_fault_at(ro))) {
+                            char js[VERDICT_JSON_MAX];
+                            verdict_render_json(&v, js, sizeof(js));
+                            printf("  %s, %s: false rollback at %+.0fs: %s\n", ro->name,
+                                   var_name[k], t - R, js);
+                        }
+                    }
+                }
+            }
+            continue;
+        }
+        if (t == t_pub) {
+            have_pub = analysis_baseline_summary(&ctl[0].an, "stable", &pub) == 0;
+            t_pub = INFINITY;
+        } else if (t == next_round) {
+            struct control_summary sm[RO_NCONTROL];
+            unsigned n = 0;
+            /* the view read one interval ago reaches the release pods now */
+            for (int i = 0; i < RO_NRELEASE; i++)
+                for (int k = 0; k < NVAR; k++) {
+                    if (k == VAR_P)
+                        continue;
+                    if (have_view)
+                        analysis_set_control(ro_var(&rel[i], k), &view, NULL);
+                    else
+                        analysis_set_control(ro_var(&rel[i], k), NULL, "no control view read yet");
+                }
+            for (int i = 0; i < RO_NCONTROL; i++)
+                n += analysis_control_summary(&ctl[i].an, (int64_t)(t * 1000), &sm[n]) == 0;
+            have_view = control_pool(sm, n, RO_NCONTROL, "stable", (int64_t)(t * 1000), rollout_ms,
+                                     &next_view) == 0;
+            view = next_view;
+            next_round += 10.0;
+        } else {
+            if (t == agg.fl.next)
+                ref_flagger(&agg, t, true);
+            if (t == agg.argo_next[0] || t == agg.argo_next[1])
+                ref_argo(&agg, t, true);
+        }
+        /* the published baseline reaches the release pods when they start */
+        if (t >= R && have_pub) {
+            for (int i = 0; i < RO_NRELEASE; i++) {
+                analysis_set_stable_baseline(ro_var(&rel[i], VAR_CP), &pub);
+                analysis_set_stable_baseline(ro_var(&rel[i], VAR_P), &pub);
+            }
+            have_pub = false;
+            delivered = true;
+        }
+    }
+    r->no_published += !delivered;
+    dec[NVAR + POL_A0] = agg.argo[0].decided;
+    dec[NVAR + POL_A3] = agg.argo[1].decided;
+    dec[NVAR + POL_FL] = agg.fl.decided;
+    for (int i = 0; i < RO_NCONTROL; i++)
+        ro_pod_done(&ctl[i]);
+    for (int i = 0; i < RO_NRELEASE; i++)
+        ro_pod_done(&rel[i]);
+}
+
+static void run_rollout(const struct rollout *ro, unsigned trials, uint64_t seed,
+                        const struct sim_opts *o, struct ro_result *r)
+{
+    double fault_at = ro_fault_at(ro);
+
+    memset(r, 0, sizeof(*r));
+    r->ro = ro;
+    r->trials = trials;
+    r->pod_days = trials * RO_GUARD_S / DAY;
+    for (int k = 0; k < NVAR + POL_N; k++) {
+        if (k == NVAR)
+            continue; /* POL_RG: the variants stand for it */
+        r->ttd[k] = calloc(trials ? trials : 1, sizeof(double));
+        if (!r->ttd[k]) {
+            fprintf(stderr, "out of memory\n");
+            exit(2);
+        }
+    }
+    for (unsigned i = 0; i < trials; i++) {
+        double dec[NVAR + POL_N];
+        ro_trial(ro, seed * 7919 + i, o, r, dec);
+        for (int k = 0; k < NVAR + POL_N; k++) {
+            if (k == NVAR)
+                continue;
+            if (!ro->fault) {
+                if (k < NVAR)
+                    r->fleet[k] += dec[k] >= 0;
+                else
+                    r->refs[k - NVAR] += dec[k] >= 0;
+                continue;
+            }
+            if (k < NVAR && dec[k] >= 0 && dec[k] < fault_at)
+                r->pre_fault[k]++;
+            r->ttd[k][i] = dec[k] >= fault_at ? dec[k] - fault_at : INFINITY;
+            r->detected[k] += dec[k] >= fault_at;
+        }
+    }
+    for (int k = 0; k < NVAR + POL_N; k++) {
+        if (k == NVAR || !ro->fault)
+            continue;
+        r->p50[k] = q_of(r->ttd[k], trials, 0.5);
+        r->p90[k] = q_of(r->ttd[k], trials, 0.9);
+    }
+}
+
+static void print_ro_header(void)
+{
+    printf("%-62s", "rollout scenario | rollguard variant");
+    for (int i = 0; i < POL_N; i++)
+        printf(" | %-24s", pol_name[i]);
+    printf("\n%-62s", "");
+    for (int i = 0; i < POL_N; i++)
+        printf(" | %8s %7s %7s", "FR/1kpd", "TTD50", "TTD90");
+    printf("\n");
+}
+
+static void print_ro_rows(const struct ro_result *r)
+{
+    for (int k = 0; k < NVAR; k++) {
+        char name[128];
+        snprintf(name, sizeof(name), "%s | %s", r->ro->name, var_name[k]);
+        printf("%-62s", name);
+        for (int i = 0; i < POL_N; i++) {
+            int x = i == POL_RG ? k : NVAR + i;
+            char a[16], b[16], c[16];
+            if (!r->ro->fault) {
+                unsigned n = i == POL_RG ? r->fleet[k] : r->refs[i];
+                snprintf(a, sizeof(a), "%.2f", 1000.0 * n / r->pod_days);
+                snprintf(b, sizeof(b), "-");
+                snprintf(c, sizeof(c), "-");
+            } else {
+                snprintf(a, sizeof(a), "%u/%u", r->detected[x], r->trials);
+                fmt_time(b, sizeof(b), r->p50[x]);
+                fmt_time(c, sizeof(c), r->p90[x]);
+            }
+            printf(" | %8s %7s %7s", a, b, c);
+        }
+        printf("\n");
+        printf("%-62s   %u rollbacks in %u rollouts (%.1f pod-days); release pods with a FAIL: "
+               "%u of %u; FAILs withheld %llu, not the release %llu",
+               "", r->ro->fault ? r->detected[k] : r->fleet[k], r->trials, r->pod_days,
+               r->pod_fails[k], r->trials * RO_NRELEASE, (unsigned long long)r->withheld[k],
+               (unsigned long long)r->not_worse[k]);
+        if (r->pre_fault[k])
+            printf("; before the fault: %u", r->pre_fault[k]);
+        printf("\n");
+    }
+    if (r->no_published)
+        printf("%-62s   no published baseline in %u rollouts\n", "", r->no_published);
+    fflush(stdout);
+}
+
 /* ---- main
  * ---------------------------------------------------------------------------------------- */
 
@@ -959,9 +1442,24 @@ static const struct scenario scenarios[] = {
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 
+/* name, release fault, req/s, errors, shared fault at/mult/errors, release mult/errors, drift */
+static const struct rollout rollouts[] = {
+    {"healthy release, healthy control", false, 10, 0.01, NAN, 1, 0, 1, 0, false},
+    {"shared latency 2x from 10 min before", false, 10, 0.01, -600, 2, 0, 1, 0, false},
+    {"shared latency 2x from 30 s before", false, 10, 0.01, -30, 2, 0, 1, 0, false},
+    {"shared errors 20% from 10 min before", false, 10, 0.01, -600, 1, 0.20, 1, 0, false},
+    {"shared errors 20% from 30 s before", false, 10, 0.01, -30, 1, 0.20, 1, 0, false},
+    {"time of day: night baseline, peak rollout", false, 0, 0, NAN, 1, 0, 1, 0, true},
+    {"shared latency 2x from 60 s after", true, 10, 0.01, 60, 2, 0, 1, 0, false},
+    {"release latency 2x", true, 10, 0.01, NAN, 1, 0, 2, 0, false},
+    {"release errors 10%", true, 10, 0.01, NAN, 1, 0, 1, 0.10, false},
+};
+#define NRO (sizeof(rollouts) / sizeof(rollouts[0]))
+
 /* The rows as JSON; scenario names hold no character that needs escaping. */
 static int write_json(const char *path, const struct result *res, const bool *have, double days,
-                      unsigned runs, uint64_t seed, bool aligned, const struct analysis_params *ap)
+                      unsigned runs, uint64_t seed, bool aligned, const struct analysis_params *ap,
+                      const struct ro_result *ror, const bool *ro_have)
 {
     FILE *f = fopen(path, "w");
 
@@ -1007,6 +1505,40 @@ static int write_json(const char *path, const struct result *res, const bool *ha
         }
         fprintf(f, "]}");
     }
+    fprintf(f, "\n ],\n \"rollouts\": [");
+    for (unsigned i = 0, n = 0; i < NRO; i++) {
+        const struct ro_result *r = &ror[i];
+        if (!ro_have[i])
+            continue;
+        fprintf(f, "%s\n  {\"name\": \"%s\", \"fault\": %s, \"trials\": %u, \"pod_days\": %.2f",
+                n++ ? "," : "", r->ro->name, r->ro->fault ? "true" : "false", r->trials,
+                r->pod_days);
+        fprintf(f, ", \"no_published\": %u, \"variants\": [", r->no_published);
+        for (int k = 0; k < NVAR; k++)
+            fprintf(f, "%s\"%s\"", k ? ", " : "", var_name[k]);
+        fprintf(f, "], \"release_pods_failed\": [%u, %u, %u]", r->pod_fails[0], r->pod_fails[1],
+                r->pod_fails[2]);
+        if (!r->ro->fault) {
+            fprintf(f, ", \"rollbacks\": [%u, %u, %u], \"reference_rollbacks\": [%u, %u, %u]}",
+                    r->fleet[0], r->fleet[1], r->fleet[2], r->refs[POL_A0], r->refs[POL_A3],
+                    r->refs[POL_FL]);
+            continue;
+        }
+        fprintf(f, ", \"ttd\": [");
+        for (int k = 0, m = 0; k < NVAR + POL_N; k++) {
+            if (k == NVAR)
+                continue;
+            fprintf(f, "%s[", m++ ? ", " : "");
+            for (unsigned j = 0; j < r->trials; j++) {
+                if (isinf(r->ttd[k][j]))
+                    fprintf(f, "%snull", j ? "," : "");
+                else
+                    fprintf(f, "%s%.1f", j ? "," : "", r->ttd[k][j]);
+            }
+            fprintf(f, "]");
+        }
+        fprintf(f, "]}");
+    }
     fprintf(f, "\n ]}\n");
     if (fclose(f) != 0) {
         fprintf(stderr, "bench_sim: %s: %s\n", path, strerror(errno));
@@ -1037,7 +1569,10 @@ int main(int argc, char **argv)
     const char *only = NULL, *json = NULL;
     struct sim_opts o = {.aligned = true};
     static struct result res[NSCEN];
-    bool have[NSCEN] = {false};
+    static struct ro_result ror[NRO];
+    bool have[NSCEN] = {false}, ro_have[NRO] = {false};
+    unsigned trials = 6000;
+    bool do_single = true, do_rollout = true;
     bool all_ok = true, full;
     struct analysis_params ap = sim_params();
     clock_t c0 = clock();
@@ -1046,10 +1581,17 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--quick") == 0) {
             days = 100;
             runs = 40;
+            trials = 300;
         } else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
             days = atof(argv[++i]);
         } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = (unsigned)atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--trials") == 0 && i + 1 < argc) {
+            trials = (unsigned)atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--rollout-only") == 0) {
+            do_single = false;
+        } else if (strcmp(argv[i], "--no-rollout") == 0) {
+            do_rollout = false;
         } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
             seed = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
@@ -1066,13 +1608,14 @@ int main(int argc, char **argv)
             json = argv[++i];
         } else {
             fprintf(stderr,
-                    "usage: %s [--quick] [--days N] [--runs N] [--seed N] [--only SUBSTR] "
-                    "[--aligned|--unaligned] [--verbose] [--trace] [--json FILE]\n",
+                    "usage: %s [--quick] [--days N] [--runs N] [--trials N] [--seed N] "
+                    "[--only SUBSTR] [--rollout-only | --no-rollout] [--aligned|--unaligned] "
+                    "[--verbose] [--trace] [--json FILE]\n",
                     argv[0]);
             return 2;
         }
     }
-    full = days >= 2000 && runs >= 200 && !only;
+    full = days >= 2000 && runs >= 200 && trials >= 6000 && !only && do_single && do_rollout;
     printf("rollguard detection simulator: %.0f pod-days per healthy scenario, %u runs per "
            "fault, seed %llu, ticks %s\n",
            days, runs, (unsigned long long)seed,
@@ -1091,10 +1634,11 @@ int main(int argc, char **argv)
            "rows); TTD: time from fault start to rollback, median and p95 ('miss': not within "
            "15 min, 30 min at 1 rps); 'tolerated' rows are changes that must NOT be rolled "
            "back (watched 30 min; fewer detected is better)\n\n");
-    print_header();
+    if (do_single)
+        print_header();
     for (unsigned i = 0; i < NSCEN; i++) {
         const struct scenario *sc = &scenarios[i];
-        if (only && !strstr(sc->name, only))
+        if (!do_single || (only && !strstr(sc->name, only)))
             continue;
         if (sc->kind == SIM_HEALTHY)
             run_healthy(sc, days, seed + i, &o, &res[i]);
@@ -1110,6 +1654,30 @@ int main(int argc, char **argv)
         if (sc->kind == SIM_FAULT && res[i].pre_fault > 0)
             printf("%-34s   rollguard false rollbacks before the fault: %u\n", "",
                    res[i].pre_fault);
+    }
+    if (do_rollout) {
+        printf("\ntwo populations: %d control pods (analyses from %.0f min before the rollout), "
+               "%d release pods for the %.0f min guard window, one app; a rollback = FAIL votes "
+               "of a quorum (auto: %u of %d) within %.0f s; the release pods get the control "
+               "pods' pooled summaries each interval, one interval old; the published baseline "
+               "is control pod 0's at a random time in the %.0f min before the rollout (time of "
+               "day: a night pod's). FR/1kpd: rollouts rolled back per 1000 pod-days (pod-days = "
+               "rollouts x 30 min, %u rollouts per row); fault rows: %u rollouts, TTD from the "
+               "fault's start, median and p90. The references judge the release pods' summed "
+               "series from 30-90 s after the rollout, latency limit 1.5x the app's p50 (the "
+               "night p50 in the time-of-day row).\n\n",
+               RO_NCONTROL, RO_CONTROL_LEAD / 60, RO_NRELEASE, RO_GUARD_S / 60,
+               attribution_quorum(0, RO_NRELEASE, RO_NRELEASE), RO_NRELEASE, RO_VOTE_TTL_S,
+               RO_PUBLISH_S / 60, trials, runs);
+        print_ro_header();
+        for (unsigned i = 0; i < NRO; i++) {
+            if (only && !strstr(rollouts[i].name, only))
+                continue;
+            run_rollout(&rollouts[i], rollouts[i].fault ? runs : trials, seed + 100 + i, &o,
+                        &ror[i]);
+            ro_have[i] = true;
+            print_ro_rows(&ror[i]);
+        }
     }
     printf("\nreference rollbacks caused by missing data (no samples or NaN): ");
     for (int k = POL_A0; k < POL_N; k++) {
@@ -1198,6 +1766,34 @@ int main(int argc, char **argv)
                      r->sc->name);
             all_ok &= check(what, fewer);
         }
+        for (unsigned i = 0; i < NRO; i++) {
+            const struct ro_result *r = &ror[i];
+            if (!ro_have[i])
+                continue;
+            if (!r->ro->fault && (r->ro->drift || isnan(r->ro->shared_at))) {
+                snprintf(what, sizeof(what),
+                         "%s, with control: %u + %u rollbacks (control+published, control only) "
+                         "in %.0f pod-days (must be 0)",
+                         r->ro->name, r->fleet[VAR_CP], r->fleet[VAR_C], r->pod_days);
+                all_ok &= check(what, r->fleet[VAR_CP] == 0 && r->fleet[VAR_C] == 0);
+            } else if (!r->ro->fault) {
+                printf("  (informational) %s: rollbacks with control %u, published only %u, "
+                       "in %u rollouts\n",
+                       r->ro->name, r->fleet[VAR_CP], r->fleet[VAR_P], r->trials);
+            } else if (!isnan(r->ro->shared_at)) {
+                snprintf(what, sizeof(what),
+                         "%s, with control: the release is rolled back in %u of %u (>= 95%%)",
+                         r->ro->name, r->detected[VAR_CP], r->trials);
+                all_ok &= check(what, r->detected[VAR_CP] * 100 >= 95 * r->trials);
+            } else {
+                snprintf(what, sizeof(what),
+                         "%s: median with control %.1fs (only) / %.1fs (and published) <= "
+                         "published only %.1fs",
+                         r->ro->name, r->p50[VAR_C], r->p50[VAR_CP], r->p50[VAR_P]);
+                all_ok &=
+                    check(what, r->p50[VAR_C] <= r->p50[VAR_P] && r->p50[VAR_CP] <= r->p50[VAR_P]);
+            }
+        }
         printf("  (informational) tolerated changes rolled back within 30 min:");
         for (unsigned i = 0; i < NSCEN; i++) {
             const struct result *r = &res[i];
@@ -1218,11 +1814,14 @@ int main(int argc, char **argv)
         }
         printf("\n");
     }
-    if (json && write_json(json, res, have, days, runs, seed, o.aligned, &ap) < 0)
+    if (json && write_json(json, res, have, days, runs, seed, o.aligned, &ap, ror, ro_have) < 0)
         return 2;
     for (unsigned i = 0; i < NSCEN; i++)
         for (int k = 0; k < POL_N; k++)
             free(res[i].ttd[k]);
+    for (unsigned i = 0; i < NRO; i++)
+        for (int k = 0; k < NVAR + POL_N; k++)
+            free(ror[i].ttd[k]);
     printf("\n%s in %.1f s CPU\n", all_ok ? "all acceptance checks hold" : "SOME CHECKS FAIL",
            (double)(clock() - c0) / CLOCKS_PER_SEC);
     if (!full) {
