@@ -1,11 +1,11 @@
 # tests/tests.mk — every suite of make check and make test, in the order they run.
 
 .PHONY: check check-unit check-layers check-fuzz-replay check-docs check-integration \
-        check-fakeapi check-kube test test-san test-valgrind
+        check-fakeapi check-kube check-control test test-san test-valgrind
 
 # Unit tests first: they are the quickest to say what broke; the format last of the quick ones.
 check: check-unit check-layers format-check check-fuzz-replay check-curl-tls check-docs \
-       check-integration check-fakeapi check-kube
+       check-integration check-fakeapi check-kube check-control
 
 check-unit: $(CHECK_BIN)
 	$(CHECK_BIN)
@@ -34,6 +34,11 @@ check-fakeapi:
 
 check-kube: $(BIN) $(KUBE_DRIVER)
 	$(PYTHON) tests/kube/run.py --binary $(BIN) --driver $(KUBE_DRIVER)
+
+# A new revision judged against its concurrent control: real daemons on their own
+# loopback addresses (one port), the rollout by kubectl set image when installed.
+check-control: $(BIN)
+	$(PYTHON) tests/control/run.py --binary $(BIN)
 
 test-san:
 	$(MAKE) SANITIZE=address,undefined check
