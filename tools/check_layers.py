@@ -33,7 +33,8 @@ ADAPTERS = {
     "curl/": ["probes/curlm.c", "probes/curlm.h"],
     "yaml.h": ["config/cfg_yaml.c"],
     "jansson.h": ["sidecar/kube/kube_json.c", "sidecar/kube/kube_json_summary.c",
-                  "sidecar/kube/kube_json_baseline.c", "sidecar/kube/kube_json_pods.c"],
+                  "sidecar/kube/kube_json_baseline.c", "sidecar/kube/kube_json_pods.c",
+                  "sidecar/kube/kube_json-int.h"],
     # libevent: the loop owners (each owns its timers or sockets)
     "event2/": ["probes/curlm.c", "probes/probe.c", "probes/scraper.c", "sidecar/http/httpd.c",
                 "probes/sched.c", "sidecar/base/clock.c",

@@ -1,12 +1,14 @@
 /*
  * kube_json-int.h — what the jansson adapter's files (kube_json.c,
- * kube_json_summary.c, kube_json_baseline.c) share. Not for other modules:
+ * kube_json_summary.c, kube_json_baseline.c, kube_json_pods.c) share. Not for other modules:
  * they see kube_json.h.
  */
 #ifndef ROLLGUARD_KUBE_JSON_INT_H
 #define ROLLGUARD_KUBE_JSON_INT_H
 
 #include <stddef.h>
+
+#include <jansson.h>
 
 #include "sidecar/kube/kube_json.h"
 
@@ -23,5 +25,13 @@ int kube_json_fail(char *err, size_t errlen, const char *fmt, ...)
  */
 typedef int kube_json_scan_fn(const char *buf, size_t n, size_t *i, int depth, void *arg);
 int kube_json_scan(const char *buf, size_t n, kube_json_scan_fn *fn, void *arg);
+
+/*
+ * An owner's spec.selector object (matchLabels, then matchExpressions) as a
+ * selector string (kube_selector_render) into *ret (caller frees): the
+ * undo's ReplicaSet LIST and the control's LIST of pods. 0, -EINVAL (err
+ * says why) or -ENOMEM.
+ */
+int kube_json_selector_string(json_t *sel, char **ret, char *err, size_t errlen);
 
 #endif

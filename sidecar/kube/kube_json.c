@@ -350,7 +350,7 @@ static int template_strings(json_t *spec, const char *hash_label, char **json_ou
  * spec.selector (matchLabels, then matchExpressions) into *ret: the JSON is
  * checked here, in document order; kube_selector_render writes the string.
  */
-static int selector_string(json_t *sel, char **ret, char *err, size_t errlen)
+int kube_json_selector_string(json_t *sel, char **ret, char *err, size_t errlen)
 {
     json_t *ml = json_object_get(sel, "matchLabels"),
            *me = json_object_get(sel, "matchExpressions"), *v, *e;
@@ -468,7 +468,7 @@ int kube_json_deployment_parse(const char *buf, size_t len, struct kube_deployme
         r = kube_json_fail(err, errlen, "spec.selector: missing");
         goto fail;
     }
-    if ((r = selector_string(sel, &d.selector, err, errlen)) < 0)
+    if ((r = kube_json_selector_string(sel, &d.selector, err, errlen)) < 0)
         goto fail;
     r = template_strings(spec, KUBE_HASH_LABEL, &d.template_json, &d.template_norm, NULL, 0, err,
                          errlen);

@@ -269,9 +269,7 @@ fail:
 int kube_json_owner_selector_parse(const char *buf, size_t len, char **ret, char *err,
                                    size_t errlen)
 {
-    struct kube_deployment d;
-    json_t *root, *spec, *sel, *doc;
-    char *text;
+    json_t *root, *spec, *sel;
     int r;
 
     root = pods_load(buf, len, err, errlen);
@@ -286,19 +284,8 @@ int kube_json_owner_selector_parse(const char *buf, size_t len, char **ret, char
         json_decref(root);
         return kube_json_fail(err, errlen, "spec.selector: missing");
     }
-    doc = json_pack("{s:{s:s,s:s},s:{s:O,s:{}}}", "metadata", "name", "selector", "uid", "selector",
-                    "spec", "selector", sel, "template");
+    *ret = NULL;
+    r = kube_json_selector_string(sel, ret, err, errlen);
     json_decref(root);
-    text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!text)
-        return -ENOMEM;
-    r = kube_json_deployment_parse(text, strlen(text), &d, err, errlen);
-    free(text);
-    if (r < 0)
-        return r;
-    *ret = d.selector;
-    d.selector = NULL;
-    kube_deployment_done(&d);
-    return 0;
+    return r;
 }
