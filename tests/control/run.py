@@ -159,10 +159,15 @@ def control_of(st):
 
 
 def api_report(sc, since):
-    """One line: the API requests of every new pod since `since` (by its token)."""
+    """One line: the API requests of every new pod since `since` (by its token); each
+    walked pod -> ReplicaSet -> Deployment once (3 GETs) and LISTed pods once (a new pod
+    lists again only when no stable pod answers, a minute later at the earliest)."""
     parts = []
     for p in sc.new:
         c = sc.request_counts(p, since)
+        assert c["identity"] == 3, "%s: identity requests %d" % (p.name, c["identity"])
+        assert 1 <= c["pods_list"] <= 1 + int((time.time() - since) / 60), \
+            "%s: pods LISTs %d" % (p.name, c["pods_list"])
         parts.append("%s: %d (identity %d, pods LIST %d, Lease %d, Events %d, other reads "
                      "%d%s%s)" % (
             p.name[-2:], c["total"], c["identity"], c["pods_list"], c["lease"], c["events"],
@@ -246,12 +251,16 @@ def shared_before(ctx, fault):
         c, evc = control_of(s)
         assert c and c.get("in_use") is True, "%s: /status control %s" % (p.name, c)
     decisions = [(control_of(s)[1] or {}).get("decision") for s in sts]
+    withheld_st = [((s or {}).get("rollback") or {}).get("withheld") for s in sts]
+    assert all(w and w.get("episodes", 0) >= 1 for w in withheld_st), \
+        "/status rollback.withheld: %s" % withheld_st
     assert "withhold" in decisions, "evidence control decisions %s" % decisions
     ctx.note("stable baselines in %.1f s%s; fault %.1f s before the rollout; RollbackWithheld "
              "%.1f s after the new pods started (%d POSTs of it, %s); verdicts %s; decisions %s",
              took, "; Lease baseline %.1f s later" % t_pub if t_pub is not None else "", lead,
              first_withheld or -1, len(posts), sorted(set(str(e["status"]) for e in posts)),
              [(v.get("outcome"), v.get("reason")) for v in verdicts][:1], decisions)
+    ctx.note("/status rollback.withheld: %s", withheld_st)
     ctx.note("Event: %s", ev.get("message"))
     ctx.note(api_report(sc, t_new))
 
@@ -368,6 +377,10 @@ def control_broken(ctx, how):
             an = (s or {}).get("analysis") or {}
             assert an.get("outcome") == "PASS", "%s: verdict %s %s" % (
                 p.name, an.get("outcome"), an.get("reason"))
+        want = {"refused": ["refused"], "hang": ["timeout"],
+                "garbage": ["garbage", "too_big", "bad_status"]}[how]
+        for r in reasons:
+            assert all(w in r for w in want), "reason %r lacks %s" % (r, want)
         assert not sc.patches(), "a PATCH with healthy new pods"
         # the release fails on its own evidence: still rolled back, once
         t_fault = time.time()
@@ -381,6 +394,7 @@ def control_broken(ctx, how):
         evs = sc.events("RollbackTriggered")
         assert len(evs) == 1, evs
         decision = (evidence_of(evs[0]).get("control") or {}).get("decision")
+        assert decision == "no_control", "the Event's evidence: control decision %r" % decision
         t1 = time.time()
         probes = [prober.check(p, t0, t1) for p in sc.new]
         worst_exit = assert_exits_clean(sc, sc.new)

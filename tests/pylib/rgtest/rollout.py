@@ -241,14 +241,17 @@ class Pod:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout=15):
-        """SIGTERM, wait; records (exit code, seconds to exit); stderr kept in self.err
-        and checked clean (sanitizer/valgrind marks)."""
+    def stop(self, timeout=15, t_sent=None):
+        """SIGTERM (unless sent already at t_sent: a second one means "now"), wait;
+        records (exit code, seconds from SIGTERM to exit); stderr kept in self.err and
+        checked clean (sanitizer/valgrind marks)."""
         if self.proc is None:
             return None
-        t0 = time.time()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+        t0 = t_sent
+        if t0 is None:
+            t0 = time.time()
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -500,30 +503,39 @@ class RolloutScene:
         """SIGTERM to every running sidecar of pods (all by default) at once, each
         reaped; returns [(pod, exit code, seconds)]."""
         pods = [p for p in (pods if pods is not None else self.stable + self.new) if p.proc]
+        sent = {}
         for p in pods:
             if p.proc.poll() is None:
                 p.proc.send_signal(signal.SIGTERM)
-        return [(p, p.stop(), p.exits[-1][1]) for p in pods]
+            sent[p.name] = time.time()
+        return [(p, p.stop(t_sent=sent[p.name]), p.exits[-1][1]) for p in pods]
 
     def close(self):
-        """Every sidecar (SIGKILL when a check already failed), app, extra and the API."""
+        """Every sidecar (SIGTERM at once; each must exit 0, stderr clean), app, extra
+        and the API."""
         first = None
-        for p in self.stable + self.new:
-            if p.proc is not None:
+        try:
+            out = self.stop_daemons()
+            bad = [(p.name, rc) for p, rc, _ in out if rc != 0]
+            if bad:
+                first = AssertionError("sidecar exit codes after SIGTERM: %s" % bad)
+        except AssertionError as e:
+            first = e
+        finally:
+            for p in self.stable + self.new:
+                if p.proc is not None and p.proc.poll() is None:
+                    p.proc.kill()
+                    p.proc.wait()
+                if p.traffic:
+                    p.traffic.stop()
+                if p.app:
+                    p.app.stop()
+            for x in self.extra:
                 try:
-                    p.stop()
-                except AssertionError as e:
-                    first = first or e
-            if p.traffic:
-                p.traffic.stop()
-            if p.app:
-                p.app.stop()
-        for x in self.extra:
-            try:
-                x.stop()
-            except Exception:  # noqa: BLE001 - closing; the case said what failed
-                pass
-        self.fa.stop()
+                    x.stop()
+                except Exception:  # noqa: BLE001 - closing; the case said what failed
+                    pass
+            self.fa.stop()
         if first:
             raise first
 
