@@ -82,12 +82,12 @@ static struct control_summary tc_summary(const struct tc *x, int64_t now_ms)
 
 /* ---- degraded since -------------------------------------------------------------------- */
 
-START_TEST(test_degraded_since_breach_streak)
+START_TEST(test_degraded_since_onset)
 {
     struct tc x;
     struct analysis_params p = tc_params();
     struct control_summary s;
-    int64_t first = -1;
+    int64_t onset, first = -1, last = -1;
 
     tc_init(&x, &p);
     for (int i = 0; i < 12; i++)
@@ -97,7 +97,12 @@ START_TEST(test_degraded_since_breach_streak)
     ck_assert_int_eq(s.degraded_for_ms, 0);
     ck_assert_int_eq(s.rule, CONTROL_RULE_NONE);
 
-    /* 30 % errors: the first breaching tick starts the streak; later ones do not move it */
+    /*
+     * 30 % errors from onset on: degraded from the first breaching tick, dated
+     * from the sequential test's change point (the first faulty scrape), not
+     * from the tick; later ticks do not move it
+     */
+    onset = x.t;
     for (int i = 0; i < 6; i++) {
         tc_interval(&x, 400, 0.30, 0.05);
         if (!x.v.breach) {
@@ -109,27 +114,33 @@ START_TEST(test_degraded_since_breach_streak)
         s = tc_summary(&x, x.t + 2500);
         ck_assert(s.degraded);
         ck_assert_int_eq(s.rule, CONTROL_RULE_ERROR_RATE);
-        ck_assert_int_eq(s.degraded_for_ms, x.t + 2500 - first);
+        ck_assert_int_eq(s.degraded_for_ms, x.t + 2500 - onset);
     }
-    ck_assert_int_ge(first, 0);
+    ck_assert_int_gt(first, onset);
     ck_assert_int_eq(x.v.outcome, VERDICT_FAIL);
-    ck_assert_int_ge(tc_summary(&x, x.t).degraded_for_ms, 20000);
-    /* a clock that reads earlier than the streak's start never gives a negative span */
-    ck_assert_int_eq(tc_summary(&x, first - 1).degraded_for_ms, 0);
+    ck_assert_int_ge(tc_summary(&x, x.t).degraded_for_ms, 60000);
+    /* a clock that reads earlier than the onset never gives a negative span */
+    ck_assert_int_eq(tc_summary(&x, onset - 1).degraded_for_ms, 0);
 
-    /* healthy again: the first tick without a breach clears it */
-    for (int i = 0; i < 30 && x.v.breach; i++) {
+    /* healthy again: degraded until a whole window passed without a breach */
+    for (int i = 0; i < 30 && x.v.breach; i++)
         tc_interval(&x, 400, 0.0, 0.05);
-        s = tc_summary(&x, x.t);
-        ck_assert(s.degraded == x.v.breach);
-    }
     ck_assert(!x.v.breach);
+    last = x.t - p.interval_ms; /* the last breaching tick */
+    while (x.t - last < (int64_t)p.window_ms) {
+        s = tc_summary(&x, x.t);
+        ck_assert_msg(s.degraded, "cleared %lld ms after the last breach", (long long)(x.t - last));
+        ck_assert_int_eq(s.degraded_for_ms, x.t - onset);
+        tc_interval(&x, 400, 0.0, 0.05);
+        ck_assert(!x.v.breach);
+    }
     s = tc_summary(&x, x.t + 99999);
     ck_assert(!s.degraded);
     ck_assert_int_eq(s.degraded_for_ms, 0);
     ck_assert_int_eq(s.rule, CONTROL_RULE_NONE);
 
-    /* a new streak starts a new "since" */
+    /* a new episode has a new onset */
+    onset = x.t;
     first = -1;
     for (int i = 0; i < 8 && first < 0; i++) {
         tc_interval(&x, 400, 0.40, 0.05);
@@ -137,7 +148,7 @@ START_TEST(test_degraded_since_breach_streak)
             first = x.t;
     }
     ck_assert_int_ge(first, 0);
-    ck_assert_int_eq(tc_summary(&x, first + 7).degraded_for_ms, 7);
+    ck_assert_int_eq(tc_summary(&x, first + 7).degraded_for_ms, first + 7 - onset);
     analysis_done(&x.a);
 }
 END_TEST
@@ -315,6 +326,7 @@ static struct control_summary tc_example(void)
     s.latency_samples = 600;
     s.latency_source = CONTROL_LAT_HISTOGRAM;
     s.p50 = 0.05;
+    s.p75 = 0.07;
     s.p90 = 0.09;
     s.p99 = 0.2;
     s.slow_share = 0.21;
@@ -373,7 +385,7 @@ START_TEST(test_render_shape)
     ck_assert_str_eq(json, "{\"version\":1,\"revision\":\"7c5d9f8b4\",\"window_ms\":60000,"
                            "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
                            "\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
-                           "\"p50\":0.05,\"p90\":0.09,\"p99\":0.2},"
+                           "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2},"
                            "\"slow_share\":0.21,\"baseline\":{\"error_rate\":0.01,"
                            "\"latency_seconds\":0.049},\"degraded\":false,"
                            "\"degraded_for_ms\":0,\"rule\":null}");
@@ -386,7 +398,7 @@ START_TEST(test_render_shape)
     ck_assert_str_eq(json, "{\"version\":1,\"revision\":\"\",\"window_ms\":60000,"
                            "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
                            "\"seconds\":null,\"samples\":600,\"source\":\"histogram\","
-                           "\"p50\":0.05,\"p90\":null,\"p99\":0.2},"
+                           "\"p50\":0.05,\"p75\":0.07,\"p90\":null,\"p99\":0.2},"
                            "\"slow_share\":null,\"baseline\":{\"error_rate\":null,"
                            "\"latency_seconds\":null},\"degraded\":true,"
                            "\"degraded_for_ms\":45000,\"rule\":\"latency\"}");
@@ -433,7 +445,7 @@ START_TEST(test_render_refuses)
     t.latency_samples = 0;
     t.latency_s = NAN;
     ck_assert_int_eq(control_summary_render_json(&t, "abc", json, sizeof(json)), -EINVAL);
-    t.p50 = t.p90 = t.p99 = NAN;
+    t.p50 = t.p75 = t.p90 = t.p99 = NAN;
     ck_assert_int_gt(control_summary_render_json(&t, "abc", json, sizeof(json)), 0);
 }
 END_TEST
@@ -458,7 +470,7 @@ START_TEST(test_round_trip_exact)
     tc_round_trip(&s, "x");
     s = tc_example();
     s.latency_s = s.slow_share = s.base_error_rate = s.base_latency_s = NAN;
-    s.p50 = s.p90 = s.p99 = NAN;
+    s.p50 = s.p75 = s.p90 = s.p99 = NAN;
     s.requests = s.errors = s.latency_samples = 0;
     s.window_ms = 0;
     s.latency_source = CONTROL_LAT_NONE;
@@ -467,7 +479,7 @@ START_TEST(test_round_trip_exact)
         s = tc_example();
         s.latency_source = (enum control_latency_source)src;
         if (src == CONTROL_LAT_SUMMARY)
-            s.p50 = s.p90 = s.p99 = NAN;
+            s.p50 = s.p75 = s.p90 = s.p99 = NAN;
         s.quantile = 0.99;
         tc_round_trip(&s, "h");
     }
@@ -482,7 +494,7 @@ static const char *const tc_fields[] = {
     "\"requests\":600",
     "\"errors\":6",
     "\"latency\":{\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
-    "\"p50\":0.05,\"p90\":0.09,\"p99\":0.2}",
+    "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2}",
     "\"slow_share\":0.21",
     "\"baseline\":{\"error_rate\":0.01,\"latency_seconds\":0.049}",
     "\"degraded\":false",
@@ -551,22 +563,24 @@ START_TEST(test_reader_accepts)
     tc_assert_same(&s, &want);
     ck_assert_str_eq(rev, "7c5d9f8b4");
     /* unknown fields are ignored (at the root and inside), whatever their type */
-    snprintf(doc, sizeof(doc), "{\"future\":{\"a\":[1,{\"b\":null}]},\"note\":\"x\",%s",
-             tc_doc(tc_field("\"latency\""),
-                    "\"latency\":{\"p75\":1,\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,"
-                    "\"source\":\"histogram\",\"p50\":0.05,\"p90\":0.09,\"p99\":0.2}") +
-                 1);
+    snprintf(
+        doc, sizeof(doc), "{\"future\":{\"a\":[1,{\"b\":null}]},\"note\":\"x\",%s",
+        tc_doc(tc_field("\"latency\""),
+               "\"latency\":{\"p95\":1,\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,"
+               "\"source\":\"histogram\",\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2}") +
+            1);
     ck_assert_msg(tc_parse(doc, &s, rev, err) == 0, "%s", err);
     tc_assert_same(&s, &want);
     /* whitespace and key order do not matter; integers are read for numbers */
-    ck_assert_int_eq(tc_parse("{ \"rule\" : null , \"degraded_for_ms\":0,\"degraded\":false,"
-                              "\"baseline\":{\"latency_seconds\":0,\"error_rate\":1},"
-                              "\"slow_share\":0,\"latency\":{\"source\":\"probe\",\"samples\":0,"
-                              "\"seconds\":2,\"quantile\":0.9,\"p50\":null,\"p90\":null,"
-                              "\"p99\":null},\"errors\":0,\"requests\":0,"
-                              "\"window_ms\":0,\"revision\":\"\",\"version\":1}\n",
-                              &s, rev, err),
-                     0);
+    ck_assert_int_eq(
+        tc_parse("{ \"rule\" : null , \"degraded_for_ms\":0,\"degraded\":false,"
+                 "\"baseline\":{\"latency_seconds\":0,\"error_rate\":1},"
+                 "\"slow_share\":0,\"latency\":{\"source\":\"probe\",\"samples\":0,"
+                 "\"seconds\":2,\"quantile\":0.9,\"p50\":null,\"p75\":null,\"p90\":null,"
+                 "\"p99\":null},\"errors\":0,\"requests\":0,"
+                 "\"window_ms\":0,\"revision\":\"\",\"version\":1}\n",
+                 &s, rev, err),
+        0);
     ck_assert_double_eq(s.latency_s, 2);
     ck_assert_double_eq(s.base_error_rate, 1);
     ck_assert_int_eq(s.latency_source, CONTROL_LAT_PROBE);
@@ -579,7 +593,7 @@ START_TEST(test_reader_accepts)
     {
         const char *js = "{\"version\":1,\"revision\":\"r\",\"window_ms\":1,\"requests\":1,"
                          "\"errors\":1,\"latency\":{\"quantile\":0.5,\"seconds\":null,"
-                         "\"samples\":0,\"source\":\"none\",\"p50\":null,\"p90\":null,"
+                         "\"samples\":0,\"source\":\"none\",\"p50\":null,\"p75\":null,\"p90\":null,"
                          "\"p99\":null},\"slow_share\":null,"
                          "\"baseline\":{\"error_rate\":null,\"latency_seconds\":null},"
                          "\"degraded\":true,\"degraded_for_ms\":70000,\"rule\":\"health\"}";
@@ -834,7 +848,7 @@ Suite *control_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, test_degraded_since_breach_streak);
+    tcase_add_test(tc, test_degraded_since_onset);
     tcase_add_test(tc, test_degraded_by_health);
     tcase_add_test(tc, test_summary_warming_up);
     tcase_add_test(tc, test_summary_figures);

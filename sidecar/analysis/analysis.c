@@ -88,8 +88,12 @@ static void analysis_cusum_disarm(struct analysis_cusum *c)
     analysis_cusum_clear(c);
 }
 
-/* Adds a batch of n trials with x hits (errors, slow requests). */
-static void analysis_cusum_update(struct analysis_cusum *c, double n, double x, double cap)
+/*
+ * Adds a batch of n trials with x hits (errors, slow requests) that began at
+ * from_ms: a run that starts with it is dated from there (its change point).
+ */
+static void analysis_cusum_update(struct analysis_cusum *c, double n, double x, double cap,
+                                  int64_t from_ms)
 {
     double s;
 
@@ -101,8 +105,10 @@ static void analysis_cusum_update(struct analysis_cusum *c, double n, double x, 
         analysis_cusum_clear(c);
         return;
     }
-    if (c->s == 0)
+    if (c->s == 0) {
         analysis_cusum_clear(c);
+        c->run_start_ms = from_ms;
+    }
     c->run_n += n;
     c->run_x += x;
     c->updates++;
@@ -229,6 +235,7 @@ double analysis_err_h(const struct analysis *a)
 
 int analysis_observe_delta(struct analysis *a, const struct sample_delta *d, int64_t now_ms)
 {
+    int64_t from;
     struct sample_delta uncounted;
     double cap = ANALYSIS_CAP_FACTOR;
     int r;
@@ -267,16 +274,17 @@ int analysis_observe_delta(struct analysis *a, const struct sample_delta *d, int
         a->warm_until_ms = now_ms + a->p.warmup_ms;
     if (now_ms < a->warm_until_ms)
         return 0;
+    from = now_ms - (int64_t)llround(d->span_s * 1000);
     if (!d->err_problem[0])
         analysis_cusum_update(&a->err, (double)d->requests, (double)d->errors,
-                              cap * analysis_err_h(a));
+                              cap * analysis_err_h(a), from);
     if (a->lat.armed && a->lat_src == ANALYSIS_SRC_SCRAPE && d->has_hist) {
         double n = 0;
         for (unsigned i = 0; i < d->hist.n; i++)
             n += (double)d->hist.count[i];
         analysis_cusum_update(
             &a->lat, n, window_hist_count_above(a->lat_t, d->hist.le, d->hist.count, d->hist.n),
-            cap * ANALYSIS_LAT_H);
+            cap * ANALYSIS_LAT_H, from);
     }
     return 0;
 }
@@ -294,10 +302,11 @@ void analysis_observe_probe(struct analysis *a, double latency_s, bool ok,
     if (now_ms < a->warm_until_ms)
         return;
     if (!a->scrape_seen)
-        analysis_cusum_update(&a->err, 1, ok ? 0 : 1, ANALYSIS_CAP_FACTOR * analysis_err_h(a));
+        analysis_cusum_update(&a->err, 1, ok ? 0 : 1, ANALYSIS_CAP_FACTOR * analysis_err_h(a),
+                              now_ms);
     if (a->lat.armed && a->lat_src == ANALYSIS_SRC_PROBE)
         analysis_cusum_update(&a->lat, 1, latency_s > a->lat_t ? 1 : 0,
-                              ANALYSIS_CAP_FACTOR * ANALYSIS_LAT_H);
+                              ANALYSIS_CAP_FACTOR * ANALYSIS_LAT_H, now_ms);
 }
 
 void analysis_set_stable_baseline(struct analysis *a, const struct baseline_summary *s)
@@ -391,14 +400,26 @@ static void analysis_arm_error(struct analysis *a)
     }
     /* the upper confidence bound: a thin baseline must not make the test touchy */
     a->err_base_from = ANALYSIS_BASE_NONE;
-    if (ctl && ctl->requests >= need && ctl->requests > 0) {
-        base = analysis_wilson_upper((double)ctl->errors, (double)ctl->requests, ANALYSIS_P0_Z);
-        a->err_base_from = ANALYSIS_BASE_CONTROL;
-    } else if (a->has_stable && a->stable.requests >= need && !isnan(a->stable.error_rate)) {
+    if (a->has_stable && a->stable.requests >= need && !isnan(a->stable.error_rate)) {
         base = analysis_wilson_upper(a->stable.error_rate * (double)a->stable.requests,
                                      (double)a->stable.requests, ANALYSIS_P0_Z);
         a->err_base_from = ANALYSIS_BASE_PUBLISHED;
-    } else if (analysis_rolling_spans(a) && t->requests >= need && t->requests > 0) {
+    }
+    /*
+     * The control's window is short (a minute of a few pods): its bound is
+     * looser than an hour's. Both describe the stable revision while the
+     * control is not degraded, so the tighter bound sets p0 (the FAIL still
+     * needs the absolute gate above error_rate.max).
+     */
+    if (ctl && ctl->requests >= need && ctl->requests > 0) {
+        double c = analysis_wilson_upper((double)ctl->errors, (double)ctl->requests, ANALYSIS_P0_Z);
+
+        if (isnan(base) || c < base) {
+            base = c;
+            a->err_base_from = ANALYSIS_BASE_CONTROL;
+        }
+    }
+    if (isnan(base) && analysis_rolling_spans(a) && t->requests >= need && t->requests > 0) {
         base = analysis_wilson_upper((double)t->errors, (double)t->requests, ANALYSIS_P0_Z);
         a->err_base_from = ANALYSIS_BASE_OWN;
     }
@@ -460,8 +481,9 @@ static void analysis_arm_summary(struct analysis *a)
 
 /*
  * The control's window points as a baseline summary, so that the latency
- * at q and the share above T interpolate as for a published one. -ENODATA
- * without the three points.
+ * at q and the share above T interpolate as for a published one (p75 takes
+ * the threshold's slot: a fifth point where T = 1.5 x p50 usually falls).
+ * -ENODATA without p50, p90 and p99.
  */
 static int analysis_control_as_summary(const struct control_summary *c,
                                        struct baseline_summary *ret)
@@ -476,6 +498,10 @@ static int analysis_control_as_summary(const struct control_summary *c,
     ret->quantile = c->quantile;
     ret->quantile_value = c->latency_s > 0 ? c->latency_s : NAN;
     ret->threshold = ret->exceed = ret->error_rate = NAN;
+    if (c->p75 >= c->p50 && c->p75 <= c->p90) {
+        ret->threshold = c->p75;
+        ret->exceed = 0.25;
+    }
     return 0;
 }
 
@@ -616,14 +642,14 @@ static double analysis_control_base_latency(const struct analysis *a,
     return analysis_control_seconds(v);
 }
 
-/* The window's p50, p90 and p99 from its histogram or probe sketch (NaN for the others). */
+/* The window's p50, p75, p90 and p99 from its histogram or probe sketch (NaN for the others). */
 static void analysis_control_points(const struct analysis *a, struct control_summary *c)
 {
-    static const double qs[3] = {0.5, 0.9, 0.99};
-    double *out[3] = {&c->p50, &c->p90, &c->p99};
+    static const double qs[4] = {0.5, 0.75, 0.9, 0.99};
+    double *out[4] = {&c->p50, &c->p75, &c->p90, &c->p99};
     const struct window_counts *w = &a->win.total;
 
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         double v = NAN;
 
         if (c->latency_source == CONTROL_LAT_HISTOGRAM && a->win.hist_n > 0 && w->hist_total > 0)
@@ -669,7 +695,7 @@ static void analysis_control_take(struct analysis *a, const struct verdict *v, b
         if (lat->samples > 0 && isfinite(lat->slow))
             c->slow_share = fmin(fmax(lat->slow / (double)lat->samples, 0), 1);
     }
-    c->p50 = c->p90 = c->p99 = NAN;
+    c->p50 = c->p75 = c->p90 = c->p99 = NAN;
     analysis_control_points(a, c);
     c->base_error_rate = NAN;
     if (analysis_rolling_spans(a) && t->requests > 0 && t->requests >= need)
@@ -755,6 +781,21 @@ static void analysis_attribute(const struct analysis *a, struct verdict *v)
     }
 }
 
+/*
+ * When the degradation a breach of rule shows began: the start of the
+ * sequential test's current run (its change point), else now.
+ */
+static int64_t analysis_onset(const struct analysis *a, enum analysis_rule rule, int64_t now_ms)
+{
+    const struct analysis_cusum *c = rule == ANALYSIS_RULE_ERROR_RATE ? &a->err
+                                     : rule == ANALYSIS_RULE_LATENCY  ? &a->lat
+                                                                      : NULL;
+
+    if (c && c->s > 0 && c->run_start_ms > 0 && c->run_start_ms < now_ms)
+        return c->run_start_ms;
+    return now_ms;
+}
+
 void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
 {
     const struct window_counts *slot = window_slot(&a->win, 0);
@@ -798,12 +839,15 @@ void analysis_tick(struct analysis *a, int64_t now_ms, struct verdict *ret)
         if (a->streak < UINT32_MAX)
             a->streak++;
         if (!a->degraded)
-            a->degraded_since_ms = now_ms;
+            a->degraded_since_ms = analysis_onset(a, (enum analysis_rule)decide, now_ms);
         a->degraded = true;
+        a->degraded_last_ms = now_ms;
         a->degraded_rule = (enum analysis_rule)decide;
     } else {
         a->streak = 0;
-        a->degraded = false;
+        /* one quiet tick in a persistent fault is not a recovery: a whole window is */
+        if (a->degraded && now_ms - a->degraded_last_ms >= (int64_t)a->p.window_ms)
+            a->degraded = false;
     }
     v.breach = breach;
     v.breaches_in_row = a->streak;

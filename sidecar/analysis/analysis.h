@@ -168,6 +168,7 @@ struct analysis_cusum {
     double seg_n[ANALYSIS_SUFFIX], seg_x[ANALYSIS_SUFFIX];
     unsigned seg_head, seg_used;
     uint32_t updates;     /* updates in the current run */
+    int64_t run_start_ms; /* when the batch that started the current run began */
     double s_tick;        /* s at the previous tick */
     double p0, p1;        /* in force for the next updates */
     double w_hit, w_miss; /* ln(p1/p0), ln((1-p1)/(1-p0)) */
@@ -200,8 +201,9 @@ struct analysis {
     uint64_t ticks;
     int64_t tick_ms; /* now_ms of the tick being judged (and of the arming after it) */
     /* this pod against its own rules, for GET /summary (control.h) */
-    bool degraded;                    /* the last tick breached */
-    int64_t degraded_since_ms;        /* now_ms of the current breach streak's first tick */
+    bool degraded;                    /* a breach within the last window (the episode) */
+    int64_t degraded_since_ms;        /* the episode's onset: the breaching test's change point */
+    int64_t degraded_last_ms;         /* the episode's latest breaching tick */
     enum analysis_rule degraded_rule; /* the rule that breached at the last tick */
     bool control_ok;                  /* control holds the last tick's figures (not warm) */
     struct control_summary control;   /* the window as of the last tick */

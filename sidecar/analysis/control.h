@@ -11,7 +11,7 @@
  *   {"version":1,"revision":"<pod-template-hash>","window_ms":60000,
  *    "requests":600,"errors":6,
  *    "latency":{"quantile":0.5,"seconds":0.05,"samples":600,"source":"histogram",
- *               "p50":0.05,"p90":0.09,"p99":0.2},
+ *               "p50":0.05,"p75":0.07,"p90":0.09,"p99":0.2},
  *    "slow_share":0.21,"baseline":{"error_rate":0.01,"latency_seconds":0.049},
  *    "degraded":false,"degraded_for_ms":0,"rule":null}
  */

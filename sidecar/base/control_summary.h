@@ -47,14 +47,14 @@ struct control_summary {
     double latency_s;          /* latency at quantile over the window, >= 0; NaN unknown */
     uint64_t latency_samples;  /* samples behind it (0 for source none) */
     enum control_latency_source latency_source;
-    double p50, p90, p99;    /* the window's latency at these quantiles, seconds; NaN unknown
+    double p50, p75, p90, p99; /* the window's latency at these quantiles, seconds; NaN unknown
                                 (always for source summary and none) */
-    double slow_share;       /* [0, 1]: share of samples above the threshold in force; NaN none */
-    double base_error_rate;  /* the rolling baseline's, [0, 1]; NaN while not usable */
-    double base_latency_s;   /* the rolling baseline's latency at quantile, >= 0; NaN */
-    bool degraded;           /* this pod's own rules breach (the current streak) */
-    int64_t degraded_for_ms; /* since the streak's first tick; 0 when not degraded */
-    enum control_rule rule;  /* the breaching rule; NONE exactly when not degraded */
+    double slow_share;         /* [0, 1]: share of samples above the threshold in force; NaN none */
+    double base_error_rate;    /* the rolling baseline's, [0, 1]; NaN while not usable */
+    double base_latency_s;     /* the rolling baseline's latency at quantile, >= 0; NaN */
+    bool degraded;             /* this pod's own rules breach (the current streak) */
+    int64_t degraded_for_ms;   /* since the streak's first tick; 0 when not degraded */
+    enum control_rule rule;    /* the breaching rule; NONE exactly when not degraded */
 };
 
 /*
