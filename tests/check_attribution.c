@@ -102,6 +102,34 @@ START_TEST(test_shared_degradation_before_rollout_withholds)
 }
 END_TEST
 
+/* A control whose window began before its degradation mixes the two: timing alone decides. */
+START_TEST(test_young_degradation_not_compared)
+{
+    struct attribution_side cl = lat(0.045, 1000);
+    struct attribution_result res;
+
+    cl.degraded = true;
+    cl.degraded_since_ms = START - 30000;
+    cl.figures_from_ms = START - 60000; /* a 60 s window, degraded for its last 30 s */
+    /* 3x the mixed window's figure: not compared, withheld (degraded before the rollout) */
+    attribution_decide(&P, ATTRIBUTION_LATENCY,
+                       &(struct attribution_side){.latency = 0.135, .samples = 400}, &cl, START,
+                       &res);
+    ck_assert_int_eq(res.decision, ATTRIBUTION_WITHHOLD);
+    ck_assert_ptr_nonnull(strstr(res.reason, "window began before its degradation (30000 ms"));
+    /* once the window is all degraded, it is compared again */
+    cl.figures_from_ms = START - 30000;
+    ck_assert_int_eq(run(ATTRIBUTION_LATENCY, lat(0.135, 400), &cl), ATTRIBUTION_BLAME);
+    /* after the rollout: blamed either way */
+    cl.degraded_since_ms = START + 10000;
+    cl.figures_from_ms = START - 50000;
+    ck_assert_int_eq(run(ATTRIBUTION_LATENCY, lat(0.050, 400), &cl), ATTRIBUTION_BLAME_SHARED);
+    /* a healthy control's window is always compared */
+    cl.degraded = false;
+    ck_assert_int_eq(run(ATTRIBUTION_LATENCY, lat(0.050, 400), &cl), ATTRIBUTION_NOT_WORSE);
+}
+END_TEST
+
 START_TEST(test_shared_degradation_after_rollout_blames)
 {
     struct attribution_side cl = lat(0.060, 1000);
@@ -154,6 +182,7 @@ Suite *attribution_suite(void)
     tcase_add_test(tc, test_margin_edges);
     tcase_add_test(tc, test_shared_degradation_before_rollout_withholds);
     tcase_add_test(tc, test_shared_degradation_after_rollout_blames);
+    tcase_add_test(tc, test_young_degradation_not_compared);
     tcase_add_test(tc, test_time_of_day_drift);
     tcase_add_test(tc, test_quorum);
     suite_add_tcase(s, tc);

@@ -770,6 +770,7 @@ static void analysis_attribute(const struct analysis *a, struct verdict *v)
     ctl.samples = c->latency_samples;
     ctl.degraded = c->degraded;
     ctl.degraded_since_ms = cv->taken_ms - c->degraded_for_ms;
+    ctl.figures_from_ms = cv->taken_ms - c->window_ms;
     attribution_decide(&p,
                        v->rule == ANALYSIS_RULE_LATENCY ? ATTRIBUTION_LATENCY : ATTRIBUTION_ERRORS,
                        &rel, &ctl, cv->rollout_start_ms, &res);

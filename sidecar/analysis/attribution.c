@@ -78,7 +78,14 @@ void attribution_decide(const struct attribution_params *p, enum attribution_rul
         decide(ret, ATTRIBUTION_NO_CONTROL, "no usable control: judged on its own evidence");
         return;
     }
-    if (worse(p, rule, release, control, why, sizeof(why))) {
+    if (control->degraded && control->figures_from_ms != 0 &&
+        control->degraded_since_ms > control->figures_from_ms) {
+        /* its window is part healthy, part degraded: a release measured only since
+         * it started would look worse than it; judge by when the control degraded */
+        snprintf(why, sizeof(why),
+                 "the stable revision's window began before its degradation (%lld ms into it)",
+                 (long long)(control->degraded_since_ms - control->figures_from_ms));
+    } else if (worse(p, rule, release, control, why, sizeof(why))) {
         if (control->degraded && control->degraded_since_ms >= rollout_start_ms)
             decide(ret, ATTRIBUTION_BLAME_SHARED,
                    "%s; the stable revision degraded too, since %lld ms after the rollout "
