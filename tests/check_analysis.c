@@ -1045,7 +1045,8 @@ START_TEST(test_decision_rate_beside_window)
     ck_assert_int_eq(e->baseline_from, ANALYSIS_BASE_OWN);
     verdict_render_sentence(&x.v, sentence, sizeof(sentence));
     ck_assert_msg(strstr(sentence, "in the span that decided") && strstr(sentence, "5% limit") &&
-                      strstr(sentence, "this pod's history") && strstr(sentence, "2 of 2"),
+                      strstr(sentence, "this pod's history") &&
+                      strstr(sentence, "in breach 2 intervals in a row (2 needed)"),
                   "%s", sentence);
     analysis_done(&x.a);
 }

@@ -331,6 +331,7 @@ static struct control_summary tc_example(void)
     s.p99 = 0.2;
     s.slow_share = 0.21;
     s.base_error_rate = 0.01;
+    s.base_requests = 3000;
     s.base_latency_s = 0.049;
     return s;
 }
@@ -387,9 +388,10 @@ START_TEST(test_render_shape)
                            "\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
                            "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2},"
                            "\"slow_share\":0.21,\"baseline\":{\"error_rate\":0.01,"
-                           "\"latency_seconds\":0.049},\"degraded\":false,"
+                           "\"requests\":3000,\"latency_seconds\":0.049},\"degraded\":false,"
                            "\"degraded_for_ms\":0,\"rule\":null}");
     s.latency_s = s.slow_share = s.base_error_rate = s.base_latency_s = NAN;
+    s.base_requests = 0;
     s.p90 = NAN;
     s.degraded = true;
     s.degraded_for_ms = 45000;
@@ -400,7 +402,7 @@ START_TEST(test_render_shape)
                            "\"seconds\":null,\"samples\":600,\"source\":\"histogram\","
                            "\"p50\":0.05,\"p75\":0.07,\"p90\":null,\"p99\":0.2},"
                            "\"slow_share\":null,\"baseline\":{\"error_rate\":null,"
-                           "\"latency_seconds\":null},\"degraded\":true,"
+                           "\"requests\":0,\"latency_seconds\":null},\"degraded\":true,"
                            "\"degraded_for_ms\":45000,\"rule\":\"latency\"}");
 }
 END_TEST
@@ -470,6 +472,7 @@ START_TEST(test_round_trip_exact)
     tc_round_trip(&s, "x");
     s = tc_example();
     s.latency_s = s.slow_share = s.base_error_rate = s.base_latency_s = NAN;
+    s.base_requests = 0;
     s.p50 = s.p75 = s.p90 = s.p99 = NAN;
     s.requests = s.errors = s.latency_samples = 0;
     s.window_ms = 0;
@@ -496,7 +499,7 @@ static const char *const tc_fields[] = {
     "\"latency\":{\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
     "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2}",
     "\"slow_share\":0.21",
-    "\"baseline\":{\"error_rate\":0.01,\"latency_seconds\":0.049}",
+    "\"baseline\":{\"error_rate\":0.01,\"requests\":3000,\"latency_seconds\":0.049}",
     "\"degraded\":false",
     "\"degraded_for_ms\":0",
     "\"rule\":null",
@@ -574,7 +577,7 @@ START_TEST(test_reader_accepts)
     /* whitespace and key order do not matter; integers are read for numbers */
     ck_assert_int_eq(
         tc_parse("{ \"rule\" : null , \"degraded_for_ms\":0,\"degraded\":false,"
-                 "\"baseline\":{\"latency_seconds\":0,\"error_rate\":1},"
+                 "\"baseline\":{\"latency_seconds\":0,\"error_rate\":1,\"requests\":7},"
                  "\"slow_share\":0,\"latency\":{\"source\":\"probe\",\"samples\":0,"
                  "\"seconds\":2,\"quantile\":0.9,\"p50\":null,\"p75\":null,\"p90\":null,"
                  "\"p99\":null},\"errors\":0,\"requests\":0,"
@@ -591,12 +594,13 @@ START_TEST(test_reader_accepts)
     ck_assert(!signbit(s.slow_share));
     /* degraded with its rule; the caller may leave the revision out */
     {
-        const char *js = "{\"version\":1,\"revision\":\"r\",\"window_ms\":1,\"requests\":1,"
-                         "\"errors\":1,\"latency\":{\"quantile\":0.5,\"seconds\":null,"
-                         "\"samples\":0,\"source\":\"none\",\"p50\":null,\"p75\":null,\"p90\":null,"
-                         "\"p99\":null},\"slow_share\":null,"
-                         "\"baseline\":{\"error_rate\":null,\"latency_seconds\":null},"
-                         "\"degraded\":true,\"degraded_for_ms\":70000,\"rule\":\"health\"}";
+        const char *js =
+            "{\"version\":1,\"revision\":\"r\",\"window_ms\":1,\"requests\":1,"
+            "\"errors\":1,\"latency\":{\"quantile\":0.5,\"seconds\":null,"
+            "\"samples\":0,\"source\":\"none\",\"p50\":null,\"p75\":null,\"p90\":null,"
+            "\"p99\":null},\"slow_share\":null,"
+            "\"baseline\":{\"error_rate\":null,\"requests\":0,\"latency_seconds\":null},"
+            "\"degraded\":true,\"degraded_for_ms\":70000,\"rule\":\"health\"}";
         ck_assert_int_eq(
             kube_json_control_summary_parse(js, strlen(js), &s, NULL, 0, err, sizeof(err)), 0);
         ck_assert(s.degraded);
@@ -633,7 +637,15 @@ START_TEST(test_reader_version_and_fields)
                    "latency.seconds: missing");
     tc_refused_doc(lat, "\"latency\":{\"quantile\":0.5,\"seconds\":0.05,\"samples\":600}",
                    "latency.source: missing");
-    tc_refused_doc(base, "\"baseline\":{\"error_rate\":0.01}", "baseline.latency_seconds: missing");
+    tc_refused_doc(base, "\"baseline\":{\"error_rate\":0.01,\"requests\":3000}",
+                   "baseline.latency_seconds: missing");
+    tc_refused_doc(base, "\"baseline\":{\"error_rate\":0.01,\"latency_seconds\":0.01}",
+                   "baseline.requests: missing");
+    /* the requests behind the rate: exactly when there is a rate */
+    tc_refused_doc(base, "\"baseline\":{\"error_rate\":0.01,\"requests\":0,\"latency_seconds\":1}",
+                   "baseline: requests 0 with an error rate");
+    tc_refused_doc(base, "\"baseline\":{\"error_rate\":null,\"requests\":5,\"latency_seconds\":1}",
+                   "baseline: requests without an error rate");
     tc_refused_doc(base, "\"baseline\":{\"latency_seconds\":0.01}", "baseline.error_rate: missing");
     /* types */
     tc_refused_doc(lat, "\"latency\":null", "latency: null");
@@ -678,7 +690,8 @@ START_TEST(test_reader_ranges)
     tc_refused_doc(tc_field("\"slow_share\""), "\"slow_share\":-0.1", "out of range");
     tc_refused_doc(base, "\"baseline\":{\"error_rate\":-0.01,\"latency_seconds\":0.049}",
                    "baseline.error_rate: -0.01 out of range");
-    tc_refused_doc(base, "\"baseline\":{\"error_rate\":0.01,\"latency_seconds\":-1}",
+    tc_refused_doc(base,
+                   "\"baseline\":{\"error_rate\":0.01,\"requests\":3000,\"latency_seconds\":-1}",
                    "baseline.latency_seconds: -1 out of range");
     tc_refused_doc(lat,
                    "\"latency\":{\"quantile\":0.5,\"seconds\":-0.05,\"samples\":600,"

@@ -414,6 +414,10 @@ static void analysis_arm_error(struct analysis *a)
     if (ctl && ctl->requests >= need && ctl->requests > 0) {
         double c = analysis_wilson_upper((double)ctl->errors, (double)ctl->requests, ANALYSIS_P0_Z);
 
+        /* the control pods' own rolling baselines: the same revision over up to an hour */
+        if (ctl->base_requests >= need && !isnan(ctl->base_error_rate))
+            c = fmin(c, analysis_wilson_upper(ctl->base_error_rate * (double)ctl->base_requests,
+                                              (double)ctl->base_requests, ANALYSIS_P0_Z));
         if (isnan(base) || c < base) {
             base = c;
             a->err_base_from = ANALYSIS_BASE_CONTROL;
@@ -505,6 +509,26 @@ static int analysis_control_as_summary(const struct control_summary *c,
     return 0;
 }
 
+/*
+ * The control's share of samples above t, from its window points p50, p75,
+ * p90, p99: normal scores linear in log latency between (and beyond) the
+ * points, exact for a lognormal, where straight interpolation of the
+ * fractions overstates the share (and slowed detection in bench_sim).
+ */
+static double analysis_control_exceed(const struct control_summary *c, double t)
+{
+    static const double z[4] = {0.0, 0.6744897501960817, 1.2815515655446004, 2.3263478740408408};
+    double v[4] = {c->p50, c->p75, c->p90, c->p99}, zt;
+    unsigned i = 0;
+
+    if (!(t > 0) || !(c->p75 > c->p50) || !(c->p90 > c->p75) || !(c->p99 > c->p90))
+        return NAN;
+    while (i < 2 && t > v[i + 1])
+        i++;
+    zt = z[i] + (log(t) - log(v[i])) / (log(v[i + 1]) - log(v[i])) * (z[i + 1] - z[i]);
+    return 0.5 * erfc(zt / sqrt(2.0));
+}
+
 /* Sets T, q0 and the latency test for the next interval. */
 static void analysis_arm_latency(struct analysis *a)
 {
@@ -538,7 +562,9 @@ static void analysis_arm_latency(struct analysis *a)
         a->lat_base_from = ANALYSIS_BASE_CONTROL;
         b = baseline_summary_quantile(&cs, q);
         thr = (1 + m) * b;
-        q0 = baseline_summary_exceed(&cs, thr);
+        q0 = analysis_control_exceed(ctl, thr);
+        if (isnan(q0)) /* points too coarse to be distinct: straight interpolation */
+            q0 = baseline_summary_exceed(&cs, thr);
     } else if (a->has_stable && a->stable.latency_source == want &&
                (double)a->stable.latency_samples >= need) {
         a->lat_base_from = ANALYSIS_BASE_PUBLISHED;
@@ -698,8 +724,10 @@ static void analysis_control_take(struct analysis *a, const struct verdict *v, b
     c->p50 = c->p75 = c->p90 = c->p99 = NAN;
     analysis_control_points(a, c);
     c->base_error_rate = NAN;
-    if (analysis_rolling_spans(a) && t->requests > 0 && t->requests >= need)
+    if (analysis_rolling_spans(a) && t->requests > 0 && t->requests >= need) {
         c->base_error_rate = fmin((double)t->errors / (double)t->requests, 1);
+        c->base_requests = t->requests;
+    }
     c->base_latency_s = analysis_control_base_latency(a, c->latency_source);
 }
 

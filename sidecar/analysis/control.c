@@ -56,6 +56,8 @@ static bool control_summary_ok(const struct control_summary *s)
     if (s->window_ms < 0 || s->degraded_for_ms < 0)
         return false;
     if (s->requests > (uint64_t)CONTROL_SUMMARY_COUNT_MAX || s->errors > s->requests ||
+        s->base_requests > (uint64_t)CONTROL_SUMMARY_COUNT_MAX ||
+        isnan(s->base_error_rate) != (s->base_requests == 0) ||
         s->latency_samples > (uint64_t)CONTROL_SUMMARY_COUNT_MAX)
         return false;
     if (!(s->quantile > 0 && s->quantile < 1))
@@ -121,7 +123,7 @@ int control_summary_render_json(const struct control_summary *s, const char *rev
     jsonw_num(&w, s->slow_share);
     jsonw_lit(&w, ",\"baseline\":{\"error_rate\":");
     jsonw_num(&w, s->base_error_rate);
-    jsonw_lit(&w, ",\"latency_seconds\":");
+    jsonw_fmt(&w, ",\"requests\":%llu,\"latency_seconds\":", (unsigned long long)s->base_requests);
     jsonw_num(&w, s->base_latency_s);
     jsonw_fmt(&w, "},\"degraded\":%s,\"degraded_for_ms\":%lld,\"rule\":",
               s->degraded ? "true" : "false", (long long)s->degraded_for_ms);
@@ -165,11 +167,12 @@ int control_pool(const struct control_summary *s, unsigned n, unsigned asked, co
                  int64_t taken_ms, int64_t rollout_start_ms, struct control_view *ret)
 {
     double lat[CONTROL_POOL_MAX], p50[CONTROL_POOL_MAX], p75[CONTROL_POOL_MAX],
-        p90[CONTROL_POOL_MAX], p99[CONTROL_POOL_MAX], ber[CONTROL_POOL_MAX], blat[CONTROL_POOL_MAX],
+        p90[CONTROL_POOL_MAX], p99[CONTROL_POOL_MAX], blat[CONTROL_POOL_MAX],
         dfor[CONTROL_POOL_MAX];
     unsigned rules[CONTROL_RULE_HEALTH + 1] = {0}, nlat = 0, ndeg = 0;
     struct control_summary *c = &ret->pooled;
     uint64_t sum;
+    double bw = 0;
 
     memset(ret, 0, sizeof(*ret));
     ret->asked = asked;
@@ -191,7 +194,11 @@ int control_pool(const struct control_summary *s, unsigned n, unsigned asked, co
         c->errors = sum < c->errors ? UINT64_MAX : sum;
         if (c->window_ms < s[i].window_ms)
             c->window_ms = s[i].window_ms;
-        ber[i] = s[i].base_error_rate;
+        if (s[i].base_requests > 0 && !isnan(s[i].base_error_rate)) {
+            bw += s[i].base_error_rate * (double)s[i].base_requests;
+            sum = c->base_requests + s[i].base_requests;
+            c->base_requests = sum < c->base_requests ? UINT64_MAX : sum;
+        }
         blat[i] = s[i].base_latency_s;
         lat[nlat] = p50[nlat] = p75[nlat] = p90[nlat] = p99[nlat] = NAN;
         if (s[i].latency_source == c->latency_source && s[i].quantile == c->quantile &&
@@ -218,7 +225,7 @@ int control_pool(const struct control_summary *s, unsigned n, unsigned asked, co
     c->p75 = control_median(p75, nlat);
     c->p90 = control_median(p90, nlat);
     c->p99 = control_median(p99, nlat);
-    c->base_error_rate = control_median(ber, n);
+    c->base_error_rate = c->base_requests > 0 ? fmin(bw / (double)c->base_requests, 1) : NAN;
     c->base_latency_s = control_median(blat, n);
     ret->degraded = ndeg;
     if (2 * ndeg >= n) {

@@ -304,8 +304,8 @@ int verdict_render_sentence(const struct verdict *v, char *buf, size_t size)
         break;
     }
     if (n >= 0 && (size_t)n < size)
-        n += snprintf(buf + n, size - (size_t)n, "; %u of %u intervals in breach",
-                      v->breaches_in_row, v->breaches_needed);
+        n += snprintf(buf + n, size - (size_t)n, "; in breach %u interval%s in a row (%u needed)",
+                      v->breaches_in_row, v->breaches_in_row == 1 ? "" : "s", v->breaches_needed);
     if (n >= 0 && (size_t)n < size)
         n += analysis_control_words(&v->control, v->rule, buf + n, size - (size_t)n);
     return n;

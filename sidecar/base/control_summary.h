@@ -51,6 +51,7 @@ struct control_summary {
                                 (always for source summary and none) */
     double slow_share;         /* [0, 1]: share of samples above the threshold in force; NaN none */
     double base_error_rate;    /* the rolling baseline's, [0, 1]; NaN while not usable */
+    uint64_t base_requests;    /* the requests behind it; 0 exactly when it is NaN */
     double base_latency_s;     /* the rolling baseline's latency at quantile, >= 0; NaN */
     bool degraded;             /* this pod's own rules breach (the current streak) */
     int64_t degraded_for_ms;   /* since the streak's first tick; 0 when not degraded */

@@ -187,9 +187,14 @@ static int cs_fields(json_t *root, struct control_summary *s, const char **revis
         (r = cs_obj(root, "baseline", &base, err, errlen)) < 0 ||
         (r = cs_num(base, "baseline.", "error_rate", true, 0, false, 1, false, &s->base_error_rate,
                     err, errlen)) < 0 ||
+        (r = cs_int(base, "baseline.", "requests", 0, cmax, &n, err, errlen)) < 0 ||
         (r = cs_num(base, "baseline.", "latency_seconds", true, 0, false, INFINITY, false,
                     &s->base_latency_s, err, errlen)) < 0)
         return r;
+    s->base_requests = (uint64_t)n;
+    if (isnan(s->base_error_rate) != (s->base_requests == 0))
+        return kube_json_fail(err, errlen, "baseline: requests %s",
+                              s->base_requests ? "without an error rate" : "0 with an error rate");
 
     if ((r = cs_member(root, "", "degraded", false, &v, err, errlen)) < 0)
         return r;
