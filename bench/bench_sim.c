@@ -1777,9 +1777,13 @@ int main(int argc, char **argv)
                          r->ro->name, r->fleet[VAR_CP], r->fleet[VAR_C], r->pod_days);
                 all_ok &= check(what, r->fleet[VAR_CP] == 0 && r->fleet[VAR_C] == 0);
             } else if (!r->ro->fault) {
-                printf("  (informational) %s: rollbacks with control %u, published only %u, "
-                       "in %u rollouts\n",
-                       r->ro->name, r->fleet[VAR_CP], r->fleet[VAR_P], r->trials);
+                /* a shared fault that began before the rollout: the 0 per 1000 pod-days */
+                snprintf(what, sizeof(what),
+                         "%s, with control: %u + %u rollbacks (control+published, control only) "
+                         "in %.0f pod-days (must be 0; published only: %u)",
+                         r->ro->name, r->fleet[VAR_CP], r->fleet[VAR_C], r->pod_days,
+                         r->fleet[VAR_P]);
+                all_ok &= check(what, r->fleet[VAR_CP] == 0 && r->fleet[VAR_C] == 0);
             } else if (!isnan(r->ro->shared_at)) {
                 snprintf(what, sizeof(what),
                          "%s, with control: the release is rolled back in %u of %u (>= 95%%)",
