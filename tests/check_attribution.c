@@ -97,6 +97,18 @@ START_TEST(test_shared_degradation_before_rollout_withholds)
                        &res);
     ck_assert_int_eq(res.decision, ATTRIBUTION_WITHHOLD);
     ck_assert_ptr_nonnull(strstr(res.reason, "since before the rollout"));
+    /* 24.5 % against a degraded control's 20 %: significant (z ~ 9), but its excess (4.5
+     * points) is not above the 5 % policy by itself: withheld; 25.5 %: blamed */
+    {
+        struct attribution_side big = errs(10000, 2000);
+
+        big.degraded = true;
+        big.degraded_since_ms = START - 30000;
+        ck_assert_int_eq(run(ATTRIBUTION_ERRORS, errs(20000, 4900), &big), ATTRIBUTION_WITHHOLD);
+        ck_assert_int_eq(run(ATTRIBUTION_ERRORS, errs(20000, 5100), &big), ATTRIBUTION_BLAME);
+        big.degraded = false; /* the same figures from a healthy control: blamed */
+        ck_assert_int_eq(run(ATTRIBUTION_ERRORS, errs(20000, 4900), &big), ATTRIBUTION_BLAME);
+    }
     /* but a release far worse than even the degraded control is blamed */
     ck_assert_int_eq(run(ATTRIBUTION_LATENCY, lat(0.200, 400), &cl), ATTRIBUTION_BLAME);
 }

@@ -150,6 +150,7 @@ static struct control_summary cc_sum(uint64_t req, uint64_t err, double lat)
     c.p75 = 1.5 * lat;
     c.p90 = 2 * lat;
     c.p99 = 4 * lat;
+    c.margin_share = 0.2;
     c.latency_samples = req;
     c.slow_share = 0.1;
     c.base_error_rate = 0.01;

@@ -329,6 +329,7 @@ static struct control_summary tc_example(void)
     s.p75 = 0.07;
     s.p90 = 0.09;
     s.p99 = 0.2;
+    s.margin_share = 0.2;
     s.slow_share = 0.21;
     s.base_error_rate = 0.01;
     s.base_requests = 3000;
@@ -383,13 +384,14 @@ START_TEST(test_render_shape)
     char json[CONTROL_SUMMARY_JSON_MAX];
 
     ck_assert_int_gt(control_summary_render_json(&s, "7c5d9f8b4", json, sizeof(json)), 0);
-    ck_assert_str_eq(json, "{\"version\":1,\"revision\":\"7c5d9f8b4\",\"window_ms\":60000,"
-                           "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
-                           "\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
-                           "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2},"
-                           "\"slow_share\":0.21,\"baseline\":{\"error_rate\":0.01,"
-                           "\"requests\":3000,\"latency_seconds\":0.049},\"degraded\":false,"
-                           "\"degraded_for_ms\":0,\"rule\":null}");
+    ck_assert_str_eq(json,
+                     "{\"version\":1,\"revision\":\"7c5d9f8b4\",\"window_ms\":60000,"
+                     "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
+                     "\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
+                     "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2,\"margin_share\":0.2},"
+                     "\"slow_share\":0.21,\"baseline\":{\"error_rate\":0.01,"
+                     "\"requests\":3000,\"latency_seconds\":0.049},\"degraded\":false,"
+                     "\"degraded_for_ms\":0,\"rule\":null}");
     s.latency_s = s.slow_share = s.base_error_rate = s.base_latency_s = NAN;
     s.base_requests = 0;
     s.p90 = NAN;
@@ -397,13 +399,14 @@ START_TEST(test_render_shape)
     s.degraded_for_ms = 45000;
     s.rule = CONTROL_RULE_LATENCY;
     ck_assert_int_gt(control_summary_render_json(&s, NULL, json, sizeof(json)), 0);
-    ck_assert_str_eq(json, "{\"version\":1,\"revision\":\"\",\"window_ms\":60000,"
-                           "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
-                           "\"seconds\":null,\"samples\":600,\"source\":\"histogram\","
-                           "\"p50\":0.05,\"p75\":0.07,\"p90\":null,\"p99\":0.2},"
-                           "\"slow_share\":null,\"baseline\":{\"error_rate\":null,"
-                           "\"requests\":0,\"latency_seconds\":null},\"degraded\":true,"
-                           "\"degraded_for_ms\":45000,\"rule\":\"latency\"}");
+    ck_assert_str_eq(json,
+                     "{\"version\":1,\"revision\":\"\",\"window_ms\":60000,"
+                     "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
+                     "\"seconds\":null,\"samples\":600,\"source\":\"histogram\","
+                     "\"p50\":0.05,\"p75\":0.07,\"p90\":null,\"p99\":0.2,\"margin_share\":0.2},"
+                     "\"slow_share\":null,\"baseline\":{\"error_rate\":null,"
+                     "\"requests\":0,\"latency_seconds\":null},\"degraded\":true,"
+                     "\"degraded_for_ms\":45000,\"rule\":\"latency\"}");
 }
 END_TEST
 
@@ -447,7 +450,7 @@ START_TEST(test_render_refuses)
     t.latency_samples = 0;
     t.latency_s = NAN;
     ck_assert_int_eq(control_summary_render_json(&t, "abc", json, sizeof(json)), -EINVAL);
-    t.p50 = t.p75 = t.p90 = t.p99 = NAN;
+    t.p50 = t.p75 = t.p90 = t.p99 = t.margin_share = NAN;
     ck_assert_int_gt(control_summary_render_json(&t, "abc", json, sizeof(json)), 0);
 }
 END_TEST
@@ -473,7 +476,7 @@ START_TEST(test_round_trip_exact)
     s = tc_example();
     s.latency_s = s.slow_share = s.base_error_rate = s.base_latency_s = NAN;
     s.base_requests = 0;
-    s.p50 = s.p75 = s.p90 = s.p99 = NAN;
+    s.p50 = s.p75 = s.p90 = s.p99 = s.margin_share = NAN;
     s.requests = s.errors = s.latency_samples = 0;
     s.window_ms = 0;
     s.latency_source = CONTROL_LAT_NONE;
@@ -482,7 +485,7 @@ START_TEST(test_round_trip_exact)
         s = tc_example();
         s.latency_source = (enum control_latency_source)src;
         if (src == CONTROL_LAT_SUMMARY)
-            s.p50 = s.p75 = s.p90 = s.p99 = NAN;
+            s.p50 = s.p75 = s.p90 = s.p99 = s.margin_share = NAN;
         s.quantile = 0.99;
         tc_round_trip(&s, "h");
     }
@@ -497,7 +500,7 @@ static const char *const tc_fields[] = {
     "\"requests\":600",
     "\"errors\":6",
     "\"latency\":{\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
-    "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2}",
+    "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2,\"margin_share\":0.2}",
     "\"slow_share\":0.21",
     "\"baseline\":{\"error_rate\":0.01,\"requests\":3000,\"latency_seconds\":0.049}",
     "\"degraded\":false",
@@ -566,12 +569,12 @@ START_TEST(test_reader_accepts)
     tc_assert_same(&s, &want);
     ck_assert_str_eq(rev, "7c5d9f8b4");
     /* unknown fields are ignored (at the root and inside), whatever their type */
-    snprintf(
-        doc, sizeof(doc), "{\"future\":{\"a\":[1,{\"b\":null}]},\"note\":\"x\",%s",
-        tc_doc(tc_field("\"latency\""),
-               "\"latency\":{\"p95\":1,\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,"
-               "\"source\":\"histogram\",\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2}") +
-            1);
+    snprintf(doc, sizeof(doc), "{\"future\":{\"a\":[1,{\"b\":null}]},\"note\":\"x\",%s",
+             tc_doc(tc_field("\"latency\""),
+                    "\"latency\":{\"p95\":1,\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,"
+                    "\"source\":\"histogram\",\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2,"
+                    "\"margin_share\":0.2}") +
+                 1);
     ck_assert_msg(tc_parse(doc, &s, rev, err) == 0, "%s", err);
     tc_assert_same(&s, &want);
     /* whitespace and key order do not matter; integers are read for numbers */
@@ -580,7 +583,7 @@ START_TEST(test_reader_accepts)
                  "\"baseline\":{\"latency_seconds\":0,\"error_rate\":1,\"requests\":7},"
                  "\"slow_share\":0,\"latency\":{\"source\":\"probe\",\"samples\":0,"
                  "\"seconds\":2,\"quantile\":0.9,\"p50\":null,\"p75\":null,\"p90\":null,"
-                 "\"p99\":null},\"errors\":0,\"requests\":0,"
+                 "\"p99\":null,\"margin_share\":null},\"errors\":0,\"requests\":0,"
                  "\"window_ms\":0,\"revision\":\"\",\"version\":1}\n",
                  &s, rev, err),
         0);
@@ -598,7 +601,7 @@ START_TEST(test_reader_accepts)
             "{\"version\":1,\"revision\":\"r\",\"window_ms\":1,\"requests\":1,"
             "\"errors\":1,\"latency\":{\"quantile\":0.5,\"seconds\":null,"
             "\"samples\":0,\"source\":\"none\",\"p50\":null,\"p75\":null,\"p90\":null,"
-            "\"p99\":null},\"slow_share\":null,"
+            "\"p99\":null,\"margin_share\":null},\"slow_share\":null,"
             "\"baseline\":{\"error_rate\":null,\"requests\":0,\"latency_seconds\":null},"
             "\"degraded\":true,\"degraded_for_ms\":70000,\"rule\":\"health\"}";
         ck_assert_int_eq(

@@ -562,7 +562,14 @@ static void analysis_arm_latency(struct analysis *a)
         a->lat_base_from = ANALYSIS_BASE_CONTROL;
         b = baseline_summary_quantile(&cs, q);
         thr = (1 + m) * b;
-        q0 = analysis_control_exceed(ctl, thr);
+        /*
+         * The control pods' own count above (1 + m) x their quantile, when T is
+         * that (the same q): counted as this pod counts, bucket for bucket.
+         * Else from the points.
+         */
+        q0 = ctl->margin_share;
+        if (isnan(q0) || !(ctl->latency_s > 0) || fabs(b - ctl->latency_s) > 1e-9 * b)
+            q0 = analysis_control_exceed(ctl, thr);
         if (isnan(q0)) /* points too coarse to be distinct: straight interpolation */
             q0 = baseline_summary_exceed(&cs, thr);
     } else if (a->has_stable && a->stable.latency_source == want &&
@@ -688,6 +695,18 @@ static void analysis_control_points(const struct analysis *a, struct control_sum
                 ? analysis_control_seconds(v)
                 : NAN;
     }
+    /* what a release judged against this window would see: its share above T */
+    if (c->latency_s > 0) {
+        double t = (1 + a->p.latency_max_increase) * c->latency_s, x = NAN;
+
+        if (c->latency_source == CONTROL_LAT_HISTOGRAM && a->win.hist_n > 0 && w->hist_total > 0)
+            x = window_hist_count_above(t, a->win.le, w->hist, a->win.hist_n) /
+                (double)w->hist_total;
+        else if (c->latency_source == CONTROL_LAT_PROBE && w->probe_latency.count > 0)
+            x = sketch_count_above(&w->probe_latency, t) / (double)w->probe_latency.count;
+        if (isfinite(x))
+            c->margin_share = fmin(fmax(x, 0), 1);
+    }
 }
 
 /*
@@ -721,7 +740,7 @@ static void analysis_control_take(struct analysis *a, const struct verdict *v, b
         if (lat->samples > 0 && isfinite(lat->slow))
             c->slow_share = fmin(fmax(lat->slow / (double)lat->samples, 0), 1);
     }
-    c->p50 = c->p75 = c->p90 = c->p99 = NAN;
+    c->p50 = c->p75 = c->p90 = c->p99 = c->margin_share = NAN;
     analysis_control_points(a, c);
     c->base_error_rate = NAN;
     if (analysis_rolling_spans(a) && t->requests > 0 && t->requests >= need) {

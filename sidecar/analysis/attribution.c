@@ -59,7 +59,13 @@ static bool worse(const struct attribution_params *p, enum attribution_rule rule
 
         snprintf(why, size, "error rate %.2f%% vs the stable revision's %.2f%% (z %.1f)", 100 * rr,
                  100 * cr, isfinite(z) ? z : 99.0);
-        return rr > p->error_rate_max && z > ATTRIBUTION_Z;
+        /*
+         * Against a degraded control the release's excess alone must breach the
+         * policy: in an incident every window swings, and what the release adds
+         * matters only if it would be a breach by itself.
+         */
+        return rr > p->error_rate_max && z > ATTRIBUTION_Z &&
+               (!c->degraded || rr - cr > p->error_rate_max);
     }
     snprintf(why, size, "latency %.4gs vs the stable revision's %.4gs (limit %.3gx)", r->latency,
              c->latency, 1 + p->latency_max_increase);

@@ -65,15 +65,16 @@ static bool control_summary_ok(const struct control_summary *s)
     if (!control_opt_in(s->latency_s, 0, INFINITY) ||
         !control_opt_in(s->base_latency_s, 0, INFINITY) || !control_opt_in(s->slow_share, 0, 1) ||
         !control_opt_in(s->base_error_rate, 0, 1) || !control_opt_in(s->p50, 0, INFINITY) ||
-        !control_opt_in(s->p75, 0, INFINITY) || !control_opt_in(s->p90, 0, INFINITY) ||
-        !control_opt_in(s->p99, 0, INFINITY))
+        !control_opt_in(s->margin_share, 0, 1) || !control_opt_in(s->p75, 0, INFINITY) ||
+        !control_opt_in(s->p90, 0, INFINITY) || !control_opt_in(s->p99, 0, INFINITY))
         return false;
     if ((unsigned)s->latency_source > CONTROL_LAT_PROBE || (unsigned)s->rule > CONTROL_RULE_HEALTH)
         return false;
     if (s->latency_source == CONTROL_LAT_NONE && (s->latency_samples || !isnan(s->latency_s)))
         return false;
     if ((s->latency_source == CONTROL_LAT_NONE || s->latency_source == CONTROL_LAT_SUMMARY) &&
-        (!isnan(s->p50) || !isnan(s->p75) || !isnan(s->p90) || !isnan(s->p99)))
+        (!isnan(s->p50) || !isnan(s->p75) || !isnan(s->p90) || !isnan(s->p99) ||
+         !isnan(s->margin_share)))
         return false;
     if (s->degraded != (s->rule != CONTROL_RULE_NONE) || (!s->degraded && s->degraded_for_ms))
         return false;
@@ -119,6 +120,8 @@ int control_summary_render_json(const struct control_summary *s, const char *rev
     jsonw_num(&w, s->p90);
     jsonw_lit(&w, ",\"p99\":");
     jsonw_num(&w, s->p99);
+    jsonw_lit(&w, ",\"margin_share\":");
+    jsonw_num(&w, s->margin_share);
     jsonw_lit(&w, "},\"slow_share\":");
     jsonw_num(&w, s->slow_share);
     jsonw_lit(&w, ",\"baseline\":{\"error_rate\":");
@@ -166,8 +169,8 @@ static double control_median(double *v, unsigned n)
 int control_pool(const struct control_summary *s, unsigned n, unsigned asked, const char *revision,
                  int64_t taken_ms, int64_t rollout_start_ms, struct control_view *ret)
 {
-    double lat[CONTROL_POOL_MAX], p50[CONTROL_POOL_MAX], p75[CONTROL_POOL_MAX],
-        p90[CONTROL_POOL_MAX], p99[CONTROL_POOL_MAX], blat[CONTROL_POOL_MAX],
+    double lat[CONTROL_POOL_MAX], msh[CONTROL_POOL_MAX], p50[CONTROL_POOL_MAX],
+        p75[CONTROL_POOL_MAX], p90[CONTROL_POOL_MAX], p99[CONTROL_POOL_MAX], blat[CONTROL_POOL_MAX],
         dfor[CONTROL_POOL_MAX];
     unsigned rules[CONTROL_RULE_HEALTH + 1] = {0}, nlat = 0, ndeg = 0;
     struct control_summary *c = &ret->pooled;
@@ -200,10 +203,11 @@ int control_pool(const struct control_summary *s, unsigned n, unsigned asked, co
             c->base_requests = sum < c->base_requests ? UINT64_MAX : sum;
         }
         blat[i] = s[i].base_latency_s;
-        lat[nlat] = p50[nlat] = p75[nlat] = p90[nlat] = p99[nlat] = NAN;
+        lat[nlat] = msh[nlat] = p50[nlat] = p75[nlat] = p90[nlat] = p99[nlat] = NAN;
         if (s[i].latency_source == c->latency_source && s[i].quantile == c->quantile &&
             c->latency_source != CONTROL_LAT_NONE) {
             lat[nlat] = s[i].latency_s;
+            msh[nlat] = s[i].margin_share;
             p50[nlat] = s[i].p50;
             p75[nlat] = s[i].p75;
             p90[nlat] = s[i].p90;
@@ -221,6 +225,7 @@ int control_pool(const struct control_summary *s, unsigned n, unsigned asked, co
     if (c->errors > c->requests)
         c->errors = c->requests;
     c->latency_s = control_median(lat, nlat);
+    c->margin_share = control_median(msh, nlat);
     c->p50 = control_median(p50, nlat);
     c->p75 = control_median(p75, nlat);
     c->p90 = control_median(p90, nlat);

@@ -49,6 +49,9 @@ struct control_summary {
     enum control_latency_source latency_source;
     double p50, p75, p90, p99; /* the window's latency at these quantiles, seconds; NaN unknown
                                 (always for source summary and none) */
+    double margin_share;       /* share of the window's samples above (1 + max_increase) x
+                                  latency_s, counted as the latency rule counts; NaN unknown
+                                  (always for source summary and none) */
     double slow_share;         /* [0, 1]: share of samples above the threshold in force; NaN none */
     double base_error_rate;    /* the rolling baseline's, [0, 1]; NaN while not usable */
     uint64_t base_requests;    /* the requests behind it; 0 exactly when it is NaN */

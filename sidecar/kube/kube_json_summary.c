@@ -176,10 +176,13 @@ static int cs_fields(json_t *root, struct control_summary *s, const char **revis
         (r = cs_num(lat, "latency.", "p90", true, 0, false, INFINITY, false, &s->p90, err,
                     errlen)) < 0 ||
         (r = cs_num(lat, "latency.", "p99", true, 0, false, INFINITY, false, &s->p99, err,
-                    errlen)) < 0)
+                    errlen)) < 0 ||
+        (r = cs_num(lat, "latency.", "margin_share", true, 0, false, 1, false, &s->margin_share,
+                    err, errlen)) < 0)
         return r;
     if ((s->latency_source == CONTROL_LAT_NONE || s->latency_source == CONTROL_LAT_SUMMARY) &&
-        (!isnan(s->p50) || !isnan(s->p75) || !isnan(s->p90) || !isnan(s->p99)))
+        (!isnan(s->p50) || !isnan(s->p75) || !isnan(s->p90) || !isnan(s->p99) ||
+         !isnan(s->margin_share)))
         return kube_json_fail(err, errlen, "latency: points with source %s", src);
 
     if ((r = cs_num(root, "", "slow_share", true, 0, false, 1, false, &s->slow_share, err,
