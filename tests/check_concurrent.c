@@ -156,6 +156,7 @@ static struct control_summary cc_sum(uint64_t req, uint64_t err, double lat)
     c.base_error_rate = 0.01;
     c.base_requests = 10 * req;
     c.base_latency_s = lat;
+    c.base_margin_share = 0.2;
     return c;
 }
 

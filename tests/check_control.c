@@ -334,6 +334,7 @@ static struct control_summary tc_example(void)
     s.base_error_rate = 0.01;
     s.base_requests = 3000;
     s.base_latency_s = 0.049;
+    s.base_margin_share = 0.21;
     return s;
 }
 
@@ -384,14 +385,15 @@ START_TEST(test_render_shape)
     char json[CONTROL_SUMMARY_JSON_MAX];
 
     ck_assert_int_gt(control_summary_render_json(&s, "7c5d9f8b4", json, sizeof(json)), 0);
-    ck_assert_str_eq(json,
-                     "{\"version\":1,\"revision\":\"7c5d9f8b4\",\"window_ms\":60000,"
-                     "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
-                     "\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
-                     "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2,\"margin_share\":0.2},"
-                     "\"slow_share\":0.21,\"baseline\":{\"error_rate\":0.01,"
-                     "\"requests\":3000,\"latency_seconds\":0.049},\"degraded\":false,"
-                     "\"degraded_for_ms\":0,\"rule\":null}");
+    ck_assert_str_eq(
+        json,
+        "{\"version\":1,\"revision\":\"7c5d9f8b4\",\"window_ms\":60000,"
+        "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
+        "\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
+        "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2,\"margin_share\":0.2},"
+        "\"slow_share\":0.21,\"baseline\":{\"error_rate\":0.01,"
+        "\"requests\":3000,\"latency_seconds\":0.049,\"margin_share\":0.21},\"degraded\":false,"
+        "\"degraded_for_ms\":0,\"rule\":null}");
     s.latency_s = s.slow_share = s.base_error_rate = s.base_latency_s = NAN;
     s.base_requests = 0;
     s.p90 = NAN;
@@ -399,14 +401,14 @@ START_TEST(test_render_shape)
     s.degraded_for_ms = 45000;
     s.rule = CONTROL_RULE_LATENCY;
     ck_assert_int_gt(control_summary_render_json(&s, NULL, json, sizeof(json)), 0);
-    ck_assert_str_eq(json,
-                     "{\"version\":1,\"revision\":\"\",\"window_ms\":60000,"
-                     "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
-                     "\"seconds\":null,\"samples\":600,\"source\":\"histogram\","
-                     "\"p50\":0.05,\"p75\":0.07,\"p90\":null,\"p99\":0.2,\"margin_share\":0.2},"
-                     "\"slow_share\":null,\"baseline\":{\"error_rate\":null,"
-                     "\"requests\":0,\"latency_seconds\":null},\"degraded\":true,"
-                     "\"degraded_for_ms\":45000,\"rule\":\"latency\"}");
+    ck_assert_str_eq(
+        json, "{\"version\":1,\"revision\":\"\",\"window_ms\":60000,"
+              "\"requests\":600,\"errors\":6,\"latency\":{\"quantile\":0.5,"
+              "\"seconds\":null,\"samples\":600,\"source\":\"histogram\","
+              "\"p50\":0.05,\"p75\":0.07,\"p90\":null,\"p99\":0.2,\"margin_share\":0.2},"
+              "\"slow_share\":null,\"baseline\":{\"error_rate\":null,"
+              "\"requests\":0,\"latency_seconds\":null,\"margin_share\":0.21},\"degraded\":true,"
+              "\"degraded_for_ms\":45000,\"rule\":\"latency\"}");
 }
 END_TEST
 
@@ -502,7 +504,8 @@ static const char *const tc_fields[] = {
     "\"latency\":{\"quantile\":0.5,\"seconds\":0.05,\"samples\":600,\"source\":\"histogram\","
     "\"p50\":0.05,\"p75\":0.07,\"p90\":0.09,\"p99\":0.2,\"margin_share\":0.2}",
     "\"slow_share\":0.21",
-    "\"baseline\":{\"error_rate\":0.01,\"requests\":3000,\"latency_seconds\":0.049}",
+    "\"baseline\":{\"error_rate\":0.01,\"requests\":3000,\"latency_seconds\":0.049,\"margin_"
+    "share\":0.21}",
     "\"degraded\":false",
     "\"degraded_for_ms\":0",
     "\"rule\":null",
@@ -580,7 +583,8 @@ START_TEST(test_reader_accepts)
     /* whitespace and key order do not matter; integers are read for numbers */
     ck_assert_int_eq(
         tc_parse("{ \"rule\" : null , \"degraded_for_ms\":0,\"degraded\":false,"
-                 "\"baseline\":{\"latency_seconds\":0,\"error_rate\":1,\"requests\":7},"
+                 "\"baseline\":{\"latency_seconds\":0,\"error_rate\":1,\"requests\":7,"
+                 "\"margin_share\":0},"
                  "\"slow_share\":0,\"latency\":{\"source\":\"probe\",\"samples\":0,"
                  "\"seconds\":2,\"quantile\":0.9,\"p50\":null,\"p75\":null,\"p90\":null,"
                  "\"p99\":null,\"margin_share\":null},\"errors\":0,\"requests\":0,"
@@ -597,13 +601,13 @@ START_TEST(test_reader_accepts)
     ck_assert(!signbit(s.slow_share));
     /* degraded with its rule; the caller may leave the revision out */
     {
-        const char *js =
-            "{\"version\":1,\"revision\":\"r\",\"window_ms\":1,\"requests\":1,"
-            "\"errors\":1,\"latency\":{\"quantile\":0.5,\"seconds\":null,"
-            "\"samples\":0,\"source\":\"none\",\"p50\":null,\"p75\":null,\"p90\":null,"
-            "\"p99\":null,\"margin_share\":null},\"slow_share\":null,"
-            "\"baseline\":{\"error_rate\":null,\"requests\":0,\"latency_seconds\":null},"
-            "\"degraded\":true,\"degraded_for_ms\":70000,\"rule\":\"health\"}";
+        const char *js = "{\"version\":1,\"revision\":\"r\",\"window_ms\":1,\"requests\":1,"
+                         "\"errors\":1,\"latency\":{\"quantile\":0.5,\"seconds\":null,"
+                         "\"samples\":0,\"source\":\"none\",\"p50\":null,\"p75\":null,\"p90\":null,"
+                         "\"p99\":null,\"margin_share\":null},\"slow_share\":null,"
+                         "\"baseline\":{\"error_rate\":null,\"requests\":0,\"latency_seconds\":"
+                         "null,\"margin_share\":null},"
+                         "\"degraded\":true,\"degraded_for_ms\":70000,\"rule\":\"health\"}";
         ck_assert_int_eq(
             kube_json_control_summary_parse(js, strlen(js), &s, NULL, 0, err, sizeof(err)), 0);
         ck_assert(s.degraded);
@@ -645,9 +649,13 @@ START_TEST(test_reader_version_and_fields)
     tc_refused_doc(base, "\"baseline\":{\"error_rate\":0.01,\"latency_seconds\":0.01}",
                    "baseline.requests: missing");
     /* the requests behind the rate: exactly when there is a rate */
-    tc_refused_doc(base, "\"baseline\":{\"error_rate\":0.01,\"requests\":0,\"latency_seconds\":1}",
+    tc_refused_doc(base,
+                   "\"baseline\":{\"error_rate\":0.01,\"requests\":0,\"latency_seconds\":1,"
+                   "\"margin_share\":null}",
                    "baseline: requests 0 with an error rate");
-    tc_refused_doc(base, "\"baseline\":{\"error_rate\":null,\"requests\":5,\"latency_seconds\":1}",
+    tc_refused_doc(base,
+                   "\"baseline\":{\"error_rate\":null,\"requests\":5,\"latency_seconds\":1,"
+                   "\"margin_share\":null}",
                    "baseline: requests without an error rate");
     tc_refused_doc(base, "\"baseline\":{\"latency_seconds\":0.01}", "baseline.error_rate: missing");
     /* types */
@@ -691,8 +699,9 @@ START_TEST(test_reader_ranges)
     tc_refused_doc(tc_field("\"slow_share\""), "\"slow_share\":1.5",
                    "slow_share: 1.5 out of range");
     tc_refused_doc(tc_field("\"slow_share\""), "\"slow_share\":-0.1", "out of range");
-    tc_refused_doc(base, "\"baseline\":{\"error_rate\":-0.01,\"latency_seconds\":0.049}",
-                   "baseline.error_rate: -0.01 out of range");
+    tc_refused_doc(
+        base, "\"baseline\":{\"error_rate\":-0.01,\"latency_seconds\":0.049,\"margin_share\":0.21}",
+        "baseline.error_rate: -0.01 out of range");
     tc_refused_doc(base,
                    "\"baseline\":{\"error_rate\":0.01,\"requests\":3000,\"latency_seconds\":-1}",
                    "baseline.latency_seconds: -1 out of range");

@@ -510,6 +510,19 @@ static int analysis_control_as_summary(const struct control_summary *c,
 }
 
 /*
+ * Whether the control pods' rolling baselines (their last hour, breaches
+ * left out) still describe their current window: the two latencies at q
+ * within half the latency margin of each other, the share above T known.
+ */
+static bool analysis_control_hour_agrees(const struct control_summary *c, double m)
+{
+    double r = c->latency_s / c->base_latency_s;
+
+    return c->base_latency_s > 0 && c->latency_s > 0 && !isnan(c->base_margin_share) &&
+           r <= 1 + m / 2 && r >= 1 / (1 + m / 2);
+}
+
+/*
  * The control's share of samples above t, from its window points p50, p75,
  * p90, p99: normal scores linear in log latency between (and beyond) the
  * points, exact for a lognormal, where straight interpolation of the
@@ -562,16 +575,28 @@ static void analysis_arm_latency(struct analysis *a)
         a->lat_base_from = ANALYSIS_BASE_CONTROL;
         b = baseline_summary_quantile(&cs, q);
         thr = (1 + m) * b;
-        /*
-         * The control pods' own count above (1 + m) x their quantile, when T is
-         * that (the same q): counted as this pod counts, bucket for bucket.
-         * Else from the points.
-         */
-        q0 = ctl->margin_share;
-        if (isnan(q0) || !(ctl->latency_s > 0) || fabs(b - ctl->latency_s) > 1e-9 * b)
-            q0 = analysis_control_exceed(ctl, thr);
-        if (isnan(q0)) /* points too coarse to be distinct: straight interpolation */
-            q0 = baseline_summary_exceed(&cs, thr);
+        if (analysis_control_hour_agrees(ctl, m)) {
+            /*
+             * The control pods' own last hour, while their window agrees with
+             * it (within half the margin): the same revision measured longer,
+             * so a steadier T; a window that moved away (time of day, a
+             * drifting load) is the one to compare with.
+             */
+            b = ctl->base_latency_s;
+            thr = (1 + m) * b;
+            q0 = ctl->base_margin_share;
+        } else {
+            /*
+             * The control pods' own count above (1 + m) x their quantile, when T is
+             * that (the same q): counted as this pod counts, bucket for bucket.
+             * Else from the points.
+             */
+            q0 = ctl->margin_share;
+            if (isnan(q0) || !(ctl->latency_s > 0) || fabs(b - ctl->latency_s) > 1e-9 * b)
+                q0 = analysis_control_exceed(ctl, thr);
+            if (isnan(q0)) /* points too coarse to be distinct: straight interpolation */
+                q0 = baseline_summary_exceed(&cs, thr);
+        }
     } else if (a->has_stable && a->stable.latency_source == want &&
                (double)a->stable.latency_samples >= need) {
         a->lat_base_from = ANALYSIS_BASE_PUBLISHED;
@@ -709,6 +734,23 @@ static void analysis_control_points(const struct analysis *a, struct control_sum
     }
 }
 
+/* The rolling baseline's share of samples above (1 + max_increase) x base; NaN without one. */
+static double analysis_control_base_share(const struct analysis *a, enum control_latency_source src,
+                                          double base)
+{
+    const struct window_counts *t = baseline_total(&a->base);
+    double thr = (1 + a->p.latency_max_increase) * base, x = NAN;
+
+    if (!(base > 0))
+        return NAN;
+    if (src == CONTROL_LAT_HISTOGRAM && a->base.hist_n > 0 && t->hist_total > 0)
+        x = window_hist_count_above(thr, a->base.le, t->hist, a->base.hist_n) /
+            (double)t->hist_total;
+    else if (src == CONTROL_LAT_PROBE && t->probe_latency.count > 0)
+        x = sketch_count_above(&t->probe_latency, thr) / (double)t->probe_latency.count;
+    return isfinite(x) ? fmin(fmax(x, 0), 1) : NAN;
+}
+
 /*
  * Keeps the figures of the tick's verdict (the window it judged, before the
  * next interval opens) for analysis_control_summary, so /summary and the
@@ -748,6 +790,7 @@ static void analysis_control_take(struct analysis *a, const struct verdict *v, b
         c->base_requests = t->requests;
     }
     c->base_latency_s = analysis_control_base_latency(a, c->latency_source);
+    c->base_margin_share = analysis_control_base_share(a, c->latency_source, c->base_latency_s);
 }
 
 int analysis_control_summary(const struct analysis *a, int64_t now_ms, struct control_summary *ret)
@@ -809,6 +852,16 @@ static void analysis_attribute(const struct analysis *a, struct verdict *v)
         return;
     rel.requests = e->requests;
     rel.errors = e->errors;
+    /*
+     * The error rule's whole sequential run (since its change point) when it
+     * covers more than the window: one window's swing, looked at every tick,
+     * is not the release's rate.
+     */
+    if (v->rule == ANALYSIS_RULE_ERROR_RATE && e->run_n > (double)e->requests &&
+        e->run_x <= e->run_n) {
+        rel.requests = (uint64_t)llround(e->run_n);
+        rel.errors = (uint64_t)llround(e->run_x);
+    }
     rel.latency = e->value;
     rel.samples = e->samples;
     ctl.requests = c->requests;

@@ -63,7 +63,8 @@ static bool control_summary_ok(const struct control_summary *s)
     if (!(s->quantile > 0 && s->quantile < 1))
         return false;
     if (!control_opt_in(s->latency_s, 0, INFINITY) ||
-        !control_opt_in(s->base_latency_s, 0, INFINITY) || !control_opt_in(s->slow_share, 0, 1) ||
+        !control_opt_in(s->base_latency_s, 0, INFINITY) ||
+        !control_opt_in(s->base_margin_share, 0, 1) || !control_opt_in(s->slow_share, 0, 1) ||
         !control_opt_in(s->base_error_rate, 0, 1) || !control_opt_in(s->p50, 0, INFINITY) ||
         !control_opt_in(s->margin_share, 0, 1) || !control_opt_in(s->p75, 0, INFINITY) ||
         !control_opt_in(s->p90, 0, INFINITY) || !control_opt_in(s->p99, 0, INFINITY))
@@ -128,6 +129,8 @@ int control_summary_render_json(const struct control_summary *s, const char *rev
     jsonw_num(&w, s->base_error_rate);
     jsonw_fmt(&w, ",\"requests\":%llu,\"latency_seconds\":", (unsigned long long)s->base_requests);
     jsonw_num(&w, s->base_latency_s);
+    jsonw_lit(&w, ",\"margin_share\":");
+    jsonw_num(&w, s->base_margin_share);
     jsonw_fmt(&w, "},\"degraded\":%s,\"degraded_for_ms\":%lld,\"rule\":",
               s->degraded ? "true" : "false", (long long)s->degraded_for_ms);
     if (rule)
@@ -171,7 +174,7 @@ int control_pool(const struct control_summary *s, unsigned n, unsigned asked, co
 {
     double lat[CONTROL_POOL_MAX], msh[CONTROL_POOL_MAX], p50[CONTROL_POOL_MAX],
         p75[CONTROL_POOL_MAX], p90[CONTROL_POOL_MAX], p99[CONTROL_POOL_MAX], blat[CONTROL_POOL_MAX],
-        dfor[CONTROL_POOL_MAX];
+        bms[CONTROL_POOL_MAX], dfor[CONTROL_POOL_MAX];
     unsigned rules[CONTROL_RULE_HEALTH + 1] = {0}, nlat = 0, ndeg = 0;
     struct control_summary *c = &ret->pooled;
     uint64_t sum;
@@ -203,6 +206,7 @@ int control_pool(const struct control_summary *s, unsigned n, unsigned asked, co
             c->base_requests = sum < c->base_requests ? UINT64_MAX : sum;
         }
         blat[i] = s[i].base_latency_s;
+        bms[i] = s[i].base_margin_share;
         lat[nlat] = msh[nlat] = p50[nlat] = p75[nlat] = p90[nlat] = p99[nlat] = NAN;
         if (s[i].latency_source == c->latency_source && s[i].quantile == c->quantile &&
             c->latency_source != CONTROL_LAT_NONE) {
@@ -232,6 +236,7 @@ int control_pool(const struct control_summary *s, unsigned n, unsigned asked, co
     c->p99 = control_median(p99, nlat);
     c->base_error_rate = c->base_requests > 0 ? fmin(bw / (double)c->base_requests, 1) : NAN;
     c->base_latency_s = control_median(blat, n);
+    c->base_margin_share = control_median(bms, n);
     ret->degraded = ndeg;
     if (2 * ndeg >= n) {
         unsigned best = CONTROL_RULE_ERROR_RATE;

@@ -56,6 +56,8 @@ struct control_summary {
     double base_error_rate;    /* the rolling baseline's, [0, 1]; NaN while not usable */
     uint64_t base_requests;    /* the requests behind it; 0 exactly when it is NaN */
     double base_latency_s;     /* the rolling baseline's latency at quantile, >= 0; NaN */
+    double base_margin_share;  /* the rolling baseline's share above (1 + max_increase) x
+                                  base_latency_s; NaN unknown */
     bool degraded;             /* this pod's own rules breach (the current streak) */
     int64_t degraded_for_ms;   /* since the streak's first tick; 0 when not degraded */
     enum control_rule rule;    /* the breaching rule; NONE exactly when not degraded */

@@ -192,7 +192,9 @@ static int cs_fields(json_t *root, struct control_summary *s, const char **revis
                     err, errlen)) < 0 ||
         (r = cs_int(base, "baseline.", "requests", 0, cmax, &n, err, errlen)) < 0 ||
         (r = cs_num(base, "baseline.", "latency_seconds", true, 0, false, INFINITY, false,
-                    &s->base_latency_s, err, errlen)) < 0)
+                    &s->base_latency_s, err, errlen)) < 0 ||
+        (r = cs_num(base, "baseline.", "margin_share", true, 0, false, 1, false,
+                    &s->base_margin_share, err, errlen)) < 0)
         return r;
     s->base_requests = (uint64_t)n;
     if (isnan(s->base_error_rate) != (s->base_requests == 0))
