@@ -47,6 +47,15 @@ static double two_proportion_z(const struct attribution_side *r, const struct at
     return (p1 - p2) / se;
 }
 
+/* Wilson score bound of x hits in n at z (sign: -1 lower, +1 upper). */
+static double wilson(double x, double n, double z, int sign)
+{
+    double p = x / n, d = 1 + z * z / n;
+    double c = p + z * z / (2 * n), h = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+
+    return (c + sign * h) / d;
+}
+
 /* Whether the release is worse than the control by the policy's margin. */
 static bool worse(const struct attribution_params *p, enum attribution_rule rule,
                   const struct attribution_side *r, const struct attribution_side *c, char *why,
@@ -61,11 +70,15 @@ static bool worse(const struct attribution_params *p, enum attribution_rule rule
                  100 * cr, isfinite(z) ? z : 99.0);
         /*
          * Against a degraded control the release's excess alone must breach the
-         * policy: in an incident every window swings, and what the release adds
-         * matters only if it would be a breach by itself.
+         * policy, even from the release's lower bound to the control's upper one:
+         * in an incident every window swings, and what the release adds matters
+         * only if it would be a breach by itself.
          */
         return rr > p->error_rate_max && z > ATTRIBUTION_Z &&
-               (!c->degraded || rr - cr > p->error_rate_max);
+               (!c->degraded ||
+                wilson((double)r->errors, (double)r->requests, ATTRIBUTION_Z, -1) -
+                        wilson((double)c->errors, (double)c->requests, ATTRIBUTION_Z, 1) >
+                    p->error_rate_max);
     }
     snprintf(why, size, "latency %.4gs vs the stable revision's %.4gs (limit %.3gx)", r->latency,
              c->latency, 1 + p->latency_max_increase);
