@@ -424,9 +424,11 @@ class RolloutScene:
         """The new revision's Pod objects, apps and sidecars; returns the start time."""
         for p in self.add_new_pods(n):
             p.start_app(**traffic)
+        # taken before the first sidecar starts: its first API request (the walk's GET of
+        # its pod) may come before the others have started
+        self.t_new = time.time()
         for p in self.new:
             p.start()
-        self.t_new = time.time()
         return self.t_new
 
     # -- views -------------------------------------------------------------------------------
