@@ -34,4 +34,17 @@ int kube_json_scan(const char *buf, size_t n, kube_json_scan_fn *fn, void *arg);
  */
 int kube_json_selector_string(json_t *sel, char **ret, char *err, size_t errlen);
 
+/*
+ * The root object of buf: "no body" for NULL, nesting deeper than max_depth
+ * refused before jansson recurses into it (0: not checked), not JSON or not
+ * an object refused (err says why). NULL then; the caller decrefs.
+ */
+json_t *kube_json_load(const char *buf, size_t len, int max_depth, char *err, size_t errlen);
+
+/* A list's "items": *ret NULL when absent or null; an array of at most KUBE_LIST_MAX. */
+int kube_json_list_items(json_t *root, json_t **ret, char *err, size_t errlen);
+
+/* A list's metadata.continue (strdup'd into *ret; NULL when absent or ""); -ENOMEM. */
+int kube_json_list_continue(json_t *root, char **ret, char *err, size_t errlen);
+
 #endif

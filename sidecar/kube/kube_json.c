@@ -69,13 +69,24 @@ int kube_json_scan(const char *buf, size_t n, kube_json_scan_fn *fn, void *arg)
 
 /* --- decoding helpers -------------------------------------------------------- */
 
-static json_t *load(const char *buf, size_t len, char *err, size_t errlen)
+/* Nesting deeper than *(int *)arg: refused before jansson recurses into it. */
+static int too_deep(const char *buf, size_t n, size_t *i, int depth, void *arg)
+{
+    (void)n;
+    return (buf[*i] == '{' || buf[*i] == '[') && depth > *(const int *)arg;
+}
+
+json_t *kube_json_load(const char *buf, size_t len, int max_depth, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *root;
 
     if (!buf) {
         kube_json_fail(err, errlen, "no body");
+        return NULL;
+    }
+    if (max_depth > 0 && kube_json_scan(buf, len, too_deep, &max_depth) != 0) {
+        kube_json_fail(err, errlen, "nested deeper than %d", max_depth);
         return NULL;
     }
     root = json_loadb(buf, len, 0, &je);
@@ -90,6 +101,47 @@ static json_t *load(const char *buf, size_t len, char *err, size_t errlen)
         return NULL;
     }
     return root;
+}
+
+static json_t *load(const char *buf, size_t len, char *err, size_t errlen)
+{
+    return kube_json_load(buf, len, 0, err, errlen);
+}
+
+int kube_json_list_items(json_t *root, json_t **ret, char *err, size_t errlen)
+{
+    json_t *items = json_object_get(root, "items");
+
+    *ret = NULL;
+    if (!items || json_is_null(items))
+        return 0;
+    if (!json_is_array(items))
+        return kube_json_fail(err, errlen, "items: expected an array");
+    if (json_array_size(items) > KUBE_LIST_MAX)
+        return kube_json_fail(err, errlen, "items: more than %d", KUBE_LIST_MAX);
+    *ret = items;
+    return 0;
+}
+
+int kube_json_list_continue(json_t *root, char **ret, char *err, size_t errlen)
+{
+    json_t *md = json_object_get(root, "metadata"), *v;
+
+    *ret = NULL;
+    if (!md || json_is_null(md))
+        return 0;
+    if (!json_is_object(md))
+        return kube_json_fail(err, errlen, "metadata: expected an object");
+    v = json_object_get(md, "continue");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) >= 1024 ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return kube_json_fail(err, errlen, "metadata.continue: not a string under 1024 bytes");
+    if (json_string_length(v) == 0)
+        return 0;
+    *ret = strdup(json_string_value(v));
+    return *ret ? 0 : -ENOMEM;
 }
 
 /* Copy an optional string member into dst; absent/null leaves "". */
@@ -550,8 +602,7 @@ int kube_json_rs_list_parse(const char *buf, size_t len, struct kube_rs_list *re
                             size_t errlen)
 {
     struct kube_rs_list l;
-    json_t *root, *items, *md, *item;
-    char cont[1024];
+    json_t *root, *items, *item;
     size_t i;
     int r = 0;
 
@@ -559,16 +610,9 @@ int kube_json_rs_list_parse(const char *buf, size_t len, struct kube_rs_list *re
     root = load(buf, len, err, errlen);
     if (!root)
         return -EINVAL;
-    items = json_object_get(root, "items");
-    if (items && !json_is_null(items) && !json_is_array(items)) {
-        r = kube_json_fail(err, errlen, "items: expected an array");
+    if ((r = kube_json_list_items(root, &items, err, errlen)) < 0)
         goto fail;
-    }
-    if (items && json_is_array(items)) {
-        if (json_array_size(items) > KUBE_LIST_MAX) {
-            r = kube_json_fail(err, errlen, "items: more than %d", KUBE_LIST_MAX);
-            goto fail;
-        }
+    if (items) {
         l.items = calloc(json_array_size(items) + 1, sizeof(*l.items));
         if (!l.items) {
             r = -ENOMEM;
@@ -587,16 +631,8 @@ int kube_json_rs_list_parse(const char *buf, size_t len, struct kube_rs_list *re
             l.n++;
         }
     }
-    if ((r = get_obj(root, "metadata", &md, err, errlen)) < 0)
+    if ((r = kube_json_list_continue(root, &l.continue_token, err, errlen)) < 0)
         goto fail;
-    if (md) {
-        if ((r = get_str(md, "continue", cont, sizeof(cont), err, errlen)) < 0)
-            goto fail;
-        if (cont[0] && !(l.continue_token = strdup(cont))) {
-            r = -ENOMEM;
-            goto fail;
-        }
-    }
     json_decref(root);
     *ret = l;
     return 0;

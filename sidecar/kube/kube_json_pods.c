@@ -17,41 +17,6 @@
 
 #include <jansson.h>
 
-/* Nesting deeper than *(int *)arg: refused before jansson recurses into it. */
-static int too_deep(const char *buf, size_t n, size_t *i, int depth, void *arg)
-{
-    (void)n;
-    return (buf[*i] == '{' || buf[*i] == '[') && depth > *(const int *)arg;
-}
-
-static json_t *pods_load(const char *buf, size_t len, char *err, size_t errlen)
-{
-    int max = KUBE_POD_LIST_DEPTH_MAX;
-    json_error_t je;
-    json_t *root;
-
-    if (!buf) {
-        kube_json_fail(err, errlen, "no body");
-        return NULL;
-    }
-    if (kube_json_scan(buf, len, too_deep, &max) != 0) {
-        kube_json_fail(err, errlen, "nested deeper than %d", KUBE_POD_LIST_DEPTH_MAX);
-        return NULL;
-    }
-    root = json_loadb(buf, len, 0, &je);
-    if (!root) {
-        kube_json_fail(err, errlen, "invalid JSON at line %d column %d: %s", je.line, je.column,
-                       je.text);
-        return NULL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        kube_json_fail(err, errlen, "expected a JSON object");
-        return NULL;
-    }
-    return root;
-}
-
 /* An optional string member (absent or null: *ret NULL); no NUL, shorter than max. */
 static int opt_str(json_t *obj, const char *where, const char *key, size_t max, const char **ret,
                    char *err, size_t errlen)
@@ -201,15 +166,15 @@ int kube_json_pod_list_parse(const char *buf, size_t len, const char *hash_label
                              struct kube_pod_list *ret, char *err, size_t errlen)
 {
     struct kube_pod_list l;
-    json_t *root, *items, *item, *md;
-    const char *kind, *cont;
+    json_t *root, *items, *item;
+    const char *kind;
     size_t i;
     int r;
 
     memset(&l, 0, sizeof(l));
     if (!hash_label || !hash_label[0])
         return kube_json_fail(err, errlen, "no hash label");
-    root = pods_load(buf, len, err, errlen);
+    root = kube_json_load(buf, len, KUBE_POD_LIST_DEPTH_MAX, err, errlen);
     if (!root)
         return -EINVAL;
     if ((r = opt_str(root, "", "kind", 64, &kind, err, errlen)) < 0)
@@ -218,16 +183,9 @@ int kube_json_pod_list_parse(const char *buf, size_t len, const char *hash_label
         r = kube_json_fail(err, errlen, "kind: %.40s, not PodList", kind);
         goto fail;
     }
-    items = json_object_get(root, "items");
-    if (items && !json_is_null(items) && !json_is_array(items)) {
-        r = kube_json_fail(err, errlen, "items: expected an array");
+    if ((r = kube_json_list_items(root, &items, err, errlen)) < 0)
         goto fail;
-    }
-    if (items && json_is_array(items)) {
-        if (json_array_size(items) > KUBE_LIST_MAX) {
-            r = kube_json_fail(err, errlen, "items: more than %d", KUBE_LIST_MAX);
-            goto fail;
-        }
+    if (items) {
         l.items = calloc(json_array_size(items) + 1, sizeof(*l.items));
         if (!l.items) {
             r = -ENOMEM;
@@ -244,14 +202,8 @@ int kube_json_pod_list_parse(const char *buf, size_t len, const char *hash_label
             l.n++;
         }
     }
-    if ((r = opt_obj(root, "", "metadata", &md, err, errlen)) < 0)
+    if ((r = kube_json_list_continue(root, &l.continue_token, err, errlen)) < 0)
         goto fail;
-    if (md && (r = opt_str(md, "metadata.", "continue", 1024, &cont, err, errlen)) < 0)
-        goto fail;
-    if (md && cont && cont[0] && !(l.continue_token = strdup(cont))) {
-        r = -ENOMEM;
-        goto fail;
-    }
     json_decref(root);
     *ret = l;
     return 0;
@@ -262,9 +214,8 @@ fail:
 }
 
 /*
- * The selector is read by the Deployment decoder (kube_json.c), so that a
- * Rollout's and a Deployment's selector are checked and rendered by one
- * piece of code: hand it a minimal Deployment carrying this selector.
+ * The selector is read by the adapter's one selector reader
+ * (kube_json_selector_string), as a Deployment's is.
  */
 int kube_json_owner_selector_parse(const char *buf, size_t len, char **ret, char *err,
                                    size_t errlen)
@@ -272,7 +223,7 @@ int kube_json_owner_selector_parse(const char *buf, size_t len, char **ret, char
     json_t *root, *spec, *sel;
     int r;
 
-    root = pods_load(buf, len, err, errlen);
+    root = kube_json_load(buf, len, KUBE_POD_LIST_DEPTH_MAX, err, errlen);
     if (!root)
         return -EINVAL;
     if ((r = opt_obj(root, "", "spec", &spec, err, errlen)) < 0 ||
