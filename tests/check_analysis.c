@@ -21,6 +21,7 @@
 #include "sidecar/daemon.h"
 #include "sidecar/kube/kube_json.h"
 #include "tests/helpers/test_hist.h"
+#include "tests/helpers/test_params.h"
 
 Suite *analysis_suite(void);
 
@@ -34,19 +35,8 @@ struct ta {
 /* The embedded defaults, mapped as the daemon maps them. */
 static struct analysis_params ta_params(void)
 {
-    struct analysis_params p;
-    struct cfg_errs errs;
-    struct cfg *c;
+    struct analysis_params p = test_default_params();
 
-    ck_assert_int_eq(cfg_default(&c, &errs), 0);
-    daemon_analysis_params(c, &p);
-    cfg_unref(c);
-    /* what the rules below are written against */
-    ck_assert_uint_eq(p.interval_ms, 10000);
-    ck_assert_uint_eq(p.window_ms, 60000);
-    ck_assert_uint_eq(p.warmup_ms, 30000);
-    ck_assert_uint_eq(p.error_min_requests, 50);
-    ck_assert_uint_eq(p.consecutive_breaches, 2);
     snprintf(p.config_hash, sizeof(p.config_hash), "00c0ffee00c0ffee");
     return p;
 }

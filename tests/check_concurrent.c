@@ -15,6 +15,7 @@
 #include "sidecar/analysis/control.h"
 #include "sidecar/daemon.h"
 #include "tests/helpers/test_hist.h"
+#include "tests/helpers/test_params.h"
 
 Suite *concurrent_suite(void);
 
@@ -32,17 +33,7 @@ struct scene {
 
 static struct analysis_params cc_params(void)
 {
-    struct analysis_params p;
-    struct cfg_errs errs;
-    struct cfg *c;
-
-    ck_assert_int_eq(cfg_default(&c, &errs), 0);
-    daemon_analysis_params(c, &p);
-    cfg_unref(c);
-    ck_assert_uint_eq(p.interval_ms, 10000);
-    ck_assert_uint_eq(p.warmup_ms, 30000);
-    ck_assert_uint_eq(p.consecutive_breaches, 2);
-    return p;
+    return test_default_params();
 }
 
 static void cc_feed(struct pod *x, int64_t t, uint64_t req, double err, double median)

@@ -20,6 +20,7 @@
 #include "sidecar/daemon.h"
 #include "sidecar/kube/kube_json.h"
 #include "tests/helpers/test_hist.h"
+#include "tests/helpers/test_params.h"
 
 Suite *control_suite(void);
 
@@ -32,17 +33,8 @@ struct tc {
 /* The embedded defaults as the daemon maps them, with a 2-minute rolling baseline. */
 static struct analysis_params tc_params(void)
 {
-    struct analysis_params p;
-    struct cfg_errs errs;
-    struct cfg *c;
+    struct analysis_params p = test_default_params();
 
-    ck_assert_int_eq(cfg_default(&c, &errs), 0);
-    daemon_analysis_params(c, &p);
-    cfg_unref(c);
-    ck_assert_uint_eq(p.interval_ms, 10000);
-    ck_assert_uint_eq(p.window_ms, 60000);
-    ck_assert_uint_eq(p.warmup_ms, 30000);
-    ck_assert_uint_eq(p.consecutive_breaches, 2);
     p.baseline_window_ms = 30000; /* usable after 15 s and 200 requests */
     return p;
 }
