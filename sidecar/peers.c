@@ -170,7 +170,7 @@ static void peers_round_done(struct peers *p)
         n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s %s", n ? ", " : "",
                               p->pods[i].pod.ip, peers_result_name(p->pods[i].last));
     }
-    snprintf(p->why, sizeof(p->why), "none of the %u stable pods asked answered (%s)", p->asked,
+    snprintf(p->why, sizeof(p->why), "none of the %u stable pods asked answered (%.160s)", p->asked,
              list);
     p->relist = true; /* ask the API again for the stable pods (within its budget) */
 }
