@@ -1,6 +1,7 @@
 """Ports, small HTTP clients and waiting loops."""
 
 import json
+import random
 import socket
 import time
 import urllib.error
@@ -9,8 +10,33 @@ import urllib.request
 LOOPBACK = "127.0.0.1"
 
 
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_PORTS = random.Random()
+
+
 def free_port(host=LOOPBACK):
-    """A port that was free a moment ago on host (bind :0, close, reuse)."""
+    """A port that was free a moment ago on host, picked at random below the kernel's
+    ephemeral range: a port the kernel handed out (bind :0) can be handed out again at
+    once as the local port of any outgoing connection (the sidecars' scrapes, API calls and
+    peers), and the daemon given it then fails to listen."""
+    top = min(_ephemeral_low(), 65536) - 1
+    for _ in range(200):
+        port = _PORTS.randint(max(1024, top - 12000), top)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         s.bind((host, 0))
