@@ -35,7 +35,7 @@ static struct analysis_params tc_params(void)
 {
     struct analysis_params p = test_default_params();
 
-    p.baseline_window_ms = 30000; /* usable after 15 s and 200 requests */
+    p.baseline_window_ms = 30000; /* usable after 7.5 s and 200 requests */
     return p;
 }
 

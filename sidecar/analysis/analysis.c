@@ -323,13 +323,13 @@ void analysis_set_stable_baseline(struct analysis *a, const struct baseline_summ
 /* ---- baselines ---------------------------------------------------------------- */
 
 /*
- * Own history is usable once it spans ANALYSIS_OWN_MIN_SPAN_MS, or half of
- * a shorter baseline_window (a full ring spans a slot less than the window).
+ * Own history is usable once it spans ANALYSIS_OWN_MIN_SPAN_MS, or a
+ * quarter of a baseline_window shorter than 8 minutes (as before for those).
  */
 static bool analysis_rolling_spans(const struct analysis *a)
 {
-    int64_t need = (int64_t)a->p.baseline_window_ms / 2 < ANALYSIS_OWN_MIN_SPAN_MS
-                       ? (int64_t)a->p.baseline_window_ms / 2
+    int64_t need = (int64_t)a->p.baseline_window_ms / 4 < ANALYSIS_OWN_MIN_SPAN_MS
+                       ? (int64_t)a->p.baseline_window_ms / 4
                        : (int64_t)ANALYSIS_OWN_MIN_SPAN_MS;
 
     return baseline_span_ms(&a->base) >= need;

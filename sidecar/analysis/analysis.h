@@ -42,7 +42,7 @@
 #define ANALYSIS_LAT_GATE 0.6
 #define ANALYSIS_CAP_FACTOR 3.0
 #define ANALYSIS_RECENT_MIN 20          /* samples behind the persistence check */
-#define ANALYSIS_OWN_MIN_SPAN_MS 120000 /* own history usable after this (or baseline_window/2) */
+#define ANALYSIS_OWN_MIN_SPAN_MS 120000 /* own history usable after this (or baseline_window/4) */
 #define ANALYSIS_BASELINE_MIN_COUNT 4   /* times min_requests / min_samples */
 #define ANALYSIS_CONTROL_MAX_AGE 3      /* intervals a control view stays in force */
 
