@@ -286,7 +286,8 @@ int verdict_render_json(const struct verdict *v, char *buf, size_t size);
  * (for an Event message): "error rate 12.0% (36 of 300 requests in the
  * span that decided; window 9.1% of 660 over 60s) above the 5% limit;
  * baseline 1.0% (this pod's history); in breach 2 intervals in a row (2 needed)".
- * Returns what snprintf returns.
+ * Latency leads likewise with the slow share that decided, then the window's
+ * quantile and T. Returns what snprintf returns.
  */
 int verdict_render_sentence(const struct verdict *v, char *buf, size_t size);
 const char *analysis_baseline_from_name(enum analysis_baseline_from f);

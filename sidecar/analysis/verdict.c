@@ -285,18 +285,25 @@ int verdict_render_sentence(const struct verdict *v, char *buf, size_t size)
         analysis_dur(e->value, val, sizeof(val));
         analysis_dur(e->threshold, t, sizeof(t));
         analysis_dur(e->baseline, b, sizeof(b));
+        /*
+         * The slow share decided; the window's quantile is context and can
+         * still sit under T while the recent span is slow: lead with the share.
+         */
         if (e->source != ANALYSIS_SRC_SUMMARY && isfinite(e->decision_value))
             snprintf(dec, sizeof(dec),
-                     "; %.0f%% of %.0f requests slower than %s in the span "
-                     "that decided",
-                     100 * e->decision_value, e->decision_n, t);
-        n = snprintf(buf, size,
-                     "latency at the configured quantile %s over %s (%llu %s) above %s = %.3g x "
-                     "baseline %s (%s)%s",
-                     val, win, (unsigned long long)e->samples,
-                     e->source == ANALYSIS_SRC_PROBE ? "probes" : "requests", t,
-                     isfinite(e->baseline) && e->baseline > 0 ? e->threshold / e->baseline : 0.0, b,
-                     analysis_baseline_words(e->baseline_from), dec);
+                     "%.0f%% of %.0f requests slower than %s in the span that decided "
+                     "(limit %.0f%%); window ",
+                     100 * e->decision_value, e->decision_n, t,
+                     isfinite(e->confidence_limit) ? 100 * e->confidence_limit : 0.0);
+        n = snprintf(buf, size, "latency %s%s at the configured quantile over %s (%llu %s)%s; ",
+                     dec, val, win, (unsigned long long)e->samples,
+                     e->source == ANALYSIS_SRC_PROBE ? "probes" : "requests",
+                     dec[0] ? "" : " above T");
+        if (n >= 0 && (size_t)n < size)
+            n += snprintf(buf + n, size - (size_t)n, "T %s = %.3g x baseline %s (%s)", t,
+                          isfinite(e->baseline) && e->baseline > 0 ? e->threshold / e->baseline
+                                                                   : 0.0,
+                          b, analysis_baseline_words(e->baseline_from));
         break;
     default:
         n = snprintf(buf, size, "%.0f consecutive liveness failures (limit %.0f)", e->value,
