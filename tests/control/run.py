@@ -47,6 +47,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
 from rgtest import rollout as R  # noqa: E402
 from rgtest.net import wait_for  # noqa: E402
+from rgtest.prober import Prober  # noqa: E402
 
 ARGS = None
 SUITE = []  # (name, function, expected seconds): the longest start first
@@ -188,6 +189,14 @@ def assert_exits_clean(sc, pods, limit_s=3.0):
     return max(s for _, _, s in out)
 
 
+def stable_running(sc):
+    """The stable revision's pods serving fast traffic with usable baselines on /summary;
+    returns the seconds that took."""
+    sc.start_stable(latency=FAST_LAT)
+    wait_up(sc.stable)
+    return wait_stable_baselines(sc)
+
+
 def rollout_and_start_new(ctx, sc, **traffic):
     how = sc.rollout(R.IMAGE_V2)
     ctx.note("rollout: %s; new ReplicaSet %s", how, sc.new_rs["metadata"]["name"])
@@ -209,9 +218,7 @@ def evidence_of(ev):
 
 def shared_before(ctx, fault):
     sc = ctx.scene()
-    sc.start_stable(latency=FAST_LAT)
-    wait_up(sc.stable)
-    took = wait_stable_baselines(sc)
+    took = stable_running(sc)
     t_fault = time.time()
     if fault == "slow":
         set_traffic(sc.stable, latency=SLOW_LAT)
@@ -278,9 +285,7 @@ def test_shared_errors_before_rollout(ctx):
 @case(75)
 def test_release_slower_no_baseline(ctx):
     sc = ctx.scene(publish_interval="24h")
-    sc.start_stable(latency=FAST_LAT)
-    wait_up(sc.stable)
-    took = wait_stable_baselines(sc)
+    took = stable_running(sc)
     assert sc.lease_baseline() is None, "a baseline on the Lease before the rollout"
     t_new = rollout_and_start_new(ctx, sc, latency=SLOW_LAT)
     t_warm = t_new + WARMUP_S
@@ -310,9 +315,7 @@ def test_release_slower_no_baseline(ctx):
 @case(100)
 def test_shared_slowdown_after_rollout(ctx):
     sc = ctx.scene()
-    sc.start_stable(latency=FAST_LAT)
-    wait_up(sc.stable)
-    took = wait_stable_baselines(sc)
+    took = stable_running(sc)
     t_pub = wait_published(sc)
     t_new = rollout_and_start_new(ctx, sc, latency=FAST_LAT)
     time.sleep(WARMUP_S + 8)  # the new pods judge (PASS) for a while
@@ -362,7 +365,7 @@ def control_broken(ctx, how):
                 servers.append(R.FakePodServer(p.ip, p.port, "raw", r))
         sc.extra.extend(servers)
     t_new = rollout_and_start_new(ctx, sc, latency=FAST_LAT)
-    prober = R.Prober(os.path.abspath(__file__), sc.dir, sc.new)
+    prober = Prober(sc.dir, sc.new)
     try:
         t0 = time.time()
         time.sleep(WARMUP_S + 22)  # past the own baseline's min(2 min, baseline_window)
@@ -429,9 +432,7 @@ def test_control_garbage(ctx):
 @case(130)
 def test_one_slow_new_pod_then_all(ctx):
     sc = ctx.scene()
-    sc.start_stable(latency=FAST_LAT)
-    wait_up(sc.stable)
-    took = wait_stable_baselines(sc)
+    took = stable_running(sc)
     t_pub = wait_published(sc)
     t_new = rollout_and_start_new(ctx, sc, latency=FAST_LAT)
     set_traffic(sc.new[:1], latency=SLOW_LAT)
@@ -499,16 +500,7 @@ def main():
     ap.add_argument("--parallel", type=int, default=3, help="cases at once")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
-    ap.add_argument("--prober", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--prober-out", default=None, help=argparse.SUPPRESS)
     ARGS = ap.parse_args()
-    if ARGS.prober:
-        targets = []
-        for t in ARGS.prober.split(","):
-            h, _, p = t.rpartition(":")
-            targets.append((h, int(p)))
-        R.prober_main(targets, ARGS.prober_out)
-        return 0
     if not os.access(ARGS.binary, os.X_OK):
         print("missing executable %s (make %s)" % (ARGS.binary, ARGS.binary))
         print("0 passed, 1 failed")

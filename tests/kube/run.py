@@ -37,6 +37,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "pylib"))
 from rgtest.fakeapp import FakeApp  # noqa: E402
 from rgtest.net import free_port, http, wait_for  # noqa: E402,F401
 from rgtest.procs import check_clean, events_named, logs  # noqa: E402,F401
+from rgtest.prober import Prober  # noqa: E402
 from rgtest.scene import (  # noqa: E402,F401  (the fake API + sidecars scene)
     BAD, DEP, GOOD, LEASE, NS, PODS, ROLLOUT, TOKEN, FakeAPI, Scene as Env, daemon_up as _up,
     fleet, make_seed, now_rfc3339, stop_fleet)
@@ -642,89 +643,6 @@ def test_e2e_healthy_no_write(env):
 # of these cases needs kubectl.
 # ------------------------------------------------------------------------------------------
 
-PROBE_MAX_MS = 50
-
-
-def prober_main(ports, out):
-    """The probe watcher, a process of its own (its timings do not wait for this runner's
-    threads): GET /health and /ready on every port about every 100 ms, one JSON line per
-    answer {t, port, path, code, ms} ("code" 0 when no answer within 1 s), until SIGTERM."""
-    import threading
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *a: stop.set())
-
-    def one(port, path):
-        t0 = time.time()
-        code = 0
-        try:
-            s = socket.create_connection(("127.0.0.1", port), timeout=1)
-            try:
-                s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                           % path).encode())
-                head = b""
-                while b"\r\n" not in head:
-                    chunk = s.recv(4096)
-                    if not chunk:
-                        break
-                    head += chunk
-                code = int(head.split(b" ", 2)[1]) if head else 0
-            finally:
-                s.close()
-        except (OSError, ValueError, IndexError):
-            code = 0
-        return {"t": t0, "port": port, "path": path, "code": code,
-                "ms": (time.time() - t0) * 1000.0}
-
-    with open(out, "w", buffering=1) as f:
-        # one after the other: threads would share this process's interpreter lock and
-        # stretch the timings; a stuck daemon shows as its own slow or missing answers
-        while not stop.is_set():
-            t_round = time.time()
-            for port in ports:
-                for path in ("/health", "/ready"):
-                    f.write(json.dumps(one(port, path)) + "\n")
-            stop.wait(max(0.0, 0.1 - (time.time() - t_round)))
-
-
-class Prober:
-    def __init__(self, env, ports):
-        self.out = os.path.join(env.tmp, "probes-%d.jsonl" % free_port())
-        self.p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--prober",
-                                   ",".join(str(p) for p in ports), "--prober-out", self.out])
-        env.procs.append(self.p)
-
-    def samples(self, port, t0, t1):
-        out = []
-        with open(self.out) as f:
-            for line in f:
-                try:
-                    s = json.loads(line)
-                except ValueError:  # the line being written
-                    continue
-                if s["port"] == port and t0 <= s["t"] and s["t"] + s["ms"] / 1000.0 <= t1:
-                    out.append(s)
-        return out
-
-    def check(self, port, t0, t1, ready=200, what=""):
-        """Every probe between t0 and t1: /health 200, /ready `ready`, within PROBE_MAX_MS."""
-        ss = self.samples(port, t0, t1)
-        assert len(ss) >= 2 * int((t1 - t0) / 0.5), "%s: only %d probe answers in %.1f s%s" % (
-            what, len(ss), t1 - t0, ": %s" % self.samples(port, t0 - 1, t1 + 1)
-            if ARGS.verbose else "")
-        bad = [s for s in ss if s["code"] != (200 if s["path"] == "/health" else ready)]
-        assert not bad, "%s: probe answers %s" % (what, bad[:5])
-        slow = [s for s in ss if s["ms"] > PROBE_MAX_MS]
-        assert not slow, "%s: probes slower than %d ms: %s" % (what, PROBE_MAX_MS, slow[:5])
-        return len(ss), max(s["ms"] for s in ss)
-
-    def stop(self, env):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        self.p.wait(timeout=10)
-        if self.p in env.procs:
-            env.procs.remove(self.p)
-
-
 class Solo:
     """One real daemon (pod PODS[0], quorum 1) with its own fake API (own store, faults,
     log and token; `up=False` leaves its port closed until `api_up()`), its own fake app
@@ -739,8 +657,16 @@ class Solo:
         self.tls_dir = os.path.join(env.tmp, "tls")
         self.fa = FakeAPI(make_seed(), port=self.api_port, tls_dir=self.tls_dir,
                           tokens=[self.token], control_port=None)
+        self._hold = None
         if up:
             self.fa.start()
+        else:
+            # Bound but not listening: connections are refused as on a closed port, and
+            # nothing else (another server of this run, a port picked for the daemon) can
+            # take the port before api_up().
+            self._hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._hold.bind(("127.0.0.1", self.api_port))
         for spec in faults:
             self.fa.add_fault(dict(spec))
         env.n += 1
@@ -783,6 +709,9 @@ class Solo:
         return self
 
     def api_up(self):
+        if self._hold:
+            self._hold.close()
+            self._hold = None
         self.fa.start()
 
     def status(self):
@@ -835,6 +764,9 @@ class Solo:
         self.traffic.stop()
         self.app.stop()
         self.fa.stop()
+        if self._hold:
+            self._hold.close()
+            self._hold = None
 
     def assert_no_token_logged(self):
         assert self.token not in self.err, "%s: the token reached the log" % self.name
@@ -857,7 +789,8 @@ def solos_run(env, solos):
     """Start every daemon and a probe watcher; return it, the daemons up."""
     for s in solos:
         s.start()
-    prober = Prober(env, [s.port for s in solos])
+    prober = Prober(env.tmp, [s.port for s in solos])
+    env.procs.append(prober.p)
     for s in solos:
         assert wait_for(lambda: _up(s.port), timeout=20), "%s: daemon did not come up" % s.name
     return prober
@@ -875,7 +808,9 @@ def solos_stop(solos):
 
 def solos_close(env, solos, prober):
     if prober:
-        prober.stop(env)
+        prober.stop()
+        if prober.p in env.procs:
+            env.procs.remove(prober.p)
     for s in solos:
         s.close()
 
@@ -923,7 +858,7 @@ def test_real_api_refused_then_up(env):
         assert min(e["time"] for e in s.fa.requests()) >= t_up
         rb = s.rollback()
         assert rb["last"]["result"] == "rolled_back", rb["last"]
-        n, worst = prober.check(s.port, t0, time.time(), what=s.name)
+        n, worst = prober.check(s.port, t0, time.time(), what=s.name, context=ARGS.verbose)
         rc, _ = s.stop()
         assert rc == 0, "exit %s" % rc
         print("    down %.1f s (%d refused attempts), PATCH %.1f s after the API came up; "
@@ -952,7 +887,7 @@ def test_real_api_stalls(env):
         gaps = [b["time"] - a["time"] for a, b in zip(reqs, reqs[1:])]
         assert len(reqs) >= 3 and all(1.3 <= g <= 4.0 for g in gaps[:2]), gaps
         assert len(set(e["conn"] for e in reqs)) == len(reqs), "a stalled connection reused"
-        n, worst = prober.check(s.port, t0, time.time(), what=s.name)
+        n, worst = prober.check(s.port, t0, time.time(), what=s.name, context=ARGS.verbose)
         rb = s.rollback()
         assert not rb["identity"]["known"], rb["identity"]
         rc, took = s.stop()
@@ -1038,7 +973,7 @@ def test_real_error_classes(env):
                         assert last["result"] in ("failed", "skipped"), last
                     hit = [e for e in s.fa.requests() if e["fault"]]
                     assert hit, "the fault was never hit"
-                    n, worst = prober.check(s.port, t0, t1, what=name)
+                    n, worst = prober.check(s.port, t0, t1, what=name, context=ARGS.verbose)
                     s.assert_no_token_logged()
                     print("    ok   %-22s %s at %.1f s; %s; probes %d, slowest %.1f ms" % (
                         name + ":", "rolled back once" if rolled else "untouched", s.t_decided,
@@ -1065,7 +1000,7 @@ def test_real_wrong_ca(env):
         assert wait_for(lambda: s.rollback()["identity"]["error"], timeout=15), s.rollback()
         time.sleep(max(0.0, 6 - (time.time() - s.t_start)))
         rb = s.rollback()
-        n, worst = prober.check(s.port, t0, time.time(), what=s.name)
+        n, worst = prober.check(s.port, t0, time.time(), what=s.name, context=ARGS.verbose)
         rc, _ = s.stop()
         assert rc == 0, "exit %s" % rc
         assert s.fa.requests() == [], "requests reached the API: %s" % s.fa.requests()
@@ -1111,7 +1046,7 @@ def test_real_close_mid(env):
             assert s.rollback_last["result"] == "rolled_back", (s.name, s.rollback_last)
             assert len(s.fa.list_objects("events", NS)) == 1, s.name
             assert [e for e in s.fa.requests() if e["fault"]], "%s: fault not hit" % s.name
-            prober.check(s.port, t0, t1, what=s.name)
+            prober.check(s.port, t0, t1, what=s.name, context=ARGS.verbose)
             s.assert_no_token_logged()
         assert patch.patches()[0]["status"] == "closed-mid:200"
         redo = events_named(logs(patch.err), "rollback_redecide")
@@ -1199,14 +1134,9 @@ def main():
                     help="the issue's durations: 5 min healthy, 1 min quiet after the undo")
     ap.add_argument("--parallel", type=int, default=17,
                     help="daemons at once in real_error_classes")
-    ap.add_argument("--prober", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--prober-out", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--valgrind", action="store_true",
                     help="run the driver and the CLI under valgrind (slow; use -k)")
     ARGS = ap.parse_args()
-    if ARGS.prober:
-        prober_main([int(p) for p in ARGS.prober.split(",")], ARGS.prober_out)
-        return 0
     ARGS.healthy_s = 8
     ARGS.quiet_s = 60 if ARGS.acceptance else 10
     ARGS.healthy_long_s = 300 if ARGS.acceptance else 8
