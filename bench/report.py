@@ -99,9 +99,13 @@ def peer_medians(r):
 
 
 def ratio(r):
-    """median(rollguard) / median(peer), or over the best of several references."""
+    """median(rollguard) / median(peer), or over the best of several references (of those
+    the goal names in `against`, when it does)."""
     rg = median(r.get("rollguard"))
     pm = peer_medians(r)
+    against = (r.get("goal") or {}).get("against")
+    if against:
+        pm = {n: v for n, v in pm.items() if n in against}
     if rg is None or not pm:
         return None
     higher = r.get("better") == "higher"
@@ -118,6 +122,8 @@ def goal_text(r):
     u = r.get("unit", "")
     if not g:
         return "— (%s)" % r["goal_note"] if r.get("goal_note") else "—"
+    if "ratio_max" in g and g.get("against"):
+        return "ratio ≤ %s against %s" % (fmt(g["ratio_max"]), ", ".join(g["against"]))
     if "ratio_max" in g:
         return "ratio ≤ %s" % fmt(g["ratio_max"])
     if "ratio_min" in g:

@@ -234,7 +234,8 @@ def part_detection(a, tmp):
     t0 = time.time()
     notes = []
     try:
-        run([exe, "--days", "%g" % days, "--runs", str(sruns), "--json", out], 3600)
+        run([exe, "--days", "%g" % days, "--runs", str(sruns), "--trials", str(a.sim_trials),
+             "--json", out], 3600)
     except PartError as e:
         if getattr(e, "rc", None) != 1 or not os.path.exists(out):
             raise
@@ -275,6 +276,7 @@ def part_detection(a, tmp):
             "%s: time to detect" % sc["name"], "s", ttd[0],
             peers={n: t for n, t in zip(names[1:], ttd[1:])}, goal=goal, kind="fault",
             scenario=sc["name"], rate=sc["rate"], counts=counts, **extra))
+    rows += rollout_rows(d, names[1:])
     return {"runs": sruns, "sim_days": days, "sim_seconds": round(took, 1), "rows": rows,
             "notes": [
                 "build/bench_sim --days %g --runs %d (%.0f s): the real analysis code "
@@ -296,7 +298,62 @@ def part_detection(a, tmp):
                 "~0.15 nats of evidence per request against a threshold of ~14), so a "
                 "policy faster than that at 1 rps pays in false rollbacks, as Argo with "
                 "failureLimit 0 does (about 21 per pod-day at 1 % errors).",
-                "Ratio: rollguard's median over the best reference's median."] + notes}
+                "Ratio: rollguard's median over the best reference's median.",
+                "Rollout rows (two populations, %d rollouts per no-fault row, %d per fault "
+                "row): three pods of the stable revision (the control) and three of the new "
+                "revision on one time axis; a rollback is the fleet decision (FAIL of a "
+                "majority of the release pods). 'rollguard' is the control with the "
+                "published baseline as fallback; 'control only' and 'published only' are the "
+                "same analysis with one source (published only: the behaviour before the "
+                "concurrent control). The references judge the release pods' summed series. "
+                "Goals: no rollback with a control when the release is healthy (shared "
+                "faults and time of day included); a release fault detected no slower than "
+                "with the published baseline alone; a shared slowdown that starts after the "
+                "rollout still rolled back in at least 95 %% of rollouts."
+                % (a.sim_trials, sruns)] + notes}
+
+
+ROLLOUT_VARIANT = {"control+published": "rollguard", "control, no published": "control only",
+                   "published only": "published only"}
+
+
+def rollout_rows(d, refs):
+    """The two-population rows of bench_sim's JSON (its `rollouts` key)."""
+    rows = []
+    for ro in d.get("rollouts", []):
+        names = [ROLLOUT_VARIANT.get(v, v) for v in ro["variants"]]
+        assert names[0] == "rollguard", names
+        if not ro["fault"]:
+            per = [round(1000.0 * n / ro["pod_days"], 2)
+                   for n in ro["rollbacks"] + ro["reference_rollbacks"]]
+            counts = {n: "%d of %d rollouts" % (c, ro["trials"]) for n, c in zip(
+                names + refs, ro["rollbacks"] + ro["reference_rollbacks"])}
+            rows.append(row(
+                "rollout, %s: rollbacks per 1000 pod-days" % ro["name"], "per 1000 pod-days",
+                [per[0]], peers={n: [v] for n, v in zip(names[1:] + refs, per[1:])},
+                goal={"max": 0}, kind="rollout", scenario=ro["name"], counts=counts,
+                pod_days=ro["pod_days"], release_pods_failed=ro["release_pods_failed"]))
+            continue
+        ttd = ro["ttd"]
+        who = names + refs
+        counts = {n: "%d/%d" % (sum(v is not None for v in t), ro["trials"])
+                  for n, t in zip(who, ttd)}
+        shared = ro["name"].startswith("shared")
+        extra = {"goal_note": "the stable revision degraded too, after the rollout began: "
+                 "see the next row"} if shared else {}
+        rows.append(row(
+            "rollout, %s: time to detect" % ro["name"], "s", ttd[0],
+            peers={n: t for n, t in zip(who[1:], ttd[1:])},
+            goal=None if shared else {"ratio_max": 1.0, "against": ["published only"]},
+            kind="rollout", scenario=ro["name"], counts=counts, **extra))
+        if shared:
+            pct = [round(100.0 * sum(v is not None for v in t) / ro["trials"], 1) for t in ttd]
+            rows.append(row(
+                "rollout, %s: rolled back within the guard window" % ro["name"],
+                "% of rollouts", [pct[0]], peers={n: [v] for n, v in zip(who[1:], pct[1:])},
+                goal={"min": 95}, better="higher", kind="rollout", scenario=ro["name"],
+                counts=counts))
+    return rows
 
 
 def part_e2e(a, tmp):
@@ -490,11 +547,14 @@ def main():
                     "(default 2000, quick 50)")
     ap.add_argument("--sim-runs", type=int, help="bench_sim runs per fault row "
                     "(default 200, quick 20)")
+    ap.add_argument("--sim-trials", type=int, help="bench_sim rollouts per rollout row "
+                    "without a release fault (default 6000, quick 200)")
     a = ap.parse_args()
     if a.runs < 1:
         ap.error("--runs must be at least 1")
     a.sim_days = a.sim_days or (50 if a.quick else 2000)
     a.sim_runs = a.sim_runs or (20 if a.quick else 200)
+    a.sim_trials = a.sim_trials or (200 if a.quick else 6000)
     parts = PARTS if not a.only else [p.strip() for p in a.only.split(",") if p.strip()]
     for p in parts:
         if p not in PART_FN:
