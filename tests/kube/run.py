@@ -792,7 +792,15 @@ def solos_run(env, solos):
     prober = Prober(env.tmp, [s.port for s in solos])
     env.procs.append(prober.p)
     for s in solos:
-        assert wait_for(lambda: _up(s.port), timeout=20), "%s: daemon did not come up" % s.name
+        if not wait_for(lambda: _up(s.port) or s.d.poll() is not None, timeout=20) or \
+                not _up(s.port):
+            exited = s.d.poll()
+            err = ""
+            if exited is not None:
+                err = s.d.stderr.read() or ""  # it exited: read to the end, no wait
+            raise AssertionError("%s: daemon did not come up on port %d (%s)%s" % (
+                s.name, s.port, "exit %s" % exited if exited is not None else "still running",
+                ": " + err.strip()[-600:] if err.strip() else ""))
     return prober
 
 

@@ -3,6 +3,7 @@
 import json
 import random
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,24 +20,32 @@ def _ephemeral_low():
 
 
 _PORTS = random.Random()
+_handed_out = set()
+_handed_lock = threading.Lock()
 
 
 def free_port(host=LOOPBACK):
     """A port that was free a moment ago on host, picked at random below the kernel's
     ephemeral range: a port the kernel handed out (bind :0) can be handed out again at
     once as the local port of any outgoing connection (the sidecars' scrapes, API calls and
-    peers), and the daemon given it then fails to listen."""
+    peers), and the daemon given it then fails to listen. Never the same port twice in one
+    run: a port handed out is often bound only later (a daemon started after its fake API
+    and app are set up), and a second caller must not be given it meanwhile."""
     top = min(_ephemeral_low(), 65536) - 1
     for _ in range(200):
         port = _PORTS.randint(max(1024, top - 12000), top)
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind((host, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            s.close()
+        with _handed_lock:
+            if port in _handed_out:
+                continue
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind((host, port))
+                _handed_out.add(port)
+                return port
+            except OSError:
+                continue
+            finally:
+                s.close()
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         s.bind((host, 0))
