@@ -2,27 +2,18 @@
 
 import os
 import signal
-import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pylib"))
+# below the kernel's ephemeral range (a port from bind :0 can be handed out again at once as
+# the local port of a daemon's outgoing scrape), and never the same port twice in a run
+from rgtest.net import free_port  # noqa: E402,F401
+
 LOOPBACK = "127.0.0.1"
-
-
-_handed_out = set()
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on now, never the same one twice."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((LOOPBACK, 0))
-            port = s.getsockname()[1]
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
 
 
 def http_get(url, timeout=2.0):
